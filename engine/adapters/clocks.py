@@ -1,0 +1,29 @@
+"""Clocks: the only place that reads the wall clock."""
+
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    mode = "system"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SimulatedClock:
+    """Time that moves only when told to, and never backwards."""
+
+    mode = "simulated"
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a simulated clock needs a timezone-aware start")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        if instant < self._now:
+            raise ValueError(f"time never moves back (now {self._now}, asked {instant})")
+        self._now = instant.astimezone(UTC)

@@ -1,0 +1,37 @@
+"""The built-in outbox delivery: records every send in the store, and fails the
+sends that a failure rule names (how tests and the emulator make emails fail)."""
+
+from datetime import datetime
+
+from engine.app.ports import SENT, OutboxMessage, SendRequest, SendResult, Store
+from engine.domain.enrollment import to_seconds
+
+
+class OutboxDelivery:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def send(self, request: SendRequest, now: datetime) -> SendResult:
+        with self.store.unit_of_work() as uow:
+            for rule in uow.failure_rules(request.account_id):
+                if (rule.resource_type, rule.resource_id) == (
+                    request.resource_type,
+                    request.resource_id,
+                ):
+                    return SendResult(False, rule.failure_reason)
+            uow.add_outbox_message(
+                OutboxMessage(
+                    idempotency_key=request.idempotency_key,
+                    account_id=request.account_id,
+                    enrollment_id=request.enrollment_id,
+                    position=request.position,
+                    email_template_id=request.email_template_id,
+                    is_reply=request.is_reply,
+                    actor_id=request.actor_id,
+                    resource_type=request.resource_type,
+                    resource_id=request.resource_id,
+                    sent_at=to_seconds(now),
+                )
+            )
+            uow.commit()
+        return SENT

@@ -1,0 +1,239 @@
+"""MemoryStore: the in-memory backend for tests and simulation.
+
+Objects are kept live: a unit of work hands out the stored objects themselves,
+so changes apply as they are made and commit/rollback do nothing. That is
+safe because every use case checks before it changes anything. A heap keyed
+by `due_at` (with stale entries skipped) finds due work in O(log n).
+"""
+
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence as Seq
+from datetime import date, datetime
+from types import TracebackType
+
+from engine.app.ports import EnrollmentFilter, FailureRule, OutboxMessage, Page, TaskFilter
+from engine.domain.account import Account, User
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import ResourceType
+from engine.domain.sequence import Sequence
+from engine.domain.task import Task
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = defaultdict(int)
+        self.accounts: dict[int, Account] = {}
+        self.users: dict[int, User] = {}
+        self.sequences: dict[int, Sequence] = {}
+        self.enrollments: dict[int, Enrollment] = {}
+        self.tasks: dict[int, Task] = {}
+        self.by_account: dict[int, list[int]] = defaultdict(list)
+        self.by_resource: dict[tuple[int, ResourceType, int], list[int]] = defaultdict(list)
+        self.due_heap: list[tuple[datetime, int]] = []
+        self.due_pushed: dict[int, datetime] = {}  # enrollment id -> due_at in the heap
+        self.sends: dict[tuple[str, int, date], int] = defaultdict(int)
+        self.outbox: list[OutboxMessage] = []
+        self.outbox_keys: set[str] = set()
+        self.rules: dict[int, dict[tuple[ResourceType, int], FailureRule]] = defaultdict(dict)
+        self._uow = MemoryUnitOfWork(self)
+
+    def unit_of_work(self) -> "MemoryUnitOfWork":
+        return self._uow
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def __enter__(self) -> "MemoryUnitOfWork":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        return None
+
+    def next_id(self, kind: str) -> int:
+        self.s.ids[kind] += 1
+        return self.s.ids[kind]
+
+    def _seen_id(self, kind: str, object_id: int) -> None:
+        """Ids chosen by the caller push the allocator past them."""
+        if object_id > self.s.ids[kind]:
+            self.s.ids[kind] = object_id
+
+    # -- accounts and users --
+
+    def get_account(self, account_id: int) -> Account | None:
+        return self.s.accounts.get(account_id)
+
+    def save_account(self, account: Account) -> None:
+        self._seen_id("account", account.id)
+        self.s.accounts[account.id] = account
+
+    def get_user(self, user_id: int) -> User | None:
+        return self.s.users.get(user_id)
+
+    def save_user(self, user: User) -> None:
+        self._seen_id("user", user.id)
+        self.s.users[user.id] = user
+
+    # -- sequences --
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
+        sequence = self.s.sequences.get(sequence_id)
+        return sequence if sequence is not None and sequence.account_id == account_id else None
+
+    def save_sequence(self, sequence: Sequence) -> None:
+        self._seen_id("sequence", sequence.id)
+        self.s.sequences[sequence.id] = sequence
+
+    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
+        found = sorted(
+            (q for q in self.s.sequences.values() if q.account_id == account_id),
+            key=lambda q: q.id,
+        )
+        return found[page.offset : page.offset + page.size]
+
+    # -- enrollments --
+
+    def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
+        found = self.s.enrollments.get(enrollment_id)
+        return found if found is not None and found.account_id == account_id else None
+
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        s = self.s
+        if enrollment.id not in s.enrollments:
+            self._seen_id("enrollment", enrollment.id)
+            s.enrollments[enrollment.id] = enrollment
+            s.by_account[enrollment.account_id].append(enrollment.id)
+            key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
+            s.by_resource[key].append(enrollment.id)
+        due = enrollment.due_at
+        if due is not None and s.due_pushed.get(enrollment.id) != due:
+            s.due_pushed[enrollment.id] = due
+            heapq.heappush(s.due_heap, (due, enrollment.id))
+
+    def list_enrollments(
+        self, account_id: int, where: EnrollmentFilter, page: Page
+    ) -> list[Enrollment]:
+        ids = sorted(self.s.by_account.get(account_id, ()))
+        found = [e for e in map(self.s.enrollments.__getitem__, ids) if _matches(e, where)]
+        return found[page.offset : page.offset + page.size]
+
+    def ongoing_enrollments(
+        self,
+        account_id: int,
+        *,
+        resource: tuple[ResourceType, int] | None = None,
+        sequence_ids: Seq[int] | None = None,
+        actor_id: int | None = None,
+    ) -> list[Enrollment]:
+        if resource is not None:
+            ids = self.s.by_resource.get((account_id, *resource), [])
+        else:
+            ids = self.s.by_account.get(account_id, [])
+        return [
+            e
+            for e in map(self.s.enrollments.__getitem__, sorted(ids))
+            if e.is_ongoing
+            and (sequence_ids is None or e.sequence_id in sequence_ids)
+            and (actor_id is None or e.actor_id == actor_id)
+        ]
+
+    def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
+        s, found = self.s, []
+        while s.due_heap and len(found) < limit and s.due_heap[0][0] <= now:
+            due, enrollment_id = heapq.heappop(s.due_heap)
+            if s.due_pushed.get(enrollment_id) != due:
+                continue  # stale: the enrollment was re-planned since
+            del s.due_pushed[enrollment_id]
+            enrollment = s.enrollments[enrollment_id]
+            if enrollment.due_at == due:
+                found.append(enrollment)
+        return found
+
+    def next_due_at(self) -> datetime | None:
+        s = self.s
+        while s.due_heap:
+            due, enrollment_id = s.due_heap[0]
+            if s.due_pushed.get(enrollment_id) == due and s.enrollments[enrollment_id].due_at == due:
+                return due
+            heapq.heappop(s.due_heap)
+            if s.due_pushed.get(enrollment_id) == due:
+                del s.due_pushed[enrollment_id]
+        return None
+
+    # -- tasks --
+
+    def get_task(self, account_id: int, task_id: int) -> Task | None:
+        task = self.s.tasks.get(task_id)
+        return task if task is not None and task.account_id == account_id else None
+
+    def save_task(self, task: Task) -> None:
+        self._seen_id("task", task.id)
+        self.s.tasks[task.id] = task
+
+    def delete_task(self, task: Task) -> None:
+        self.s.tasks.pop(task.id, None)
+
+    def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
+        found = sorted(
+            (t for t in self.s.tasks.values() if t.account_id == account_id and _task_matches(t, where)),
+            key=lambda t: t.id,
+        )
+        return found[page.offset : page.offset + page.size]
+
+    # -- sending limits, outbox --
+
+    def count_sends(self, scope: str, owner_id: int, day: date) -> int:
+        return self.s.sends.get((scope, owner_id, day), 0)
+
+    def add_send(self, scope: str, owner_id: int, day: date) -> None:
+        self.s.sends[(scope, owner_id, day)] += 1
+
+    def add_outbox_message(self, message: OutboxMessage) -> bool:
+        if message.idempotency_key in self.s.outbox_keys:
+            return False
+        self.s.outbox_keys.add(message.idempotency_key)
+        self.s.outbox.append(message)
+        return True
+
+    def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
+        found = [m for m in self.s.outbox if m.account_id == account_id]
+        return found[page.offset : page.offset + page.size]
+
+    def failure_rules(self, account_id: int) -> list[FailureRule]:
+        return list(self.s.rules.get(account_id, {}).values())
+
+    def set_failure_rule(self, rule: FailureRule) -> None:
+        self.s.rules[rule.account_id][(rule.resource_type, rule.resource_id)] = rule
+
+    def clear_failure_rules(self, account_id: int) -> None:
+        self.s.rules.pop(account_id, None)
+
+
+def _matches(e: Enrollment, where: EnrollmentFilter) -> bool:
+    return (
+        (where.ids is None or e.id in where.ids)
+        and (where.resource_ids is None or e.resource_id in where.resource_ids)
+        and (where.resource_type is None or e.resource_type is where.resource_type)
+        and (where.sequence_id is None or e.sequence_id == where.sequence_id)
+        and (where.state is None or e.state is where.state)
+    )
+
+
+def _task_matches(t: Task, where: TaskFilter) -> bool:
+    return (
+        (where.ids is None or t.id in where.ids)
+        and (where.resource_type is None or t.resource_type is where.resource_type)
+        and (where.resource_id is None or t.resource_id == where.resource_id)
+        and (where.completed is None or t.completed == where.completed)
+    )

@@ -1,0 +1,125 @@
+"""Accounts, users and sequences: what enrollments are made of."""
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from engine.app.ports import Page, UnitOfWork
+from engine.domain.account import Account, User
+from engine.domain.enrollment import to_seconds
+from engine.domain.sequence import Sequence, Step, UnsubscribeSettings
+from engine.errors import ErrorDetail, NotFound, ReachRequired, ValidationFailed
+from engine.timeline import BusinessCalendar
+
+
+def create_account(
+    uow: UnitOfWork, name: str, *, reach_enabled: bool = True, account_id: int | None = None,
+    daily_email_quota: int | None = None,
+) -> Account:
+    account = Account(uow.next_id("account") if account_id is None else account_id, name,
+                      reach_enabled)
+    if daily_email_quota is not None:
+        account.daily_email_quota = daily_email_quota
+    uow.save_account(account)
+    return account
+
+
+def reach_account(uow: UnitOfWork, account_id: int) -> Account:
+    """The account, which must exist and have Reach to use sequences."""
+    account = uow.get_account(account_id)
+    if account is None:
+        raise NotFound("account", account_id)
+    if not account.reach_enabled:
+        raise ReachRequired("this account has no Reach subscription: sequences are unavailable")
+    return account
+
+
+def create_user(uow: UnitOfWork, account: Account, user: User) -> User:
+    """Add `user` (its id 0 means: allocate one) to `account`."""
+    if user.id == 0:
+        user.id = uow.next_id("user")
+    user.account_id = account.id
+    _checked_calendar(user)
+    uow.save_user(user)
+    return user
+
+
+def _checked_calendar(user: User) -> BusinessCalendar:
+    try:
+        return user.calendar
+    except ValueError as error:
+        raise ValidationFailed([ErrorDetail("incorrect_value", str(error), "/data")],
+                               resource="user") from error
+
+
+def get_sequence(uow: UnitOfWork, account: Account, sequence_id: int) -> Sequence:
+    sequence = uow.get_sequence(account.id, sequence_id)
+    if sequence is None:
+        raise NotFound("sequence", sequence_id)
+    return sequence
+
+
+def create_sequence(
+    uow: UnitOfWork,
+    now: datetime,
+    account: Account,
+    *,
+    name: str,
+    steps: Iterable[Step],
+    creator_id: int,
+    unsubscribe_settings: UnsubscribeSettings | None = None,
+    sequence_id: int | None = None,
+    created_at: datetime | None = None,
+) -> Sequence:
+    recorded = to_seconds(now)
+    sequence = Sequence(
+        id=uow.next_id("sequence") if sequence_id is None else sequence_id,
+        account_id=account.id,
+        name=name,
+        creator_id=creator_id,
+        created_at=created_at or recorded,
+        updated_at=recorded,
+        steps=tuple(steps),
+        unsubscribe_settings=unsubscribe_settings or UnsubscribeSettings(),
+    )
+    uow.save_sequence(sequence)
+    return sequence
+
+
+def update_sequence(
+    uow: UnitOfWork,
+    now: datetime,
+    account: Account,
+    sequence_id: int,
+    *,
+    name: str | None = None,
+    steps: Iterable[Step] | None = None,
+    unsubscribe_settings: UnsubscribeSettings | None = None,
+) -> Sequence:
+    """Edit a sequence. Running enrollments keep the steps they copied."""
+    sequence = get_sequence(uow, account, sequence_id)
+    if name is not None:
+        sequence.name = name
+    if steps is not None:
+        sequence.steps = tuple(steps)
+    if unsubscribe_settings is not None:
+        sequence.unsubscribe_settings = unsubscribe_settings
+    sequence.updated_at = to_seconds(now)
+    uow.save_sequence(sequence)
+    return sequence
+
+
+def list_sequences(uow: UnitOfWork, account: Account, page: Page) -> list[Sequence]:
+    return uow.list_sequences(account.id, page)
+
+
+def update_calendar(uow: UnitOfWork, now: datetime, user: User, **changes: object) -> User:
+    """Change a user's calendar and re-plan that actor's pending steps."""
+    calendar = _checked_calendar(replace(user, **changes))  # type: ignore[arg-type]
+    for key, value in changes.items():
+        setattr(user, key, value)
+    uow.save_user(user)
+    for enrollment in uow.ongoing_enrollments(user.account_id, actor_id=user.id):
+        enrollment.replan(calendar)
+        uow.save_enrollment(enrollment)
+    return user

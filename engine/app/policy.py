@@ -1,0 +1,22 @@
+"""How due work is executed: limits, retries and leases. One frozen value, injected."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from engine.domain.enums import LimitPolicy
+from engine.timeline import EMAIL_GRACE
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    limit_policy: LimitPolicy = LimitPolicy.BLOCK
+    email_grace: timedelta = EMAIL_GRACE
+    retry_budget: int = 5  # transient delivery failures before blocking with `unknown`
+    retry_base: timedelta = timedelta(seconds=30)  # doubles on every retry
+    retry_cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)  # a claimed send is retried after this if its worker died
+    batch_size: int = 100
+
+    def backoff(self, attempts: int) -> timedelta:
+        delay: timedelta = self.retry_base * (2 ** (attempts - 1))
+        return min(delay, self.retry_cap)

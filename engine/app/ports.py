@@ -1,0 +1,176 @@
+"""The ports the use cases need: a clock, a transactional store, an email delivery.
+
+Adapters implement these; the use cases never know which backend they talk to.
+Every read that a caller can reach is scoped by `account_id`: another account's
+objects simply do not exist for it.
+"""
+
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+from engine.domain.account import Account, User
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import EnrollmentState, FailureReason, ResourceType
+from engine.domain.sequence import Sequence
+from engine.domain.task import Task
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+
+
+@runtime_checkable
+class SettableClock(Clock, Protocol):
+    """A simulated clock: time moves only when told to, and never backwards."""
+
+    def set(self, instant: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int = 1
+    size: int = 25
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentFilter:
+    ids: tuple[int, ...] | None = None
+    resource_ids: tuple[int, ...] | None = None
+    resource_type: ResourceType | None = None
+    sequence_id: int | None = None
+    state: EnrollmentState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    ids: tuple[int, ...] | None = None
+    resource_type: ResourceType | None = None
+    resource_id: int | None = None
+    completed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One email the built-in outbox delivery has sent."""
+
+    idempotency_key: str
+    account_id: int
+    enrollment_id: int
+    position: int
+    email_template_id: int | None
+    is_reply: bool
+    actor_id: int
+    resource_type: ResourceType
+    resource_id: int
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRule:
+    """Makes the outbox fail every send to one resource with one reason."""
+
+    account_id: int
+    resource_type: ResourceType
+    resource_id: int
+    failure_reason: FailureReason
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the `with` block without commit() rolls back."""
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+    def next_id(self, kind: str) -> int: ...
+
+    def get_account(self, account_id: int) -> Account | None: ...
+    def save_account(self, account: Account) -> None: ...
+    def get_user(self, user_id: int) -> User | None: ...
+    def save_user(self, user: User) -> None: ...
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None: ...
+    def save_sequence(self, sequence: Sequence) -> None: ...
+    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]: ...
+
+    def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None: ...
+    def save_enrollment(self, enrollment: Enrollment) -> None: ...
+    def list_enrollments(
+        self, account_id: int, where: EnrollmentFilter, page: Page
+    ) -> list[Enrollment]: ...
+    def ongoing_enrollments(
+        self,
+        account_id: int,
+        *,
+        resource: tuple[ResourceType, int] | None = None,
+        sequence_ids: Seq[int] | None = None,
+        actor_id: int | None = None,
+    ) -> list[Enrollment]:
+        """Active or blocked enrollments, oldest first, optionally narrowed."""
+    def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
+        """Enrollments of every account whose due_at <= now, earliest first."""
+    def next_due_at(self) -> datetime | None: ...
+
+    def get_task(self, account_id: int, task_id: int) -> Task | None: ...
+    def save_task(self, task: Task) -> None: ...
+    def delete_task(self, task: Task) -> None: ...
+    def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
+
+    def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
+    def add_send(self, scope: str, owner_id: int, day: date) -> None: ...
+
+    def add_outbox_message(self, message: OutboxMessage) -> bool:
+        """Record a send; False (and nothing written) if its key was recorded before."""
+    def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]: ...
+    def failure_rules(self, account_id: int) -> list[FailureRule]: ...
+    def set_failure_rule(self, rule: FailureRule) -> None: ...
+    def clear_failure_rules(self, account_id: int) -> None: ...
+
+
+class Store(Protocol):
+    def unit_of_work(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    idempotency_key: str
+    account_id: int
+    enrollment_id: int
+    position: int
+    actor_id: int
+    resource_type: ResourceType
+    resource_id: int
+    email_template_id: int | None
+    is_reply: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The outcome of one send: sent, or failed for a reason (transient errors raise)."""
+
+    sent: bool
+    failure_reason: FailureReason | None = None
+
+
+SENT = SendResult(True)
+
+
+class EmailDelivery(Protocol):
+    def send(self, request: SendRequest, now: datetime) -> SendResult:
+        """Deliver one email, outside any transaction of the caller's.
+
+        Raise engine.errors.DeliveryError for a transient failure. A repeated
+        idempotency key must be treated as the same send (delivery is at least once)."""

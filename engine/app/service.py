@@ -1,0 +1,263 @@
+"""SequenceEngine: the use cases behind one object, each in its own transaction.
+
+This is the library's front door (the HTTP server and the CLI use it too). It
+reads time only from its injected Clock and touches storage only through the
+Store port.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence as Seq
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.app import catalog, enrollments, execution, tasks
+from engine.app.events import handle_event
+from engine.app.policy import ExecutionPolicy
+from engine.app.ports import (
+    Clock,
+    EmailDelivery,
+    EnrollmentFilter,
+    FailureRule,
+    OutboxMessage,
+    Page,
+    SettableClock,
+    Store,
+    TaskFilter,
+    UnitOfWork,
+)
+from engine.app.views import EnrollmentView, overdue_position
+from engine.domain.account import Account, User
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import EnrollmentState, ResourceType
+from engine.domain.events import Event
+from engine.domain.sequence import Sequence, Step, UnsubscribeSettings
+from engine.domain.task import Task
+from engine.errors import ClockNotSimulated, ErrorDetail, NotFound, ValidationFailed
+
+
+class SequenceEngine:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        delivery: EmailDelivery,
+        policy: ExecutionPolicy | None = None,
+    ) -> None:
+        self.store, self.clock, self.delivery = store, clock, delivery
+        self.policy = policy or ExecutionPolicy()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[UnitOfWork]:
+        with self.store.unit_of_work() as uow:
+            yield uow
+            uow.commit()
+
+    # -- accounts, users, sequences ---------------------------------------
+
+    def create_account(self, name: str, *, reach_enabled: bool = True,
+                       account_id: int | None = None,
+                       daily_email_quota: int | None = None) -> Account:
+        with self._transaction() as uow:
+            return catalog.create_account(uow, name, reach_enabled=reach_enabled,
+                                          account_id=account_id,
+                                          daily_email_quota=daily_email_quota)
+
+    def get_account(self, account_id: int) -> Account:
+        with self.store.unit_of_work() as uow:
+            account = uow.get_account(account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        return account
+
+    def create_user(self, account_id: int, *, user_id: int = 0, **calendar: Any) -> User:
+        """A user of the account; `calendar` takes time_zone, holidays, weekmask,
+        send_window, daily_email_limit and name."""
+        with self._transaction() as uow:
+            account = uow.get_account(account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            return catalog.create_user(uow, account, User(user_id, account_id, **calendar))
+
+    def get_user(self, user_id: int) -> User:
+        with self.store.unit_of_work() as uow:
+            user = uow.get_user(user_id)
+        if user is None:
+            raise NotFound("user", user_id)
+        return user
+
+    def update_user(self, user_id: int, **changes: Any) -> User:
+        """Change a user's calendar or limit; the actor's pending steps are re-planned."""
+        with self._transaction() as uow:
+            user = uow.get_user(user_id)
+            if user is None:
+                raise NotFound("user", user_id)
+            return catalog.update_calendar(uow, self.clock.now(), user, **changes)
+
+    def create_sequence(self, account_id: int, *, name: str, steps: Iterable[Step],
+                        creator_id: int,
+                        unsubscribe_settings: UnsubscribeSettings | None = None,
+                        sequence_id: int | None = None,
+                        created_at: datetime | None = None) -> Sequence:
+        with self._transaction() as uow:
+            return catalog.create_sequence(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id), name=name,
+                steps=steps, creator_id=creator_id, unsubscribe_settings=unsubscribe_settings,
+                sequence_id=sequence_id, created_at=created_at)
+
+    def update_sequence(self, account_id: int, sequence_id: int, **changes: Any) -> Sequence:
+        with self._transaction() as uow:
+            return catalog.update_sequence(uow, self.clock.now(),
+                                           catalog.reach_account(uow, account_id),
+                                           sequence_id, **changes)
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence:
+        with self.store.unit_of_work() as uow:
+            return catalog.get_sequence(uow, catalog.reach_account(uow, account_id), sequence_id)
+
+    def list_sequences(self, account_id: int, page: Page = Page()) -> list[Sequence]:
+        with self.store.unit_of_work() as uow:
+            return catalog.list_sequences(uow, catalog.reach_account(uow, account_id), page)
+
+    # -- enrollments -------------------------------------------------------
+
+    def enroll(self, account_id: int, *, sequence_id: int, resource_type: ResourceType | str,
+               resource_id: int, actor_id: int,
+               enrollment_id: int | None = None) -> EnrollmentView:
+        with self._transaction() as uow:
+            enrollment = enrollments.create_enrollment(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id),
+                sequence_id=sequence_id, resource_type=ResourceType(resource_type),
+                resource_id=resource_id, actor_id=actor_id, enrollment_id=enrollment_id)
+            return self._view(uow, enrollment)
+
+    def get_enrollment(self, account_id: int, enrollment_id: int) -> EnrollmentView:
+        with self.store.unit_of_work() as uow:
+            account = catalog.reach_account(uow, account_id)
+            return self._view(uow, enrollments.get_enrollment(uow, account, enrollment_id))
+
+    def list_enrollments(self, account_id: int, where: EnrollmentFilter = EnrollmentFilter(),
+                         page: Page = Page()) -> list[EnrollmentView]:
+        with self.store.unit_of_work() as uow:
+            account = catalog.reach_account(uow, account_id)
+            found = enrollments.list_enrollments(uow, account, where, page)
+            return self._views(uow, found)
+
+    def update_enrollment_state(self, account_id: int, enrollment_id: int,
+                                state: EnrollmentState | str, *,
+                                actor_id: int) -> EnrollmentView:
+        with self._transaction() as uow:
+            enrollment = enrollments.update_state(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id), enrollment_id,
+                EnrollmentState(state), actor_id)
+            return self._view(uow, enrollment)
+
+    def finish_ongoing_for_resource(self, account_id: int, *,
+                                    resource_type: ResourceType | str, resource_id: int,
+                                    sequence_ids: Seq[int] | None = None,
+                                    actor_id: int) -> list[EnrollmentView]:
+        with self._transaction() as uow:
+            finished = enrollments.finish_ongoing_for_resource(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id),
+                resource_type=ResourceType(resource_type), resource_id=resource_id,
+                sequence_ids=sequence_ids, actor_id=actor_id)
+            return self._views(uow, finished)
+
+    def handle(self, account_id: int, event: Event) -> list[EnrollmentView]:
+        """Apply an outside event (reply, resource deleted, task done, Reach lost)."""
+        with self._transaction() as uow:
+            account = uow.get_account(account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            return self._views(uow, handle_event(uow, self.clock.now(), account, event))
+
+    # -- tasks -------------------------------------------------------------
+
+    def get_task(self, account_id: int, task_id: int) -> Task:
+        with self.store.unit_of_work() as uow:
+            return tasks.get_task(uow, catalog.reach_account(uow, account_id), task_id)
+
+    def list_tasks(self, account_id: int, where: TaskFilter = TaskFilter(),
+                   page: Page = Page()) -> list[Task]:
+        with self.store.unit_of_work() as uow:
+            return tasks.list_tasks(uow, catalog.reach_account(uow, account_id), where, page)
+
+    def update_task(self, account_id: int, task_id: int, **fields: Any) -> Task:
+        with self._transaction() as uow:
+            return tasks.update_task(uow, self.clock.now(),
+                                     catalog.reach_account(uow, account_id), task_id, **fields)
+
+    def delete_task(self, account_id: int, task_id: int) -> None:
+        with self._transaction() as uow:
+            tasks.delete_task(uow, self.clock.now(), catalog.reach_account(uow, account_id),
+                              task_id)
+
+    # -- the outbox ----------------------------------------------------------
+
+    def outbox(self, account_id: int, page: Page = Page(size=100)) -> list[OutboxMessage]:
+        with self.store.unit_of_work() as uow:
+            return uow.list_outbox(account_id, page)
+
+    def set_failure_rule(self, rule: FailureRule) -> None:
+        with self._transaction() as uow:
+            uow.set_failure_rule(rule)
+
+    def clear_failure_rules(self, account_id: int) -> None:
+        with self._transaction() as uow:
+            uow.clear_failure_rules(account_id)
+
+    # -- executing due work --------------------------------------------------
+
+    def run_due(self) -> int:
+        """Execute what is due now; returns how many enrollments were touched."""
+        return execution.run_due(self.store, self.delivery, self.policy, self.clock.now())
+
+    def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
+        """Simulated clock only: move time forward, running every piece of due work in
+        time order, each at its own due instant, up to the new instant."""
+        clock = self.clock
+        if not isinstance(clock, SettableClock):
+            raise ClockNotSimulated("the clock is the system clock: time cannot be advanced")
+        start = clock.now()
+        target = to if to is not None else start + timedelta(seconds=seconds)
+        if target < start:
+            raise ValidationFailed([ErrorDetail(
+                "incorrect_value", f"time never moves back: it is already {start.isoformat()}",
+                "/data/to")])
+        while (due := self.next_due_at()) is not None and due <= target:
+            clock.set(max(due, clock.now()))
+            self.run_due()
+        clock.set(target)
+        return target
+
+    def next_due_at(self) -> datetime | None:
+        with self.store.unit_of_work() as uow:
+            return uow.next_due_at()
+
+    # -- views ---------------------------------------------------------------
+
+    def _view(self, uow: UnitOfWork, enrollment: Enrollment) -> EnrollmentView:
+        return self._views(uow, [enrollment])[0]
+
+    def _views(self, uow: UnitOfWork, found: list[Enrollment]) -> list[EnrollmentView]:
+        now = self.clock.now()
+        sequences: dict[int, Sequence] = {}
+        actors: dict[int, User] = {}
+        views = []
+        for enrollment in found:
+            sequence = sequences.get(enrollment.sequence_id)
+            if sequence is None:
+                sequence = sequences[enrollment.sequence_id] = enrollments.sequence_of(
+                    uow, enrollment)
+            actor = actors.get(enrollment.actor_id)
+            if actor is None:
+                actor = actors[enrollment.actor_id] = self._actor(uow, enrollment.actor_id)
+            late = overdue_position(enrollment, actor, now, self.policy.email_grace)
+            views.append(EnrollmentView(enrollment, sequence, late))
+        return views
+
+    @staticmethod
+    def _actor(uow: UnitOfWork, user_id: int) -> User:
+        user = uow.get_user(user_id)
+        if user is None:
+            raise NotFound("user", user_id)
+        return user

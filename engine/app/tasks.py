@@ -1,0 +1,107 @@
+"""Tasks: created by a task step when it becomes due; completing or deleting one
+moves its enrollment (semantics.md section 6)."""
+
+from datetime import datetime
+
+from engine.app.enrollments import actor_calendar
+from engine.app.ports import Page, TaskFilter, UnitOfWork
+from engine.domain.account import Account
+from engine.domain.enrollment import Enrollment, StepAction, to_seconds
+from engine.domain.enums import ActionStatus, FinishedReason
+from engine.domain.sequence import Step
+from engine.domain.task import Task
+from engine.errors import NotFound
+
+RESOURCE = "task"
+
+
+def create_step_task(
+    uow: UnitOfWork, enrollment: Enrollment, step: Step, action: StepAction, now: datetime
+) -> int:
+    recorded = to_seconds(now)
+    assert action.estimated_execute_at is not None
+    task = Task(
+        id=uow.next_id("task"),
+        account_id=enrollment.account_id,
+        creator_id=enrollment.actor_id,
+        owner_id=enrollment.actor_id,
+        resource_type=enrollment.resource_type,
+        resource_id=enrollment.resource_id,
+        content=step.task_content or "",
+        due_date=action.estimated_execute_at,
+        created_at=recorded,
+        updated_at=recorded,
+        enrollment_id=enrollment.id,
+        position=step.position,
+    )
+    uow.save_task(task)
+    return task.id
+
+
+def get_task(uow: UnitOfWork, account: Account, task_id: int) -> Task:
+    task = uow.get_task(account.id, task_id)
+    if task is None:
+        raise NotFound(RESOURCE, task_id)
+    return task
+
+
+def list_tasks(uow: UnitOfWork, account: Account, where: TaskFilter, page: Page) -> list[Task]:
+    return uow.list_tasks(account.id, where, page)
+
+
+def _step_enrollment(uow: UnitOfWork, task: Task) -> Enrollment | None:
+    """The enrollment whose current, in-progress step created this task, if any."""
+    if task.enrollment_id is None:
+        return None
+    enrollment = uow.get_enrollment(task.account_id, task.enrollment_id)
+    if (
+        enrollment is None
+        or not enrollment.is_ongoing
+        or enrollment.current_step_position != task.position
+        or enrollment.current_action.status is not ActionStatus.IN_PROGRESS
+        or enrollment.current_action.task_id != task.id
+    ):
+        return None
+    return enrollment
+
+
+def update_task(
+    uow: UnitOfWork,
+    now: datetime,
+    account: Account,
+    task_id: int,
+    *,
+    completed: bool | None = None,
+    content: str | None = None,
+    due_date: datetime | None = None,
+    remind_at: datetime | None = None,
+) -> Task:
+    """Sell's writable task fields; `completed: true` also completes the task's step."""
+    task = get_task(uow, account, task_id)
+    recorded = to_seconds(now)
+    if content is not None:
+        task.content = content
+    if due_date is not None:
+        task.due_date = due_date
+    if remind_at is not None:
+        task.remind_at = remind_at
+    if completed is not None and completed != task.completed:
+        task.completed = completed
+        task.completed_at = recorded if completed else None
+        enrollment = _step_enrollment(uow, task) if completed else None
+        if enrollment is not None:
+            enrollment.complete_current(recorded, actor_calendar(uow, enrollment))
+            uow.save_enrollment(enrollment)
+    task.updated_at = recorded
+    uow.save_task(task)
+    return task
+
+
+def delete_task(uow: UnitOfWork, now: datetime, account: Account, task_id: int) -> None:
+    """Deleting a step's task finishes its enrollment with `task_deleted`."""
+    task = get_task(uow, account, task_id)
+    enrollment = _step_enrollment(uow, task)
+    if enrollment is not None:
+        enrollment.finish(FinishedReason.TASK_DELETED, now)
+        uow.save_enrollment(enrollment)
+    uow.delete_task(task)

@@ -1,0 +1,251 @@
+"""An enrollment: one resource going through a sequence's copied steps.
+
+All methods are pure state changes that take `now` (and the actor's calendar
+where planning is involved); they fire the lifecycles in
+`engine.domain.lifecycles`, so a refused transition raises before anything
+changes. Recorded instants are truncated to whole seconds; a new enrollment's
+step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.domain.enums import (
+    ActionStatus,
+    EnrollmentState,
+    FailureReason,
+    FinishedReason,
+    ResourceType,
+)
+from engine.domain.lifecycles import EMAIL_ACTION, ENROLLMENT, TASK_ACTION, Lifecycle
+from engine.domain.sequence import Step
+from engine.timeline import BusinessCalendar, plan
+
+S = ActionStatus
+
+
+def to_seconds(t: datetime) -> datetime:
+    return t.replace(microsecond=0)
+
+
+def to_millis(t: datetime) -> datetime:
+    return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
+
+
+@dataclass(slots=True)
+class StepAction:
+    status: ActionStatus
+    estimated_execute_at: datetime | None
+    executed_at: datetime | None = None
+    failure_reason: FailureReason | None = None
+    task_id: int | None = None
+    generation: int = 0  # resumes of this step; part of the idempotency key
+    attempts: int = 0  # transient delivery failures of the current send
+    resumed_at: datetime | None = None  # a resumed step is planned from here, delay 0
+
+
+FINISH_TRIGGERS: dict[FinishedReason, str] = {
+    FinishedReason.MANUAL: "finish_manually",
+    FinishedReason.ALL_STEPS_COMPLETED: "complete",
+    FinishedReason.REPLIED_TO_EMAIL: "reply",
+    FinishedReason.RESOURCE_DELETED: "delete_resource",
+    FinishedReason.SUBSCRIPTION_CANCELLED: "cancel_subscription",
+    FinishedReason.TASK_DELETED: "delete_task",
+}
+
+
+@dataclass(slots=True)
+class Enrollment:
+    id: int
+    account_id: int
+    actor_id: int
+    sequence_id: int
+    resource_type: ResourceType
+    resource_id: int
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime  # the precise instant step 0 is planned from
+    steps: tuple[Step, ...]
+    actions: list[StepAction]
+    state: EnrollmentState = EnrollmentState.ACTIVE
+    current_step_position: int = 0
+    finished_at: datetime | None = None
+    finished_reason: FinishedReason | None = None
+    finished_actor_id: int | None = None
+    due_at: datetime | None = None  # when the scheduler must next act on this enrollment
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        id: int,
+        account_id: int,
+        actor_id: int,
+        sequence_id: int,
+        resource_type: ResourceType,
+        resource_id: int,
+        steps: tuple[Step, ...],
+        now: datetime,
+        calendar: BusinessCalendar,
+    ) -> "Enrollment":
+        recorded = to_seconds(now)
+        enrollment = cls(
+            id=id,
+            account_id=account_id,
+            actor_id=actor_id,
+            sequence_id=sequence_id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            created_at=recorded,
+            updated_at=recorded,
+            started_at=to_millis(now),
+            steps=steps,
+            actions=[StepAction(S.SCHEDULED, None) for _ in steps],
+        )
+        enrollment.replan(calendar)
+        if not steps:  # nothing to do: done as soon as started
+            enrollment.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
+        return enrollment
+
+    # -- reading ---------------------------------------------------------
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.state is not EnrollmentState.FINISHED
+
+    @property
+    def current_step(self) -> Step:
+        return self.steps[self.current_step_position]
+
+    @property
+    def current_action(self) -> StepAction:
+        return self.actions[self.current_step_position]
+
+    def lifecycle(self, position: int) -> Lifecycle[ActionStatus]:
+        return EMAIL_ACTION if self.steps[position].is_email else TASK_ACTION
+
+    def idempotency_key(self, position: int | None = None) -> str:
+        """Stable across retries and restarts of one logical send; new on every resume."""
+        pos = self.current_step_position if position is None else position
+        return f"{self.id}:{pos}:{self.actions[pos].generation}"
+
+    def pending(self) -> Iterator[tuple[Step, StepAction]]:
+        for step, action in zip(self.steps, self.actions, strict=True):
+            if action.status is S.SCHEDULED:
+                yield step, action
+
+    # -- planning --------------------------------------------------------
+
+    def replan(self, calendar: BusinessCalendar, start: int | None = None) -> None:
+        """Re-plan every scheduled step from `start` (default: the current one) on."""
+        first = self.current_step_position if start is None else start
+        if first >= len(self.steps):
+            return
+        anchor = self._anchor(first)
+        for position in range(first, len(self.steps)):
+            step, action = self.steps[position], self.actions[position]
+            if action.status is S.SCHEDULED:
+                if action.resumed_at is not None:
+                    action.estimated_execute_at = plan(
+                        action.resumed_at, 0, step.delay_from_previous_step_unit, calendar
+                    )
+                else:
+                    action.estimated_execute_at = plan(
+                        anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
+                        calendar,
+                    )
+            anchor = self._anchor(position + 1)
+        self._refresh_due()
+
+    def _anchor(self, position: int) -> datetime:
+        """What step `position` is planned from: the previous step's execution or plan."""
+        if position == 0:
+            return self.started_at
+        previous = self.actions[position - 1]
+        if previous.status is S.COMPLETED and previous.executed_at is not None:
+            return previous.executed_at
+        if previous.estimated_execute_at is not None:
+            return previous.estimated_execute_at
+        return self._anchor(position - 1)
+
+    def _refresh_due(self) -> None:
+        action = self.actions[self.current_step_position] if self.actions else None
+        if self.state is EnrollmentState.ACTIVE and action and action.status is S.SCHEDULED:
+            self.due_at = action.estimated_execute_at
+        else:
+            self.due_at = None
+
+    # -- the current step's action ---------------------------------------
+
+    def begin_current(self, now: datetime) -> StepAction:
+        """scheduled -> in_progress: an email send or a task creation starts."""
+        action = self.current_action
+        action.status = self.lifecycle(self.current_step_position).fire(action.status, "start")
+        action.attempts = 0
+        self.updated_at = to_seconds(now)
+        self.due_at = None
+        return action
+
+    def complete_current(self, now: datetime, calendar: BusinessCalendar) -> None:
+        """in_progress -> completed; moves on, or finishes after the last step."""
+        position = self.current_step_position
+        action = self.actions[position]
+        action.status = self.lifecycle(position).fire(action.status, "complete")
+        action.executed_at = to_seconds(now)
+        action.estimated_execute_at = None
+        self.updated_at = action.executed_at
+        if position + 1 < len(self.steps) and self.is_ongoing:
+            self.current_step_position = position + 1
+            self.replan(calendar)
+        elif self.is_ongoing:
+            self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
+
+    def block_current(self, reason: FailureReason, now: datetime) -> None:
+        """in_progress -> blocked with a failure reason; the enrollment blocks with it.
+
+        If the enrollment finished while the send was under way, the send is abandoned."""
+        if not self.is_ongoing:
+            self.abandon_current(now)
+            return
+        action = self.current_action
+        new_status = EMAIL_ACTION.fire(action.status, "fail")
+        self.state = ENROLLMENT.fire(self.state, "block")
+        action.status, action.failure_reason = new_status, reason
+        self.updated_at = to_seconds(now)
+        self.due_at = None
+
+    def abandon_current(self, now: datetime) -> None:
+        """in_progress -> cancelled: a send given up before it happened (enrollment finished)."""
+        action = self.current_action
+        action.status = EMAIL_ACTION.fire(action.status, "abandon")
+        action.estimated_execute_at = None
+        self.updated_at = to_seconds(now)
+        self.due_at = None
+
+    # -- the enrollment --------------------------------------------------
+
+    def resume(self, now: datetime, calendar: BusinessCalendar) -> None:
+        """blocked -> active; the blocked action is re-planned from now with a new send key."""
+        new_state = ENROLLMENT.fire(self.state, "resume")
+        action = self.current_action
+        action.status = EMAIL_ACTION.fire(action.status, "resume")
+        self.state = new_state
+        action.failure_reason = None
+        action.generation += 1
+        action.resumed_at = to_seconds(now)
+        self.updated_at = action.resumed_at
+        self.replan(calendar)
+
+    def finish(self, reason: FinishedReason, now: datetime, actor_id: int | None = None) -> None:
+        """Finish for `reason`: pending actions are cancelled, a send under way keeps its outcome."""
+        self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
+        for position, action in enumerate(self.actions):
+            lifecycle = self.lifecycle(position)
+            if lifecycle.can(action.status, "cancel"):
+                action.status = lifecycle.fire(action.status, "cancel")
+                action.estimated_execute_at = None
+        self.finished_at = self.updated_at = to_seconds(now)
+        self.finished_reason = reason
+        self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
+        self.due_at = None
