@@ -11,7 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from engine.domain.account import Account, User
+from engine.domain.account import Account, ApiToken, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import EnrollmentState, FailureReason, ResourceType
 from engine.domain.sequence import Sequence
@@ -83,6 +83,12 @@ class FailureRule:
     failure_reason: FailureReason
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `with` block without commit() rolls back."""
 
@@ -131,6 +137,13 @@ class UnitOfWork(Protocol):
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
     def add_send(self, scope: str, owner_id: int, day: date) -> None: ...
+
+    def get_token(self, token_hash: str) -> ApiToken | None: ...
+    def save_token(self, token: ApiToken) -> None: ...
+
+    def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
+        """The response first given to a request with this Idempotency-Key, if any."""
+    def save_idempotent(self, account_id: int, key: str, response: StoredResponse) -> None: ...
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         """Record a send; False (and nothing written) if its key was recorded before."""

@@ -30,3 +30,14 @@ class User:
     @property
     def calendar(self) -> BusinessCalendar:
         return calendar_for(self.time_zone, self.holidays, self.weekmask, self.send_window)
+
+
+@dataclass(slots=True)
+class ApiToken:
+    """A bearer token, stored only as the SHA-256 hex digest of its 64 hex characters."""
+
+    token_hash: str
+    user_id: int
+    account_id: int
+    scopes: frozenset[str] = frozenset({"read", "write"})
+    revoked: bool = False

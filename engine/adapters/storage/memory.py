@@ -12,8 +12,15 @@ from collections.abc import Sequence as Seq
 from datetime import date, datetime
 from types import TracebackType
 
-from engine.app.ports import EnrollmentFilter, FailureRule, OutboxMessage, Page, TaskFilter
-from engine.domain.account import Account, User
+from engine.app.ports import (
+    EnrollmentFilter,
+    FailureRule,
+    OutboxMessage,
+    Page,
+    StoredResponse,
+    TaskFilter,
+)
+from engine.domain.account import Account, ApiToken, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
 from engine.domain.sequence import Sequence
@@ -36,6 +43,8 @@ class MemoryStore:
         self.outbox: list[OutboxMessage] = []
         self.outbox_keys: set[str] = set()
         self.rules: dict[int, dict[tuple[ResourceType, int], FailureRule]] = defaultdict(dict)
+        self.tokens: dict[str, ApiToken] = {}
+        self.responses: dict[tuple[int, str], StoredResponse] = {}
         self._uow = MemoryUnitOfWork(self)
 
     def unit_of_work(self) -> "MemoryUnitOfWork":
@@ -190,6 +199,20 @@ class MemoryUnitOfWork:
             key=lambda t: t.id,
         )
         return found[page.offset : page.offset + page.size]
+
+    # -- tokens, idempotent responses --
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        return self.s.tokens.get(token_hash)
+
+    def save_token(self, token: ApiToken) -> None:
+        self.s.tokens[token.token_hash] = token
+
+    def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
+        return self.s.responses.get((account_id, key))
+
+    def save_idempotent(self, account_id: int, key: str, response: StoredResponse) -> None:
+        self.s.responses.setdefault((account_id, key), response)
 
     # -- sending limits, outbox --
 
