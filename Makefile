@@ -1,0 +1,40 @@
+# Everyday commands. `make run` and `make test` are the README's two commands:
+# each sets up the virtual environment at .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= sqlite:///seqengine.db
+
+.PHONY: setup run test lint typecheck unit bench bench-quick diagrams clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+run: setup
+	$(BIN)/seqengine --db $(DB) demo
+	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff check engine tests bench
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint unit
+
+bench: setup
+	$(BIN)/python -m bench
+
+bench-quick: setup
+	$(BIN)/python -m bench --quick
+
+diagrams: setup
+	$(BIN)/python -m engine.runtime.diagrams docs/lifecycles.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

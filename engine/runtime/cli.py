@@ -1,0 +1,89 @@
+"""The `seqengine` command line (spec/cli.md).
+
+Imports stay inside the commands so that `seqengine --help` starts fast.
+Every error is one clear sentence on stderr and a non-zero exit, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+DEFAULT_DB = "sqlite:///seqengine.db"
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A user mistake, reported as one sentence."""
+
+
+def _add_calendar_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-zone", default="UTC", help="IANA time zone (default UTC)")
+    p.add_argument("--holidays", help="country code, optionally with subdivision: US, PL, DE-BY")
+    p.add_argument("--send-window", help="local HH:MM-HH:MM")
+    p.add_argument("--weekmask", default="1111100", help="business days Monday..Sunday")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seqengine",
+        description="Enrollment state machine and scheduling engine (Sell-compatible).",
+    )
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    timeline = commands.add_parser("timeline", help="what-if: each step's planned time")
+    timeline.add_argument("sequence", metavar="SEQUENCE.json")
+    timeline.add_argument("--start", required=True, help="ISO 8601 instant the enrollment starts")
+    _add_calendar_options(timeline)
+    timeline.set_defaults(run=_timeline)
+
+    from engine.runtime import commands as server_commands
+
+    server_commands.register(commands, _add_calendar_options)
+    return parser
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from engine.runtime.whatif import plan_sequence_file, timeline_table
+
+    steps, rows = plan_sequence_file(
+        args.sequence,
+        start=args.start,
+        time_zone=args.time_zone,
+        holidays=args.holidays,
+        send_window=args.send_window,
+        weekmask=args.weekmask,
+    )
+    if args.json:
+        emit(steps)
+    else:
+        print(timeline_table(rows))
+    return 0
+
+
+def emit(document: Any) -> None:
+    print(json.dumps(document, indent=2))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from engine.errors import EngineError
+
+    try:
+        run: Command = args.run
+        return run(args)
+    except (CliError, EngineError, ValueError, OSError) as error:
+        message = getattr(error, "message", None) or str(error)
+        print(f"seqengine: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

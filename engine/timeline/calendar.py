@@ -1,0 +1,293 @@
+"""An actor's business calendar: time zone, weekmask, public holidays, send window.
+
+Calendars are immutable values (equality and hash by their four settings).
+Their prepared tables (see :mod:`engine.timeline.daytable`) are built lazily,
+on the first computation that needs a given year range, and widened on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.timeline.daytable import DayTable, build_day_table, empty_day_table, shift
+
+__all__ = ["BusinessCalendar", "SendWindow", "calendar_for"]
+
+_UTC = dt.UTC
+_MIDNIGHT = dt.time(0)
+_WINDOW_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_DAY_NAMES = {
+    name: index
+    for index, names in enumerate(
+        (
+            ("mon", "monday"),
+            ("tue", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        )
+    )
+    for name in names
+}
+# Years loaded around the first date a calendar is asked about, and the margin
+# added when a table has to grow; a request further than _FAR_YEARS from the
+# loaded range starts a fresh table instead of filling the years in between.
+_INITIAL_YEARS_BEFORE = 1
+_INITIAL_YEARS_AFTER = 4
+_GROWTH_YEARS = 2
+_FAR_YEARS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SendWindow:
+    """Local wall-clock hours in which steps may run: ``[opens, closes)`` on business days.
+
+    Both ends are whole minutes on the same day; the closing minute itself is
+    outside the window.
+    """
+
+    opens: dt.time
+    closes: dt.time
+
+    def __post_init__(self) -> None:
+        for edge in (self.opens, self.closes):
+            if edge.tzinfo is not None or edge.second or edge.microsecond:
+                raise ValueError(
+                    f"send window times must be naive whole minutes, got {edge.isoformat()}"
+                )
+        if not self.opens < self.closes:
+            raise ValueError(f"send window must open before it closes, got '{self}'")
+
+    @classmethod
+    def parse(cls, text: str) -> SendWindow:
+        """Parse ``"HH:MM-HH:MM"`` (local time, opening before closing)."""
+        match = _WINDOW_RE.fullmatch(text)
+        if match is None:
+            raise ValueError(f"send window must look like 'HH:MM-HH:MM', got '{text}'")
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"send window has an impossible time of day: '{text}'")
+        return cls(dt.time(h1, m1), dt.time(h2, m2))
+
+    def __str__(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+def _parse_zone(name: str) -> dt.tzinfo:
+    if name == "UTC":
+        return _UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone '{name}'") from None
+
+
+def _parse_weekmask(text: str) -> str:
+    cleaned = text.strip()
+    if len(cleaned) == 7 and set(cleaned) <= {"0", "1"}:
+        bits = cleaned
+    else:
+        days = set()
+        for word in cleaned.replace(",", " ").split():
+            day = _DAY_NAMES.get(word.lower())
+            if day is None:
+                raise ValueError(
+                    "weekmask must be 7 characters of 0/1 (Monday to Sunday) or day names "
+                    f"like 'Mon Tue Wed Thu Fri', got '{text}'"
+                )
+            days.add(day)
+        bits = "".join("1" if i in days else "0" for i in range(7))
+    if "1" not in bits:
+        raise ValueError(f"weekmask must include at least one day, got '{text}'")
+    return bits
+
+
+def _parse_holidays(spec: str) -> str:
+    # Validating needs the package; this runs when a calendar is built, never at import.
+    import holidays
+
+    country, dash, subdivision = spec.strip().partition("-")
+    country = country.upper()
+    supported: dict[str, list[str]] = holidays.list_supported_countries()
+    if country not in supported:
+        raise ValueError(f"unknown holiday country '{spec}' (expected e.g. 'US', 'PL', 'DE-BY')")
+    if not dash:
+        return country
+    for known in supported[country]:
+        if known.upper() == subdivision.upper():
+            return f"{country}-{known}"
+    raise ValueError(f"unknown holiday subdivision '{subdivision}' for country '{country}'")
+
+
+class BusinessCalendar:
+    """An actor's calendar: IANA zone, weekmask, optional public holidays, optional send window.
+
+    * ``time_zone``: an IANA name (``zoneinfo``). ``"UTC"`` is the default.
+    * ``holidays``: ``"US"``, ``"PL"``, ``"DE-BY"``... (country, then an optional
+      subdivision after the first ``-``), as ``holidays.country_holidays``
+      understands them, with the package's default observed-day behaviour.
+    * ``weekmask``: 7 characters of 0/1 from Monday to Sunday, or day names
+      (``"Mon Tue Wed Thu Fri"``); normalised to the 7-character form.
+    * ``send_window``: a :class:`SendWindow` or its ``"HH:MM-HH:MM"`` text.
+
+    A business day is a local date in the weekmask that is not a holiday.
+    Invalid settings raise :class:`ValueError` with a one-sentence message.
+    """
+
+    __slots__ = ("_holidays", "_key", "_table", "_time_zone", "_weekmask", "_window", "_zone")
+
+    _time_zone: str
+    _holidays: str | None
+    _weekmask: str
+    _window: SendWindow | None
+    _zone: dt.tzinfo
+    _key: tuple[str, str | None, str, SendWindow | None]
+    _table: DayTable
+
+    def __init__(
+        self,
+        time_zone: str = "UTC",
+        holidays: str | None = None,
+        weekmask: str = "1111100",
+        send_window: SendWindow | str | None = None,
+    ) -> None:
+        self._zone = _parse_zone(time_zone)
+        self._time_zone = time_zone
+        self._holidays = None if holidays is None else _parse_holidays(holidays)
+        self._weekmask = _parse_weekmask(weekmask)
+        self._window = (
+            SendWindow.parse(send_window) if isinstance(send_window, str) else send_window
+        )
+        self._key = (self._time_zone, self._holidays, self._weekmask, self._window)
+        self._table = empty_day_table(self._weekmask)
+
+    @property
+    def time_zone(self) -> str:
+        return self._time_zone
+
+    @property
+    def holidays(self) -> str | None:
+        return self._holidays
+
+    @property
+    def weekmask(self) -> str:
+        return self._weekmask
+
+    @property
+    def send_window(self) -> SendWindow | None:
+        return self._window
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """The ``tzinfo`` of :attr:`time_zone`."""
+        return self._zone
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        window = None if self._window is None else str(self._window)
+        return (
+            f"BusinessCalendar(time_zone={self._time_zone!r}, holidays={self._holidays!r}, "
+            f"weekmask={self._weekmask!r}, send_window={window!r})"
+        )
+
+    def is_business_day(self, day: dt.date) -> bool:
+        """Whether the local date ``day`` is in the weekmask and not a holiday."""
+        return self._is_business_ordinal(day.toordinal())
+
+    def local_date(self, instant: dt.datetime) -> dt.date:
+        """The date of an aware instant on this calendar's wall clock."""
+        return dt.date.fromordinal(self._local_ordinal(instant))
+
+    # -- internals shared by planning and overdue -------------------------------------
+
+    def _table_for(self, first: int, last: int) -> DayTable:
+        """A table covering local ordinals ``first..last``, widening the current one if needed.
+
+        Tables are immutable and swapped whole, so concurrent callers at worst
+        build the same table twice; each uses the one it got back.
+        """
+        table = self._table
+        if table.lo <= first and last <= table.hi:
+            return table
+        first_year = dt.date.fromordinal(max(first, 1)).year
+        last_year = dt.date.fromordinal(min(last, dt.date.max.toordinal())).year
+        if table.hi < table.lo or (
+            first_year > table.last_year + _FAR_YEARS or last_year < table.first_year - _FAR_YEARS
+        ):
+            first_year -= _INITIAL_YEARS_BEFORE
+            last_year += _INITIAL_YEARS_AFTER
+        else:
+            if first_year < table.first_year:
+                first_year -= _GROWTH_YEARS
+            if last_year > table.last_year:
+                last_year += _GROWTH_YEARS
+            first_year = min(first_year, table.first_year)
+            last_year = max(last_year, table.last_year)
+        table = build_day_table(self._zone, self._weekmask, self._holidays, first_year, last_year)
+        self._table = table
+        return table
+
+    def _shift(self, day: int, n: int) -> int:
+        """Ordinal of the ``n``-th business day after the first business day on or after ``day``."""
+        table = self._table_for(day, day)
+        while True:
+            result = shift(table, day, n)
+            if result <= table.hi:
+                return result
+            table = self._table_for(day, result)
+
+    def _is_business_ordinal(self, day: int) -> bool:
+        if self._weekmask[(day - 1) % 7] != "1":
+            return False
+        return day not in self._table_for(day, day).holidays
+
+    def _local_ordinal(self, instant: dt.datetime) -> int:
+        """Local date (ordinal) of an aware instant."""
+        table = self._table
+        day = instant.toordinal()
+        if table.lo < day < table.hi:
+            offset = table.offsets[day - table.lo]
+            if offset is not None:
+                local = (instant + offset).toordinal()
+                if table.offsets[local - table.lo] is offset:
+                    return local
+        local = instant.astimezone(self._zone).toordinal()
+        self._table_for(min(day, local) - 1, max(day, local) + 1)
+        return local
+
+    def _instant(self, day: int, wall: dt.time) -> dt.datetime:
+        """UTC instant of local date ``day`` at wall-clock ``wall``.
+
+        A wall time inside a DST gap moves forward by the gap; an ambiguous one
+        is the first occurrence (``fold=0``).
+        """
+        table = self._table_for(day, day)
+        offset = table.offsets[day - table.lo]
+        date = dt.date.fromordinal(day)
+        if offset is not None:
+            return dt.datetime.combine(date, wall, _UTC) - offset
+        return dt.datetime.combine(date, wall, self._zone).astimezone(_UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def calendar_for(
+    time_zone: str = "UTC",
+    holidays: str | None = None,
+    weekmask: str = "1111100",
+    send_window: str | None = None,
+) -> BusinessCalendar:
+    """The shared calendar for these settings (cached: prepared tables are built once)."""
+    return BusinessCalendar(time_zone, holidays, weekmask, send_window)

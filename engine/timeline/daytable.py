@@ -1,0 +1,157 @@
+"""Prepared per-calendar day tables: weekmask arithmetic, holidays and UTC offsets.
+
+A :class:`DayTable` covers a contiguous range of local dates (whole years) and
+holds everything planning needs so that one step costs a few integer
+operations and at most two bisects:
+
+* **Weekmask indices.** Counting from Monday 0001-01-01, the weekmask days are
+  numbered 0, 1, 2, ... ("W-indices"). With ``k`` days in the weekmask, the
+  W-index of a date is ``(e // 7) * k + before[e % 7]`` where ``e`` is the
+  number of days since that Monday, and the date of a W-index is
+  ``(x // k) * 7 + weekday_of[x % k]``. That turns "add n weekmask days" into
+  O(1) arithmetic.
+* **Holidays** falling on weekmask days, as a sorted tuple of W-indices
+  (``marks``) plus ``shifted[i] = marks[i] - i``: the number of business days
+  before holiday ``i``. Adding ``n`` business days is then two bisects: see
+  :func:`shift`.
+* **UTC offsets per local day.** ``offsets[d - lo]`` is the UTC offset in
+  force for the whole local day ``d``, or ``None`` when an offset transition
+  happens during that day (DST change, zone rule change). On regular days a
+  local wall time converts to UTC by subtracting that offset, which is far
+  cheaper than a zoneinfo round trip; irregular days take the zoneinfo path.
+
+Tables are immutable; a calendar swaps in a wider one when a computation
+needs dates outside the range it covers (see ``BusinessCalendar._table_for``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from typing import NamedTuple
+
+__all__ = ["DayTable", "build_day_table", "empty_day_table", "shift", "weekmask_tables"]
+
+_MIN_ORDINAL = dt.date.min.toordinal()
+_MAX_ORDINAL = dt.date.max.toordinal()
+
+
+class DayTable(NamedTuple):
+    """Everything planning needs for local dates ``lo..hi`` (ordinals, inclusive)."""
+
+    lo: int
+    hi: int
+    offsets: tuple[dt.timedelta | None, ...]
+    marks: tuple[int, ...]
+    shifted: tuple[int, ...]
+    per_week: int
+    before: tuple[int, ...]
+    weekday_of: tuple[int, ...]
+    holidays: frozenset[int]
+    first_year: int
+    last_year: int
+
+
+def weekmask_tables(weekmask: str) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    """``(k, before, weekday_of)`` for a normalised 7-character weekmask."""
+    weekday_of = tuple(i for i, bit in enumerate(weekmask) if bit == "1")
+    before = tuple(sum(1 for j in range(i) if weekmask[j] == "1") for i in range(7))
+    return len(weekday_of), before, weekday_of
+
+
+def empty_day_table(weekmask: str) -> DayTable:
+    """A table covering no dates: the first computation builds a real one."""
+    k, before, weekday_of = weekmask_tables(weekmask)
+    return DayTable(1, 0, (), (), (), k, before, weekday_of, frozenset(), 0, -1)
+
+
+def shift(table: DayTable, day: int, n: int) -> int:
+    """Ordinal of the ``n``-th business day after the first business day on or after ``day``.
+
+    Exact when the table's holidays cover ``day`` up to the result; the caller
+    checks that the result is ``<= table.hi`` and widens the table otherwise.
+    """
+    k = table.per_week
+    q, r = divmod(day - 1, 7)
+    x = q * k + table.before[r]
+    if table.marks:
+        target = x - bisect_left(table.marks, x) + n
+        x = target + bisect_right(table.shifted, target)
+    else:
+        x += n
+    q, r = divmod(x, k)
+    return q * 7 + table.weekday_of[r] + 1
+
+
+def build_day_table(
+    zone: dt.tzinfo,
+    weekmask: str,
+    holiday_spec: str | None,
+    first_year: int,
+    last_year: int,
+) -> DayTable:
+    """Build the table for local dates from ``first_year``-01-01 to ``last_year``-12-31."""
+    first_year = max(first_year, dt.MINYEAR)
+    last_year = min(last_year, dt.MAXYEAR)
+    lo = dt.date(first_year, 1, 1).toordinal()
+    hi = dt.date(last_year, 12, 31).toordinal()
+    k, before, weekday_of = weekmask_tables(weekmask)
+    holiday_days = (
+        _holiday_ordinals(holiday_spec, first_year, last_year) if holiday_spec else []
+    )
+    marks: list[int] = []
+    for day in holiday_days:
+        q, r = divmod(day - 1, 7)
+        if weekmask[r] == "1":
+            marks.append(q * k + before[r])
+    return DayTable(
+        lo=lo,
+        hi=hi,
+        offsets=_day_offsets(zone, lo, hi),
+        marks=tuple(marks),
+        shifted=tuple(mark - i for i, mark in enumerate(marks)),
+        per_week=k,
+        before=before,
+        weekday_of=weekday_of,
+        holidays=frozenset(holiday_days),
+        first_year=first_year,
+        last_year=last_year,
+    )
+
+
+def _holiday_ordinals(spec: str, first_year: int, last_year: int) -> list[int]:
+    # Imported here: `holidays` costs ~37 ms to import and `import engine` must stay fast.
+    import holidays
+
+    country, _, subdivision = spec.partition("-")
+    table = holidays.country_holidays(
+        country, subdiv=subdivision or None, years=range(first_year, last_year + 1)
+    )
+    # Observed days can spill into a neighbouring year; keep the covered range only
+    # so that tables built over different ranges agree.
+    return sorted(
+        day.toordinal() for day in table if first_year <= day.year <= last_year
+    )
+
+
+def _day_offsets(zone: dt.tzinfo, lo: int, hi: int) -> tuple[dt.timedelta | None, ...]:
+    """UTC offset valid for the whole local day, or None when it changes during the day.
+
+    The offset of local midnight (fold=0) is probed for every day; a day whose
+    midnight offset differs from the next day's midnight offset contains a
+    transition (a gap at 00:00 of the next day resolves, with fold=0, to the
+    old offset and so correctly leaves the day regular). Two transitions that
+    cancel out within one day are not seen; tzdb has none since 1970.
+    """
+    interned: dict[dt.timedelta, dt.timedelta] = {}
+    probes: list[dt.timedelta | None] = []
+    for ordinal in range(lo, hi + 2):
+        if ordinal > _MAX_ORDINAL:
+            probes.append(None)
+            continue
+        offset = zone.utcoffset(dt.datetime.fromordinal(ordinal))
+        probes.append(None if offset is None else interned.setdefault(offset, offset))
+    return tuple(
+        probes[i] if probes[i] is not None and probes[i] == probes[i + 1] else None
+        for i in range(hi - lo + 1)
+    )
