@@ -116,7 +116,7 @@ def _plan_weekdays(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.dat
     # Fast path: the UTC day, the local day and the target day all have a
     # constant UTC offset (no transition), so local = t + offset exactly and the
     # result is t + k days, corrected by the offset difference if it changed.
-    lo, hi, offsets, marks, shifted, k, before, weekday_of = calendar._table[:8]
+    lo, hi, offsets, marks, shifted, k, before, weekday_of, _, _, _ = calendar._table
     day = t.toordinal()
     if lo < day < hi:
         offset = offsets[day - lo]
