@@ -37,8 +37,11 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
         "|---|---|---|---|---|",
     ]
     for key, entry in results.items():
-        measured = {k: v for k, v in entry.items()
-                    if k not in ("figure", "goal", "goal_met", "machine", "note", "id")}
+        measured = {
+            k: v
+            for k, v in entry.items()
+            if k not in ("figure", "goal", "goal_met", "machine", "note", "id")
+        }
         lines.append(
             f"| {key} | {entry['figure']} | {entry['goal']} | "
             f"{'yes' if entry['goal_met'] else '**no**'} | `{json.dumps(measured)}` |"

@@ -25,9 +25,17 @@ DAY = timedelta(days=1)
 
 
 def build_ours(i: int) -> Enrollment:
-    return Enrollment.start(id=i, account_id=1, actor_id=1, sequence_id=1,
-                            resource_type=ResourceType.LEAD, resource_id=i, steps=STEPS,
-                            now=NOW, calendar=CALENDAR)
+    return Enrollment.start(
+        id=i,
+        account_id=1,
+        actor_id=1,
+        sequence_id=1,
+        resource_type=ResourceType.LEAD,
+        resource_id=i,
+        steps=STEPS,
+        now=NOW,
+        calendar=CALENDAR,
+    )
 
 
 @dataclass(slots=True)
@@ -57,8 +65,19 @@ def build_plain(i: int) -> PlainEnrollment:
     """The same objects as ours (two recorded instants, five planned ones), without planning
     and without any lifecycle: the data's own cost."""
     recorded, started = NOW.replace(microsecond=0), NOW.replace(microsecond=0)
-    return PlainEnrollment(i, 1, 1, 1, ResourceType.LEAD, i, recorded, recorded, started, STEPS,
-                           [StepAction(ActionStatus.SCHEDULED, NOW + k * DAY) for k in range(5)])
+    return PlainEnrollment(
+        i,
+        1,
+        1,
+        1,
+        ResourceType.LEAD,
+        i,
+        recorded,
+        recorded,
+        started,
+        STEPS,
+        [StepAction(ActionStatus.SCHEDULED, NOW + k * DAY) for k in range(5)],
+    )
 
 
 class MachineModel(PlainEnrollment):
@@ -68,14 +87,30 @@ class MachineModel(PlainEnrollment):
 def build_machine_per_object(i: int) -> Any:
     from transitions import Machine
 
-    model = MachineModel(i, 1, 1, 1, ResourceType.LEAD, i, NOW, NOW, NOW, STEPS,
-                         [StepAction(ActionStatus.SCHEDULED, NOW + k * DAY) for k in range(5)])
-    Machine(model=model, states=EnrollmentState, initial=EnrollmentState.ACTIVE,
-            transitions=[{"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
-                         for t in ENROLLMENT_TRANSITIONS], auto_transitions=False)
+    model = MachineModel(
+        i,
+        1,
+        1,
+        1,
+        ResourceType.LEAD,
+        i,
+        NOW,
+        NOW,
+        NOW,
+        STEPS,
+        [StepAction(ActionStatus.SCHEDULED, NOW + k * DAY) for k in range(5)],
+    )
+    Machine(
+        model=model,
+        states=EnrollmentState,
+        initial=EnrollmentState.ACTIVE,
+        transitions=[
+            {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+            for t in ENROLLMENT_TRANSITIONS
+        ],
+        auto_transitions=False,
+    )
     return model
-
-
 
 
 def bytes_per_object(build: Any, n: int) -> float:
@@ -161,8 +196,10 @@ def run(quick: bool) -> dict[str, Any]:
     p2 = {
         "figure": "P2: firing one lifecycle transition",
         "us_per_transition": fire,
-        "ratios": {"ours_vs_transitions": r,
-                   "ours_vs_dict": ratio(fire["ours"]["median"], fire["dict_lookup"]["median"])},
+        "ratios": {
+            "ours_vs_transitions": r,
+            "ours_vs_dict": ratio(fire["ours"]["median"], fire["dict_lookup"]["median"]),
+        },
         "goal": "<= 0.25x the transitions trigger cost, the machine still the source of truth",
         "goal_met": r <= 0.25,
         "machine": machine(),

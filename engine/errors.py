@@ -28,9 +28,7 @@ class EngineError(Exception):
         super().__init__(message)
         self.message = message
         self.resource = resource
-        self.errors: tuple[ErrorDetail, ...] = (
-            ErrorDetail(self.code, message, field, details),
-        )
+        self.errors: tuple[ErrorDetail, ...] = (ErrorDetail(self.code, message, field, details),)
 
 
 class InvalidPayload(EngineError):

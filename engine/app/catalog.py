@@ -13,11 +13,16 @@ from engine.timeline import BusinessCalendar
 
 
 def create_account(
-    uow: UnitOfWork, name: str, *, reach_enabled: bool = True, account_id: int | None = None,
+    uow: UnitOfWork,
+    name: str,
+    *,
+    reach_enabled: bool = True,
+    account_id: int | None = None,
     daily_email_quota: int | None = None,
 ) -> Account:
-    account = Account(uow.next_id("account") if account_id is None else account_id, name,
-                      reach_enabled)
+    account = Account(
+        uow.next_id("account") if account_id is None else account_id, name, reach_enabled
+    )
     if daily_email_quota is not None:
         account.daily_email_quota = daily_email_quota
     uow.save_account(account)
@@ -48,8 +53,9 @@ def _checked_calendar(user: User) -> BusinessCalendar:
     try:
         return user.calendar
     except ValueError as error:
-        raise ValidationFailed([ErrorDetail("incorrect_value", str(error), "/data")],
-                               resource="user") from error
+        raise ValidationFailed(
+            [ErrorDetail("incorrect_value", str(error), "/data")], resource="user"
+        ) from error
 
 
 def get_sequence(uow: UnitOfWork, account: Account, sequence_id: int) -> Sequence:

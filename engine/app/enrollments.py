@@ -11,8 +11,8 @@ from engine.app.ports import EnrollmentFilter, Page, UnitOfWork
 from engine.domain.account import Account
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import EnrollmentState, FinishedReason, ResourceType
-from engine.domain.sequence import Sequence
 from engine.domain.lifecycles import ENROLLMENT
+from engine.domain.sequence import Sequence
 from engine.errors import (
     AlreadyExists,
     ErrorDetail,
@@ -44,13 +44,17 @@ def create_enrollment(
     errors = []
     if sequence is None:
         errors.append(
-            ErrorDetail("incorrect_value", f"sequence {sequence_id} does not exist",
-                        "/data/sequence_id")
+            ErrorDetail(
+                "incorrect_value", f"sequence {sequence_id} does not exist", "/data/sequence_id"
+            )
         )
     if actor is None or actor.account_id != account.id:
         errors.append(
-            ErrorDetail("incorrect_value", f"user {actor_id} is not a user of this account",
-                        "/data/actor_id")
+            ErrorDetail(
+                "incorrect_value",
+                f"user {actor_id} is not a user of this account",
+                "/data/actor_id",
+            )
         )
     if errors:
         raise ValidationFailed(errors, resource=RESOURCE)

@@ -18,7 +18,9 @@ from engine.domain.events import (
 )
 
 
-def handle_event(uow: UnitOfWork, now: datetime, account: Account, event: Event) -> list[Enrollment]:
+def handle_event(
+    uow: UnitOfWork, now: datetime, account: Account, event: Event
+) -> list[Enrollment]:
     """Apply one event; returns the enrollments it finished (empty when nothing was ongoing)."""
     match event:
         case EmailReplied(enrollment_id=enrollment_id):

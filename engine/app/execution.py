@@ -11,7 +11,6 @@ key, which the delivery treats as the same send.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-
 from zoneinfo import ZoneInfo
 
 from engine.app.policy import ExecutionPolicy
@@ -31,9 +30,7 @@ class Claim:
     request: SendRequest
 
 
-def run_due(
-    store: Store, delivery: EmailDelivery, policy: ExecutionPolicy, now: datetime
-) -> int:
+def run_due(store: Store, delivery: EmailDelivery, policy: ExecutionPolicy, now: datetime) -> int:
     """Execute every piece of work due at `now`; returns how many enrollments it touched."""
     touched = 0
     while True:
@@ -50,9 +47,7 @@ def run_due(
             return touched
 
 
-def claim_due(
-    store: Store, policy: ExecutionPolicy, now: datetime
-) -> tuple[list[Claim], int]:
+def claim_due(store: Store, policy: ExecutionPolicy, now: datetime) -> tuple[list[Claim], int]:
     claims: list[Claim] = []
     with store.unit_of_work() as uow:
         due = uow.due_enrollments(now, policy.batch_size)

@@ -14,7 +14,9 @@ class ExecutionPolicy:
     retry_budget: int = 5  # transient delivery failures before blocking with `unknown`
     retry_base: timedelta = timedelta(seconds=30)  # doubles on every retry
     retry_cap: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=5)  # a claimed send is retried after this if its worker died
+    lease: timedelta = timedelta(
+        minutes=5
+    )  # a claimed send is retried after this if its worker died
     batch_size: int = 100
 
     def backoff(self, attempts: int) -> timedelta:

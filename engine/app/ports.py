@@ -126,8 +126,10 @@ class UnitOfWork(Protocol):
         actor_id: int | None = None,
     ) -> list[Enrollment]:
         """Active or blocked enrollments, oldest first, optionally narrowed."""
+
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
         """Enrollments of every account whose due_at <= now, earliest first."""
+
     def next_due_at(self) -> datetime | None: ...
 
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
@@ -143,10 +145,12 @@ class UnitOfWork(Protocol):
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         """The response first given to a request with this Idempotency-Key, if any."""
+
     def save_idempotent(self, account_id: int, key: str, response: StoredResponse) -> None: ...
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         """Record a send; False (and nothing written) if its key was recorded before."""
+
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]: ...
     def failure_rules(self, account_id: int) -> list[FailureRule]: ...
     def set_failure_rule(self, rule: FailureRule) -> None: ...

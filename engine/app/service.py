@@ -5,7 +5,8 @@ reads time only from its injected Clock and touches storage only through the
 Store port.
 """
 
-from collections.abc import Iterable, Iterator, Sequence as Seq
+from collections.abc import Iterable, Iterator
+from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,13 +55,22 @@ class SequenceEngine:
 
     # -- accounts, users, sequences ---------------------------------------
 
-    def create_account(self, name: str, *, reach_enabled: bool = True,
-                       account_id: int | None = None,
-                       daily_email_quota: int | None = None) -> Account:
+    def create_account(
+        self,
+        name: str,
+        *,
+        reach_enabled: bool = True,
+        account_id: int | None = None,
+        daily_email_quota: int | None = None,
+    ) -> Account:
         with self._transaction() as uow:
-            return catalog.create_account(uow, name, reach_enabled=reach_enabled,
-                                          account_id=account_id,
-                                          daily_email_quota=daily_email_quota)
+            return catalog.create_account(
+                uow,
+                name,
+                reach_enabled=reach_enabled,
+                account_id=account_id,
+                daily_email_quota=daily_email_quota,
+            )
 
     def get_account(self, account_id: int) -> Account:
         with self.store.unit_of_work() as uow:
@@ -93,22 +103,39 @@ class SequenceEngine:
                 raise NotFound("user", user_id)
             return catalog.update_calendar(uow, self.clock.now(), user, **changes)
 
-    def create_sequence(self, account_id: int, *, name: str, steps: Iterable[Step],
-                        creator_id: int,
-                        unsubscribe_settings: UnsubscribeSettings | None = None,
-                        sequence_id: int | None = None,
-                        created_at: datetime | None = None) -> Sequence:
+    def create_sequence(
+        self,
+        account_id: int,
+        *,
+        name: str,
+        steps: Iterable[Step],
+        creator_id: int,
+        unsubscribe_settings: UnsubscribeSettings | None = None,
+        sequence_id: int | None = None,
+        created_at: datetime | None = None,
+    ) -> Sequence:
         with self._transaction() as uow:
             return catalog.create_sequence(
-                uow, self.clock.now(), catalog.reach_account(uow, account_id), name=name,
-                steps=steps, creator_id=creator_id, unsubscribe_settings=unsubscribe_settings,
-                sequence_id=sequence_id, created_at=created_at)
+                uow,
+                self.clock.now(),
+                catalog.reach_account(uow, account_id),
+                name=name,
+                steps=steps,
+                creator_id=creator_id,
+                unsubscribe_settings=unsubscribe_settings,
+                sequence_id=sequence_id,
+                created_at=created_at,
+            )
 
     def update_sequence(self, account_id: int, sequence_id: int, **changes: Any) -> Sequence:
         with self._transaction() as uow:
-            return catalog.update_sequence(uow, self.clock.now(),
-                                           catalog.reach_account(uow, account_id),
-                                           sequence_id, **changes)
+            return catalog.update_sequence(
+                uow,
+                self.clock.now(),
+                catalog.reach_account(uow, account_id),
+                sequence_id,
+                **changes,
+            )
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence:
         with self.store.unit_of_work() as uow:
@@ -120,14 +147,27 @@ class SequenceEngine:
 
     # -- enrollments -------------------------------------------------------
 
-    def enroll(self, account_id: int, *, sequence_id: int, resource_type: ResourceType | str,
-               resource_id: int, actor_id: int,
-               enrollment_id: int | None = None) -> EnrollmentView:
+    def enroll(
+        self,
+        account_id: int,
+        *,
+        sequence_id: int,
+        resource_type: ResourceType | str,
+        resource_id: int,
+        actor_id: int,
+        enrollment_id: int | None = None,
+    ) -> EnrollmentView:
         with self._transaction() as uow:
             enrollment = enrollments.create_enrollment(
-                uow, self.clock.now(), catalog.reach_account(uow, account_id),
-                sequence_id=sequence_id, resource_type=ResourceType(resource_type),
-                resource_id=resource_id, actor_id=actor_id, enrollment_id=enrollment_id)
+                uow,
+                self.clock.now(),
+                catalog.reach_account(uow, account_id),
+                sequence_id=sequence_id,
+                resource_type=ResourceType(resource_type),
+                resource_id=resource_id,
+                actor_id=actor_id,
+                enrollment_id=enrollment_id,
+            )
             return self._view(uow, enrollment)
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> EnrollmentView:
@@ -135,31 +175,47 @@ class SequenceEngine:
             account = catalog.reach_account(uow, account_id)
             return self._view(uow, enrollments.get_enrollment(uow, account, enrollment_id))
 
-    def list_enrollments(self, account_id: int, where: EnrollmentFilter = EnrollmentFilter(),
-                         page: Page = Page()) -> list[EnrollmentView]:
+    def list_enrollments(
+        self, account_id: int, where: EnrollmentFilter = EnrollmentFilter(), page: Page = Page()
+    ) -> list[EnrollmentView]:
         with self.store.unit_of_work() as uow:
             account = catalog.reach_account(uow, account_id)
             found = enrollments.list_enrollments(uow, account, where, page)
             return self._views(uow, found)
 
-    def update_enrollment_state(self, account_id: int, enrollment_id: int,
-                                state: EnrollmentState | str, *,
-                                actor_id: int) -> EnrollmentView:
+    def update_enrollment_state(
+        self, account_id: int, enrollment_id: int, state: EnrollmentState | str, *, actor_id: int
+    ) -> EnrollmentView:
         with self._transaction() as uow:
             enrollment = enrollments.update_state(
-                uow, self.clock.now(), catalog.reach_account(uow, account_id), enrollment_id,
-                EnrollmentState(state), actor_id)
+                uow,
+                self.clock.now(),
+                catalog.reach_account(uow, account_id),
+                enrollment_id,
+                EnrollmentState(state),
+                actor_id,
+            )
             return self._view(uow, enrollment)
 
-    def finish_ongoing_for_resource(self, account_id: int, *,
-                                    resource_type: ResourceType | str, resource_id: int,
-                                    sequence_ids: Seq[int] | None = None,
-                                    actor_id: int) -> list[EnrollmentView]:
+    def finish_ongoing_for_resource(
+        self,
+        account_id: int,
+        *,
+        resource_type: ResourceType | str,
+        resource_id: int,
+        sequence_ids: Seq[int] | None = None,
+        actor_id: int,
+    ) -> list[EnrollmentView]:
         with self._transaction() as uow:
             finished = enrollments.finish_ongoing_for_resource(
-                uow, self.clock.now(), catalog.reach_account(uow, account_id),
-                resource_type=ResourceType(resource_type), resource_id=resource_id,
-                sequence_ids=sequence_ids, actor_id=actor_id)
+                uow,
+                self.clock.now(),
+                catalog.reach_account(uow, account_id),
+                resource_type=ResourceType(resource_type),
+                resource_id=resource_id,
+                sequence_ids=sequence_ids,
+                actor_id=actor_id,
+            )
             return self._views(uow, finished)
 
     def handle(self, account_id: int, event: Event) -> list[EnrollmentView]:
@@ -176,20 +232,23 @@ class SequenceEngine:
         with self.store.unit_of_work() as uow:
             return tasks.get_task(uow, catalog.reach_account(uow, account_id), task_id)
 
-    def list_tasks(self, account_id: int, where: TaskFilter = TaskFilter(),
-                   page: Page = Page()) -> list[Task]:
+    def list_tasks(
+        self, account_id: int, where: TaskFilter = TaskFilter(), page: Page = Page()
+    ) -> list[Task]:
         with self.store.unit_of_work() as uow:
             return tasks.list_tasks(uow, catalog.reach_account(uow, account_id), where, page)
 
     def update_task(self, account_id: int, task_id: int, **fields: Any) -> Task:
         with self._transaction() as uow:
-            return tasks.update_task(uow, self.clock.now(),
-                                     catalog.reach_account(uow, account_id), task_id, **fields)
+            return tasks.update_task(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id), task_id, **fields
+            )
 
     def delete_task(self, account_id: int, task_id: int) -> None:
         with self._transaction() as uow:
-            tasks.delete_task(uow, self.clock.now(), catalog.reach_account(uow, account_id),
-                              task_id)
+            tasks.delete_task(
+                uow, self.clock.now(), catalog.reach_account(uow, account_id), task_id
+            )
 
     # -- the outbox ----------------------------------------------------------
 
@@ -220,9 +279,15 @@ class SequenceEngine:
         start = clock.now()
         target = to if to is not None else start + timedelta(seconds=seconds)
         if target < start:
-            raise ValidationFailed([ErrorDetail(
-                "incorrect_value", f"time never moves back: it is already {start.isoformat()}",
-                "/data/to")])
+            raise ValidationFailed(
+                [
+                    ErrorDetail(
+                        "incorrect_value",
+                        f"time never moves back: it is already {start.isoformat()}",
+                        "/data/to",
+                    )
+                ]
+            )
         while (due := self.next_due_at()) is not None and due <= target:
             clock.set(max(due, clock.now()))
             self.run_due()
@@ -247,7 +312,8 @@ class SequenceEngine:
             sequence = sequences.get(enrollment.sequence_id)
             if sequence is None:
                 sequence = sequences[enrollment.sequence_id] = enrollments.sequence_of(
-                    uow, enrollment)
+                    uow, enrollment
+                )
             actor = actors.get(enrollment.actor_id)
             if actor is None:
                 actor = actors[enrollment.actor_id] = self._actor(uow, enrollment.actor_id)

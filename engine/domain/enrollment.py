@@ -152,7 +152,9 @@ class Enrollment:
                     )
                 else:
                     action.estimated_execute_at = plan(
-                        anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
+                        anchor,
+                        step.delay_from_previous_step,
+                        step.delay_from_previous_step_unit,
                         calendar,
                     )
             anchor = self._anchor(position + 1)
@@ -238,7 +240,8 @@ class Enrollment:
         self.replan(calendar)
 
     def finish(self, reason: FinishedReason, now: datetime, actor_id: int | None = None) -> None:
-        """Finish for `reason`: pending actions are cancelled, a send under way keeps its outcome."""
+        """Finish for `reason`: pending actions are cancelled; a send under way keeps
+        its outcome."""
         self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
         for position, action in enumerate(self.actions):
             lifecycle = self.lifecycle(position)

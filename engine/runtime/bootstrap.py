@@ -10,8 +10,10 @@ from engine.app.ports import Clock, EmailDelivery, Store
 from engine.app.service import SequenceEngine
 
 
-def in_memory(start: datetime | None = None, policy: ExecutionPolicy | None = None,
-              ) -> SequenceEngine:
+def in_memory(
+    start: datetime | None = None,
+    policy: ExecutionPolicy | None = None,
+) -> SequenceEngine:
     """An engine on the in-memory store with the outbox delivery: on a simulated clock
     starting at `start` if given, else on the system clock."""
     store = MemoryStore()
@@ -19,6 +21,10 @@ def in_memory(start: datetime | None = None, policy: ExecutionPolicy | None = No
     return SequenceEngine(store, clock, OutboxDelivery(store), policy)
 
 
-def build(store: Store, clock: Clock, delivery: EmailDelivery | None = None,
-          policy: ExecutionPolicy | None = None) -> SequenceEngine:
+def build(
+    store: Store,
+    clock: Clock,
+    delivery: EmailDelivery | None = None,
+    policy: ExecutionPolicy | None = None,
+) -> SequenceEngine:
     return SequenceEngine(store, clock, delivery or OutboxDelivery(store), policy)

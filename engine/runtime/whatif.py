@@ -44,7 +44,9 @@ def plan_sequence_file(
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error.msg} at line {error.lineno})") from error
+        raise ValueError(
+            f"{path} is not valid JSON ({error.msg} at line {error.lineno})"
+        ) from error
     if isinstance(document, dict) and isinstance(document.get("data"), dict):
         document = document["data"]
     if not isinstance(document, dict):
@@ -55,8 +57,15 @@ def plan_sequence_file(
     steps = sequence_input.steps or ()
     sequence = Sequence(0, 0, sequence_input.name or "", 0, began, began, steps)
     enrollment = Enrollment.start(
-        id=0, account_id=0, actor_id=0, sequence_id=0, resource_type=ResourceType.LEAD,
-        resource_id=0, steps=steps, now=began, calendar=calendar,
+        id=0,
+        account_id=0,
+        actor_id=0,
+        sequence_id=0,
+        resource_type=ResourceType.LEAD,
+        resource_id=0,
+        steps=steps,
+        now=began,
+        calendar=calendar,
     )
     wire = enrollment_data(EnrollmentView(enrollment, sequence, None))["enrollment_steps"]
     zone = ZoneInfo(time_zone)
@@ -68,7 +77,9 @@ def plan_sequence_file(
                 position=step.position,
                 action=str(step.action_type),
                 delay=f"+{step.delay_from_previous_step} {step.delay_from_previous_step_unit}",
-                local=planned.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z") if planned else "-",
+                local=planned.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z")
+                if planned
+                else "-",
                 utc=planned.isoformat().replace("+00:00", "Z") if planned else "-",
             )
         )
@@ -79,6 +90,8 @@ def timeline_table(rows: list[PlannedStep]) -> str:
     header = ("position", "action", "delay", "planned (local)", "planned (UTC)")
     cells = [header] + [(str(r.position), r.action, r.delay, r.local, r.utc) for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

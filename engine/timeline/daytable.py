@@ -137,21 +137,45 @@ def _holiday_ordinals(spec: str, first_year: int, last_year: int) -> list[int]:
 def _day_offsets(zone: dt.tzinfo, lo: int, hi: int) -> tuple[dt.timedelta | None, ...]:
     """UTC offset valid for the whole local day, or None when it changes during the day.
 
-    The offset of local midnight (fold=0) is probed for every day; a day whose
-    midnight offset differs from the next day's midnight offset contains a
-    transition (a gap at 00:00 of the next day resolves, with fold=0, to the
-    old offset and so correctly leaves the day regular). Two transitions that
-    cancel out within one day are not seen; tzdb has none since 1970.
+    A day ``d`` holds a transition exactly when the offset of its local
+    midnight differs from that of the next day's midnight (both resolved with
+    fold=0; a gap at 00:00 of the next day resolves to the old offset and so
+    correctly leaves ``d`` regular). Midnights are probed a week apart and the
+    change days found by bisection, so building costs O(weeks + transitions),
+    not a probe per day. Transitions that cancel out within a week are not
+    seen; tzdb has none.
     """
     interned: dict[dt.timedelta, dt.timedelta] = {}
-    probes: list[dt.timedelta | None] = []
-    for ordinal in range(lo, hi + 2):
+
+    def probe(ordinal: int) -> dt.timedelta | None:
         if ordinal > _MAX_ORDINAL:
-            probes.append(None)
-            continue
+            return None
         offset = zone.utcoffset(dt.datetime.fromordinal(ordinal))
-        probes.append(None if offset is None else interned.setdefault(offset, offset))
-    return tuple(
-        probes[i] if probes[i] is not None and probes[i] == probes[i + 1] else None
-        for i in range(hi - lo + 1)
-    )
+        return None if offset is None else interned.setdefault(offset, offset)
+
+    def find_changes(a: int, at_a: dt.timedelta | None, b: int, at_b: dt.timedelta | None) -> None:
+        if b - a == 1:
+            changes.append(a)
+            return
+        mid = (a + b) // 2
+        at_mid = probe(mid)
+        if at_mid != at_a:
+            find_changes(a, at_a, mid, at_mid)
+        if at_mid != at_b:
+            find_changes(mid, at_mid, b, at_b)
+
+    changes: list[int] = []
+    points = [*range(lo, hi + 1, 7), hi + 1]
+    values = [probe(point) for point in points]
+    for a, at_a, b, at_b in zip(points, values, points[1:], values[1:], strict=False):
+        if at_a != at_b:
+            find_changes(a, at_a, b, at_b)
+    offsets: list[dt.timedelta | None] = []
+    start = lo
+    for change in [*changes, hi + 1]:
+        if change > start:
+            offsets.extend([probe(start)] * (change - start))
+        if change <= hi:
+            offsets.append(None)
+        start = change + 1
+    return tuple(offsets)

@@ -158,7 +158,7 @@ class MemoryUnitOfWork:
         ]
 
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
-        s, found = self.s, []
+        s, found = self.s, list[Enrollment]()
         while s.due_heap and len(found) < limit and s.due_heap[0][0] <= now:
             due, enrollment_id = heapq.heappop(s.due_heap)
             if s.due_pushed.get(enrollment_id) != due:
@@ -173,7 +173,10 @@ class MemoryUnitOfWork:
         s = self.s
         while s.due_heap:
             due, enrollment_id = s.due_heap[0]
-            if s.due_pushed.get(enrollment_id) == due and s.enrollments[enrollment_id].due_at == due:
+            if (
+                s.due_pushed.get(enrollment_id) == due
+                and s.enrollments[enrollment_id].due_at == due
+            ):
                 return due
             heapq.heappop(s.due_heap)
             if s.due_pushed.get(enrollment_id) == due:
@@ -195,7 +198,11 @@ class MemoryUnitOfWork:
 
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
         found = sorted(
-            (t for t in self.s.tasks.values() if t.account_id == account_id and _task_matches(t, where)),
+            (
+                t
+                for t in self.s.tasks.values()
+                if t.account_id == account_id and _task_matches(t, where)
+            ),
             key=lambda t: t.id,
         )
         return found[page.offset : page.offset + page.size]

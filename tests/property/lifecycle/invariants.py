@@ -17,7 +17,10 @@ def check_enrollment(e: Enrollment, calendar: BusinessCalendar) -> None:
     while done < n and statuses[done] is S.COMPLETED:
         done += 1
     assert all(s is not S.COMPLETED for s in statuses[done:]), statuses
-    assert e.current_step_position == (min(done, n - 1) if n else 0), (e.current_step_position, statuses)
+    assert e.current_step_position == (min(done, n - 1) if n else 0), (
+        e.current_step_position,
+        statuses,
+    )
     # 2. at most one in_progress or blocked, and it is the current one
     busy = [i for i, s in enumerate(statuses) if s in (S.IN_PROGRESS, S.BLOCKED)]
     assert len(busy) <= 1 and all(i == e.current_step_position for i in busy), statuses

@@ -47,8 +47,13 @@ def replay(commands: list[tuple[str, int]]) -> Any:
     for name, arg in commands:
         try:
             if name == "enroll":
-                engine.enroll(account, sequence_id=sequence, resource_type="lead",
-                              resource_id=arg, actor_id=actor)
+                engine.enroll(
+                    account,
+                    sequence_id=sequence,
+                    resource_type="lead",
+                    resource_id=arg,
+                    actor_id=actor,
+                )
             elif name == "advance":
                 engine.advance(seconds=arg)
             elif name in ("finish", "resume"):
@@ -58,7 +63,8 @@ def replay(commands: list[tuple[str, int]]) -> Any:
                 engine.handle(account, EmailReplied(arg))
             elif name == "fail":
                 engine.set_failure_rule(
-                    FailureRule(account, ResourceType.LEAD, arg, FailureReason.AUTH))
+                    FailureRule(account, ResourceType.LEAD, arg, FailureReason.AUTH)
+                )
             else:
                 engine.handle(account, TaskCompleted(arg))
             outcomes.append("ok")

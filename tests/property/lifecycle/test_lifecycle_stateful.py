@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from invariants import check_enrollment
 
 from engine import (
     ActionStatus,
@@ -25,18 +26,21 @@ from engine import (
     in_memory,
 )
 from engine.errors import AlreadyExists, TransitionRefused
-from invariants import check_enrollment
 
 A = ActionStatus
 START = datetime(2026, 3, 6, 15, 30, 0, 250_000, tzinfo=UTC)  # a Friday before a DST change
 LEAD = ResourceType.LEAD
 
 SEQUENCES = [
-    (Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 1, False),
-     Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 2, True),
-     Step(2, 5, DelayUnit.HOURS, ActionType.TASK, task_content="call them")),
-    (Step(0, 2, DelayUnit.HOURS, ActionType.TASK, task_content="research"),
-     Step(1, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 3, False)),
+    (
+        Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 1, False),
+        Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 2, True),
+        Step(2, 5, DelayUnit.HOURS, ActionType.TASK, task_content="call them"),
+    ),
+    (
+        Step(0, 2, DelayUnit.HOURS, ActionType.TASK, task_content="research"),
+        Step(1, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 3, False),
+    ),
     (Step(0, 3, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 4, False),),
 ]
 
@@ -45,17 +49,21 @@ resource = st.integers(1, 4)
 
 
 class Lifecycles(RuleBasedStateMachine):
-    @initialize(zone=st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo"]),
-                holidays=st.sampled_from([None, "US", "DE-BY"]),
-                window=st.sampled_from([None, "09:00-17:00"]))
+    @initialize(
+        zone=st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo"]),
+        holidays=st.sampled_from([None, "US", "DE-BY"]),
+        window=st.sampled_from([None, "09:00-17:00"]),
+    )
     def setup(self, zone: str, holidays: str | None, window: str | None) -> None:
         self.engine = in_memory(start=START)
         self.account = self.engine.create_account("acme").id
-        self.actor = self.engine.create_user(self.account, time_zone=zone, holidays=holidays,
-                                             send_window=window).id
+        self.actor = self.engine.create_user(
+            self.account, time_zone=zone, holidays=holidays, send_window=window
+        ).id
         self.sequences = [
-            self.engine.create_sequence(self.account, name=f"s{i}", steps=steps,
-                                        creator_id=self.actor).id
+            self.engine.create_sequence(
+                self.account, name=f"s{i}", steps=steps, creator_id=self.actor
+            ).id
             for i, steps in enumerate(SEQUENCES)
         ]
         self.ids: list[int] = []
@@ -79,8 +87,13 @@ class Lifecycles(RuleBasedStateMachine):
     def enroll(self, resource_id: int, which: int) -> None:
         key = (resource_id, self.sequences[which])
         try:
-            view = self.engine.enroll(self.account, sequence_id=key[1], resource_type=LEAD,
-                                      resource_id=resource_id, actor_id=self.actor)
+            view = self.engine.enroll(
+                self.account,
+                sequence_id=key[1],
+                resource_type=LEAD,
+                resource_id=resource_id,
+                actor_id=self.actor,
+            )
         except AlreadyExists:
             assert key in self.ongoing
             return
@@ -98,8 +111,9 @@ class Lifecycles(RuleBasedStateMachine):
         enrollment_id = self._pick(index)
         assert enrollment_id is not None
         was = self._state(enrollment_id)
-        view = self.engine.update_enrollment_state(self.account, enrollment_id, "finished",
-                                                   actor_id=self.actor)
+        view = self.engine.update_enrollment_state(
+            self.account, enrollment_id, "finished", actor_id=self.actor
+        )
         assert view.enrollment.state is EnrollmentState.FINISHED
         if was is not EnrollmentState.FINISHED:
             assert view.enrollment.finished_reason is FinishedReason.MANUAL
@@ -112,8 +126,9 @@ class Lifecycles(RuleBasedStateMachine):
         assert enrollment_id is not None
         was = self._state(enrollment_id)
         try:
-            view = self.engine.update_enrollment_state(self.account, enrollment_id, "active",
-                                                       actor_id=self.actor)
+            view = self.engine.update_enrollment_state(
+                self.account, enrollment_id, "active", actor_id=self.actor
+            )
         except TransitionRefused:
             assert was is EnrollmentState.FINISHED
             return
@@ -207,7 +222,9 @@ class Lifecycles(RuleBasedStateMachine):
 
 
 Lifecycles.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None,
+    max_examples=150,
+    stateful_step_count=40,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestLifecycles = Lifecycles.TestCase

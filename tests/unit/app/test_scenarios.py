@@ -65,7 +65,8 @@ def test_a_failed_send_blocks_and_resume_sends_with_a_new_key() -> None:
     w = World()
     enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 1)))
     w.engine.set_failure_rule(
-        FailureRule(w.account, ResourceType.LEAD, 1, FailureReason.RECIPIENT_INVALID))
+        FailureRule(w.account, ResourceType.LEAD, 1, FailureReason.RECIPIENT_INVALID)
+    )
     w.engine.advance(seconds=60)
     e = w.get(enrollment_id).enrollment
     assert e.state is E.BLOCKED
@@ -78,7 +79,8 @@ def test_a_failed_send_blocks_and_resume_sends_with_a_new_key() -> None:
     assert view.enrollment.state is E.ACTIVE
     assert view.enrollment.current_action.failure_reason is None
     assert view.enrollment.current_action.estimated_execute_at == w.engine.clock.now().replace(
-        microsecond=0)
+        microsecond=0
+    )
     w.engine.advance(seconds=1)
     (sent,) = w.engine.outbox(w.account)
     assert sent.idempotency_key == f"{enrollment_id}:0:1"
@@ -131,8 +133,9 @@ def test_unknown_sequence_and_foreign_actor_are_reported_together() -> None:
     other = w.engine.create_account("other").id
     stranger = w.engine.create_user(other).id
     with pytest.raises(ValidationFailed) as failed:
-        w.engine.enroll(w.account, sequence_id=999, resource_type="lead", resource_id=1,
-                        actor_id=stranger)
+        w.engine.enroll(
+            w.account, sequence_id=999, resource_type="lead", resource_id=1, actor_id=stranger
+        )
     assert [d.field for d in failed.value.errors] == ["/data/sequence_id", "/data/actor_id"]
     assert w.engine.list_enrollments(w.account) == []
 
@@ -201,19 +204,22 @@ def test_reply_resource_deletion_and_lost_subscription_finish_enrollments() -> N
     with pytest.raises(ReachRequired):
         w.get(c)
     assert w.engine.store.unit_of_work().get_enrollment(w.account, c).finished_reason is (  # type: ignore[union-attr]
-        FinishedReason.SUBSCRIPTION_CANCELLED)
+        FinishedReason.SUBSCRIPTION_CANCELLED
+    )
 
 
 def test_finish_ongoing_for_resource_by_sequence_ids() -> None:
     w = World()
     s1, s2 = w.sequence(email(0, 1)), w.sequence(email(0, 1), name="two")
     a, b = w.enroll(s1, 5), w.enroll(s2, 5)
-    done = w.engine.finish_ongoing_for_resource(w.account, resource_type="lead", resource_id=5,
-                                                sequence_ids=[s2], actor_id=w.actor)
+    done = w.engine.finish_ongoing_for_resource(
+        w.account, resource_type="lead", resource_id=5, sequence_ids=[s2], actor_id=w.actor
+    )
     assert [v.enrollment.id for v in done] == [b]
     assert w.get(a).enrollment.is_ongoing
-    done = w.engine.finish_ongoing_for_resource(w.account, resource_type="lead", resource_id=5,
-                                                sequence_ids=[], actor_id=w.actor)
+    done = w.engine.finish_ongoing_for_resource(
+        w.account, resource_type="lead", resource_id=5, sequence_ids=[], actor_id=w.actor
+    )
     assert [v.enrollment.id for v in done] == [a]
 
 
@@ -231,10 +237,15 @@ def test_the_account_quota_blocks_with_quota_exceeded() -> None:
     engine = in_memory(start=TUESDAY)
     account = engine.create_account("small", daily_email_quota=1).id
     actor = engine.create_user(account).id
-    sequence_id = engine.create_sequence(account, name="s", steps=[email(0, 0)],
-                                         creator_id=actor).id
-    ids = [engine.enroll(account, sequence_id=sequence_id, resource_type="lead", resource_id=r,
-                         actor_id=actor).enrollment.id for r in (1, 2)]
+    sequence_id = engine.create_sequence(
+        account, name="s", steps=[email(0, 0)], creator_id=actor
+    ).id
+    ids = [
+        engine.enroll(
+            account, sequence_id=sequence_id, resource_type="lead", resource_id=r, actor_id=actor
+        ).enrollment.id
+        for r in (1, 2)
+    ]
     engine.advance(seconds=1)
     blocked = engine.get_enrollment(account, ids[1]).enrollment
     assert blocked.current_action.failure_reason is FailureReason.QUOTA_EXCEEDED
@@ -249,7 +260,8 @@ def test_the_defer_policy_waits_for_the_next_business_day() -> None:
     assert w.get(first).enrollment.state is E.FINISHED
     e = w.get(second).enrollment
     assert e.current_action.status is A.SCHEDULED and e.due_at == datetime(
-        2020, 12, 17, 9, 0, tzinfo=UTC)
+        2020, 12, 17, 9, 0, tzinfo=UTC
+    )
     assert w.get(second).overdue_position is None  # within the hour of grace
     w.engine.advance(to=datetime(2020, 12, 16, 10, 0, 1, tzinfo=UTC))
     assert w.get(second).overdue_position == 0
@@ -277,7 +289,7 @@ def test_transient_errors_are_retried_with_backoff_under_the_same_key() -> None:
     enrollment_id = w.enroll(w.sequence(email(0, 0)))
     w.engine.advance(seconds=600)
     assert [key for key, _ in flaky.calls] == [f"{enrollment_id}:0:0"] * 3
-    gaps = [b - a for (_, a), (_, b) in zip(flaky.calls, flaky.calls[1:])]
+    gaps = [b - a for (_, a), (_, b) in zip(flaky.calls, flaky.calls[1:], strict=False)]
     assert gaps == [timedelta(seconds=30), timedelta(seconds=60)]
     assert w.get(enrollment_id).enrollment.state is E.FINISHED
 
@@ -321,7 +333,8 @@ def test_changing_the_calendar_replans_pending_steps() -> None:
     assert after == datetime(2020, 12, 18, 19, 58, 53, tzinfo=UTC)
     w.engine.update_user(w.actor, weekmask="1010100")  # Mon, Wed, Fri
     assert w.get(enrollment_id).enrollment.actions[1].estimated_execute_at == datetime(
-        2020, 12, 23, 19, 58, 53, tzinfo=UTC)
+        2020, 12, 23, 19, 58, 53, tzinfo=UTC
+    )
     with pytest.raises(ValidationFailed):
         w.engine.update_user(w.actor, time_zone="Mars/Olympus")
     assert w.engine.get_user(w.actor).time_zone == "America/New_York"
