@@ -61,8 +61,8 @@ class Lifecycle(Generic[S]):
         for trigger, event in self.machine.events.items():
             for source_name, transitions in event.transitions.items():
                 for transition in transitions:
-                    dest: str = transition.dest
-                    lookup[(self.states[source_name], trigger)] = self.states[dest]
+                    if transition.dest is not None:  # internal transitions: none here
+                        lookup[(self.states[source_name], trigger)] = self.states[transition.dest]
         return lookup
 
     def fire(self, state: S, trigger: str) -> S:

@@ -96,9 +96,7 @@ def build_day_table(
     lo = dt.date(first_year, 1, 1).toordinal()
     hi = dt.date(last_year, 12, 31).toordinal()
     k, before, weekday_of = weekmask_tables(weekmask)
-    holiday_days = (
-        _holiday_ordinals(holiday_spec, first_year, last_year) if holiday_spec else []
-    )
+    holiday_days = _holiday_ordinals(holiday_spec, first_year, last_year) if holiday_spec else []
     marks: list[int] = []
     for day in holiday_days:
         q, r = divmod(day - 1, 7)
@@ -129,9 +127,7 @@ def _holiday_ordinals(spec: str, first_year: int, last_year: int) -> list[int]:
     )
     # Observed days can spill into a neighbouring year; keep the covered range only
     # so that tables built over different ranges agree.
-    return sorted(
-        day.toordinal() for day in table if first_year <= day.year <= last_year
-    )
+    return sorted(day.toordinal() for day in table if first_year <= day.year <= last_year)
 
 
 def _day_offsets(zone: dt.tzinfo, lo: int, hi: int) -> tuple[dt.timedelta | None, ...]:

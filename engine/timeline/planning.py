@@ -190,4 +190,3 @@ def _roll_into_window(
         if opening < calendar._instant(day, window.closes):
             return opening
     raise ValueError(f"send window {window} never opens on {calendar!r}")
-

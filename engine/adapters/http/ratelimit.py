@@ -1,0 +1,80 @@
+"""Per-token rate limiting: a token bucket.
+
+The default policy is Sell's: 36,000 requests an hour, in bursts of at most 10
+(the bucket refills at limit/period tokens a second, 10/s by default, and holds
+`burst` tokens). Time comes from an injected monotonic clock, so tests move it.
+
+Headers (IETF RateLimit fields, for a bucket): `RateLimit-Limit` is the burst
+size, `RateLimit-Remaining` the whole requests left now, `RateLimit-Reset` the
+seconds until the bucket is full again; a refusal adds `Retry-After`, the whole
+seconds until one request is allowed.
+"""
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    limit: int = 36_000
+    period: float = 3600.0
+    burst: int = 10
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.period <= 0 or self.burst < 1:
+            raise ValueError("a rate limit needs limit >= 1, period > 0 and burst >= 1")
+
+    @property
+    def rate(self) -> float:
+        """Tokens added per second."""
+        return self.limit / self.period
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # seconds until the bucket is full
+    retry_after: int  # seconds until the next request is allowed (0 when allowed)
+
+    def headers(self) -> list[tuple[str, str]]:
+        found = [
+            ("RateLimit-Limit", str(self.limit)),
+            ("RateLimit-Remaining", str(self.remaining)),
+            ("RateLimit-Reset", str(self.reset)),
+        ]
+        if not self.allowed:
+            found.append(("Retry-After", str(self.retry_after)))
+        return found
+
+
+class RateLimiter:
+    def __init__(self, policy: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def take(self, key: str) -> Decision:
+        """Spend one request of `key`'s bucket if it has one."""
+        policy, rate, capacity = self.policy, self.policy.rate, float(self.policy.burst)
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (capacity, now))
+            tokens = min(capacity, tokens + max(0.0, now - at) * rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            self._buckets[key] = (tokens, now)
+        retry_after = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
+        return Decision(
+            allowed=allowed,
+            limit=policy.burst,
+            remaining=int(tokens + 1e-9),
+            reset=math.ceil((capacity - tokens) / rate),
+            retry_after=retry_after,
+        )
