@@ -1,0 +1,50 @@
+"""SQL kept in `.sql` files next to the backends, procrastinate-style.
+
+Two shapes are read: named statements (`-- name: get_account` then the SQL up
+to the next marker) and numbered migrations (`-- migration: 2 add tasks.notes`
+then the DDL up to the next marker). Splitting a migration into statements is
+left to the backend, which knows its dialect.
+"""
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+_NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_MIGRATION = re.compile(r"^-- migration: (\d+) (.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    script: str
+
+
+def read_sql(filename: str) -> str:
+    """One file of the `sql` folder shipped with this package."""
+    return resources.files(__package__).joinpath("sql", filename).read_text("utf-8")
+
+
+def named_statements(text: str) -> dict[str, str]:
+    """`{name: sql}` for every `-- name:` block, trailing semicolon removed."""
+    parts = _NAME.split(text)
+    statements: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in statements:
+            raise ValueError(f"statement {name!r} is defined twice")
+        statements[name] = body.strip().rstrip(";").strip()
+    return statements
+
+
+def migrations(text: str) -> tuple[Migration, ...]:
+    """Every `-- migration: N description` block; versions must run 1, 2, 3... in order."""
+    parts = _MIGRATION.split(text)
+    found = tuple(
+        Migration(int(version), description, script.strip())
+        for version, description, script in zip(parts[1::3], parts[2::3], parts[3::3], strict=True)
+    )
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise ValueError(f"migration {migration.version} found where {expected} was expected")
+    return found

@@ -1,0 +1,34 @@
+"""Turning command-line settings into adapters: the database URL and the delivery."""
+
+import os
+
+from engine.app.ports import EmailDelivery, Store
+
+
+def open_store(url: str) -> Store:
+    """`sqlite:///file.db` (the embedded default), `memory` (nothing kept)."""
+    if url == "memory":
+        from engine.adapters.storage.memory import MemoryStore
+
+        return MemoryStore()
+    if url.startswith("sqlite:"):
+        from engine.adapters.storage.sqlite import SqliteStore
+
+        return SqliteStore(url)
+    if url.startswith(("postgresql:", "postgres:")):
+        raise ValueError("PostgreSQL storage is not available yet: use sqlite:///FILE.db")
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE.db")
+
+
+def open_delivery(spec: str, store: Store, secret: str | None = None) -> EmailDelivery:
+    """`outbox` (records sends in the store) or `webhook:URL` (POSTs them to a host backend)."""
+    if spec == "outbox":
+        from engine.adapters.outbox import OutboxDelivery
+
+        return OutboxDelivery(store)
+    if spec.startswith("webhook:"):
+        from engine.adapters.webhook import WebhookDelivery
+
+        return WebhookDelivery(spec.removeprefix("webhook:"),
+                               secret or os.environ.get("SEQENGINE_WEBHOOK_SECRET"))
+    raise ValueError(f"unknown delivery {spec!r}: use outbox or webhook:URL")

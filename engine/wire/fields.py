@@ -1,0 +1,156 @@
+"""Checkers for the fields of a request body: each appends an ErrorDetail (code and
+JSON pointer) to `errors` instead of raising, so a parser reports every bad field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import orjson
+
+from engine.domain.enums import ActionType, DelayUnit, EnrollmentState, ResourceType
+from engine.errors import ErrorDetail
+
+T = TypeVar("T")
+
+MAX_ID = 2**63 - 1  # what every storage backend can hold
+
+MISSING: Any = object()
+JSON_TYPES = {
+    bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+    list: "an array", dict: "an object", type(None): "null",
+}
+RESOURCE_TYPES = {m.value: m for m in ResourceType}
+STATES = {m.value: m for m in EnrollmentState}
+UNITS = {m.value: m for m in DelayUnit}
+ACTION_TYPES = {m.value: m for m in ActionType}
+
+def pointer(prefix: str, key: str) -> str:
+    return f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
+
+
+def type_name(value: object) -> str:
+    return JSON_TYPES.get(type(value), "a value")
+
+
+def shown(value: object, limit: int = 60) -> str:
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def absent(name: str, at: str, value: object) -> ErrorDetail:
+    if value is MISSING:
+        return ErrorDetail("missing", f"{name} is required", at)
+    return ErrorDetail("blank", f"{name} must not be blank", at, "got null")
+
+
+def invalid_type(name: str, at: str, value: object, expected: str) -> ErrorDetail:
+    return ErrorDetail("invalid_type", f"{name} must be {expected}", at,
+                       f"got {type_name(value)}: {shown(value)}")
+
+
+def id_value(value: Any, at: str, errors: list[ErrorDetail]) -> int:
+    if type(value) is not int:
+        errors.append(invalid_type(at.rsplit("/", 1)[-1], at, value, "an integer"))
+        return 0
+    if not 1 <= value <= MAX_ID:
+        errors.append(ErrorDetail("incorrect_value", f"{at.rsplit('/', 1)[-1]} must be a "
+                                  "positive integer", at, f"got {value}"))
+        return 0
+    return value
+
+
+def required_id(data: Mapping[str, Any], key: str, prefix: str, errors: list[ErrorDetail]) -> int:
+    value = data.get(key)
+    if type(value) is int and 0 < value <= MAX_ID:  # the common case, first
+        return value
+    at = f"{prefix}/{key}"
+    if value is None:
+        errors.append(absent(key, at, data.get(key, MISSING)))
+        return 0
+    return id_value(value, at, errors)
+
+
+def optional_id(
+    data: Mapping[str, Any], key: str, prefix: str, errors: list[ErrorDetail]
+) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    return id_value(value, f"{prefix}/{key}", errors) or None
+
+
+def required_int(data: Mapping[str, Any], key: str, prefix: str, errors: list[ErrorDetail]) -> int:
+    """Any JSON integer (range checks are the caller's); 0 when absent or bad."""
+    value = data.get(key, MISSING)
+    if type(value) is int:
+        return value
+    at = f"{prefix}/{key}"
+    if value is MISSING or value is None:
+        errors.append(absent(key, at, value))
+    else:
+        errors.append(invalid_type(key, at, value, "an integer"))
+    return 0
+
+
+def required_choice(
+    data: Mapping[str, Any], key: str, choices: dict[str, T], prefix: str,
+    errors: list[ErrorDetail],
+) -> T | None:
+    """One of `choices` (by its wire value); when bad, an error and None."""
+    value = data.get(key, MISSING)
+    found = choices.get(value) if type(value) is str else None
+    if found is not None:
+        return found
+    at = f"{prefix}/{key}"
+    if value is MISSING or value is None:
+        errors.append(absent(key, at, value))
+    elif type(value) is not str:
+        errors.append(invalid_type(key, at, value, "a string"))
+    elif not value.strip():
+        errors.append(ErrorDetail("blank", f"{key} must not be blank", at))
+    else:
+        errors.append(ErrorDetail("incorrect_value", f"{key} must be one of: "
+                                  + ", ".join(choices), at, f"got {shown(value)}"))
+    return None
+
+
+def nonblank(
+    data: Mapping[str, Any], key: str, prefix: str, errors: list[ErrorDetail], *, required: bool
+) -> str | None:
+    """A non-blank string (kept as given)."""
+    value = data.get(key, MISSING)
+    at = f"{prefix}/{key}"
+    if value is MISSING or value is None:
+        if required:
+            errors.append(absent(key, at, value))
+        return None
+    if type(value) is not str:
+        errors.append(invalid_type(key, at, value, "a string"))
+        return None
+    if not value.strip():
+        errors.append(ErrorDetail("blank", f"{key} must not be blank", at))
+        return None
+    return value
+
+
+def optional_bool(
+    data: Mapping[str, Any], key: str, prefix: str, errors: list[ErrorDetail]
+) -> bool | None:
+    value = data.get(key)
+    if value is None or type(value) is bool:
+        return value
+    errors.append(invalid_type(key, f"{prefix}/{key}", value, "a boolean"))
+    return None
+
+
+def reject_unknown(
+    data: Mapping[str, Any], known: frozenset[str], prefix: str, errors: list[ErrorDetail]
+) -> None:
+    for key in data:
+        if key not in known:
+            errors.append(ErrorDetail("unknown", f"unknown field {key!r}", pointer(prefix, key),
+                                      "allowed: " + ", ".join(sorted(known))))
