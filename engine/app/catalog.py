@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from engine.app.ports import Page, UnitOfWork
 from engine.domain.account import Account, User
@@ -78,12 +78,17 @@ def create_sequence(
     created_at: datetime | None = None,
 ) -> Sequence:
     recorded = to_seconds(now)
+    if created_at is not None and created_at.tzinfo is None:
+        raise ValidationFailed(
+            [ErrorDetail("incorrect_value", "created_at must be timezone-aware", "/data/created_at")],
+            resource="sequence",
+        )
     sequence = Sequence(
         id=uow.next_id("sequence") if sequence_id is None else sequence_id,
         account_id=account.id,
         name=name,
         creator_id=creator_id,
-        created_at=created_at or recorded,
+        created_at=recorded if created_at is None else to_seconds(created_at.astimezone(UTC)),
         updated_at=recorded,
         steps=tuple(steps),
         unsubscribe_settings=unsubscribe_settings or UnsubscribeSettings(),

@@ -248,6 +248,7 @@ class Enrollment:
             if lifecycle.can(action.status, "cancel"):
                 action.status = lifecycle.fire(action.status, "cancel")
                 action.estimated_execute_at = None
+                action.failure_reason = None  # cancelled, not failed
         self.finished_at = self.updated_at = to_seconds(now)
         self.finished_reason = reason
         self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
