@@ -4,6 +4,7 @@ JSON pointer) to `errors` instead of raising, so a parser reports every bad fiel
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -24,6 +25,7 @@ RESOURCE_TYPES = {m.value: m for m in ResourceType}
 STATES = {m.value: m for m in EnrollmentState}
 UNITS = {m.value: m for m in DelayUnit}
 ACTION_TYPES = {m.value: m for m in ActionType}
+
 
 def pointer(prefix: str, key: str) -> str:
     return f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
@@ -154,3 +156,36 @@ def reject_unknown(
         if key not in known:
             errors.append(ErrorDetail("unknown", f"unknown field {key!r}", pointer(prefix, key),
                                       "allowed: " + ", ".join(sorted(known))))
+
+
+def instant_field(
+    data: Mapping[str, Any], key: str, errors: list[ErrorDetail]
+) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    at = f"/data/{key}"
+    if type(value) is not str:
+        errors.append(invalid_type(key, at, value, "a string"))
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        errors.append(ErrorDetail("incorrect_value", f"{key} must be an ISO 8601 instant with "
+                                  "Z or an offset", at, str(error)))
+        return None
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with `Z` or an offset, as aware UTC; ValueError otherwise
+    (a date or time without an offset is rejected: it names no instant)."""
+    if type(text) is not str or len(text) < 16 or text[10] not in "Tt ":
+        raise ValueError(f"not an ISO 8601 date and time: {shown(text)}")
+    try:
+        instant = datetime.fromisoformat(text)
+        if instant.tzinfo is None:
+            raise ValueError(f"no UTC offset in {shown(text)}: add Z or +HH:MM")
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"out of range: {shown(text)}") from None
+

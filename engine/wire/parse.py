@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -33,10 +33,12 @@ from engine.wire.fields import (
     UNITS,
     absent,
     id_value,
+    instant_field,
     invalid_type,
     nonblank,
     optional_bool,
     optional_id,
+    parse_instant,
     pointer,
     reject_unknown,
     required_choice,
@@ -170,15 +172,15 @@ def parse_body(raw: bytes | bytearray | memoryview | str) -> dict[str, Any]:
             field="/data",
             details="data is missing" if data is MISSING else f"data is {type_name(data)}",
         )
-    if len(document) > 1:
-        meta = document.get("meta", MISSING)
+    if len(document) > 1 and not (len(document) == 2 and type(document.get("meta")) is dict):
         extra = [key for key in document if key not in ("data", "meta")]
         if extra:
             raise InvalidPayload(
                 f"unexpected top-level member {extra[0]!r}: the body is {{\"data\": {{...}}}}",
                 field=pointer("", extra[0]),
             )
-        if meta is not None and type(meta) is not dict:
+        meta = document["meta"]
+        if meta is not None:
             raise InvalidPayload("meta must be a JSON object", field="/meta",
                                  details=f"meta is {type_name(meta)}")
     return data
@@ -193,6 +195,17 @@ _FINISH_FIELDS = frozenset({"resource_type", "resource_id", "sequence_ids"})
 
 def parse_create_enrollment(data: Mapping[str, Any]) -> CreateEnrollment:
     """POST /v2/sequence_enrollments."""
+    sequence_id, resource_id = data.get("sequence_id"), data.get("resource_id")
+    kind, actor_id = data.get("resource_type"), data.get("actor_id")
+    resource_type = RESOURCE_TYPES.get(kind) if type(kind) is str else None
+    if (  # the common, valid request, checked inline (P8)
+        type(sequence_id) is int and 0 < sequence_id <= MAX_ID
+        and type(resource_id) is int and 0 < resource_id <= MAX_ID
+        and resource_type is not None
+        and (actor_id is None or (type(actor_id) is int and 0 < actor_id <= MAX_ID))
+        and data.keys() <= _CREATE_FIELDS
+    ):
+        return CreateEnrollment(sequence_id, resource_type, resource_id, actor_id)
     errors: list[ErrorDetail] = []
     sequence_id = required_id(data, "sequence_id", "/data", errors)
     resource_type = required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
@@ -340,7 +353,7 @@ def _unsubscribe_settings(
         errors.append(ErrorDetail("incorrect_value", "locale must be a language tag like en-US",
                                   f"{at}/locale", f"got {shown(locale)}"))
     reject_unknown(value, _UNSUBSCRIBE_FIELDS, at, errors)
-    if len(errors) > before:
+    if len(errors) > before or locale is None:
         return None
     return UnsubscribeSettings(enabled=enabled, locale=locale)
 
@@ -363,42 +376,9 @@ def parse_task_update(data: Mapping[str, Any]) -> TaskUpdate:
     errors: list[ErrorDetail] = []
     completed = optional_bool(data, "completed", "/data", errors)
     content = nonblank(data, "content", "/data", errors, required=False)
-    due_date = _instant_field(data, "due_date", errors)
-    remind_at = _instant_field(data, "remind_at", errors)
+    due_date = instant_field(data, "due_date", errors)
+    remind_at = instant_field(data, "remind_at", errors)
     reject_unknown(data, _TASK_FIELDS, "/data", errors)
     if errors:
         raise ValidationFailed(errors, resource=TASK)
     return TaskUpdate(completed, content, due_date, remind_at)
-
-
-def _instant_field(
-    data: Mapping[str, Any], key: str, errors: list[ErrorDetail]
-) -> datetime | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    at = f"/data/{key}"
-    if type(value) is not str:
-        errors.append(invalid_type(key, at, value, "a string"))
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError as error:
-        errors.append(ErrorDetail("incorrect_value", f"{key} must be an ISO 8601 instant with "
-                                  "Z or an offset", at, str(error)))
-        return None
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant with `Z` or an offset, as aware UTC; ValueError otherwise
-    (a date or time without an offset is rejected: it names no instant)."""
-    if type(text) is not str or len(text) < 16 or text[10] not in "Tt ":
-        raise ValueError(f"not an ISO 8601 date and time: {shown(text)}")
-    try:
-        instant = datetime.fromisoformat(text)
-        if instant.tzinfo is None:
-            raise ValueError(f"no UTC offset in {shown(text)}: add Z or +HH:MM")
-        return instant.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"out of range: {shown(text)}") from None
-

@@ -40,6 +40,7 @@ class InvalidParams(InvalidParam):
         super().__init__("; ".join(e.message for e in errors), field=errors[0].field)
         self.errors = tuple(errors)
 
+
 def parse_page(query: Mapping[str, str]) -> Page:
     """`page` (from 1, default 1) and `per_page` (1..100, default 25)."""
     errors: list[ErrorDetail] = []
@@ -136,15 +137,17 @@ def _param_int(
     return number
 
 
-def _param_ids(query: Mapping[str, str], name: str, errors: list[ErrorDetail]) -> tuple[int, ...] | None:
+def _param_ids(
+    query: Mapping[str, str], name: str, errors: list[ErrorDetail]
+) -> tuple[int, ...] | None:
     text = query.get(name)
     if not text:
         return None
     parts = text.split(",")
-    numbers = [_digits(part.strip()) for part in parts]
     if len(parts) > MAX_IDS:
         errors.append(_bad_param(name, f"at most {MAX_IDS} comma-separated ids", text))
         return None
+    numbers = [_digits(part.strip()) for part in parts]
     if any(n is None or not 1 <= n <= MAX_ID for n in numbers):
         errors.append(_bad_param(name, "comma-separated positive integers", text))
         return None

@@ -31,6 +31,7 @@ __all__ = [
     "error_document",
     "finish_ongoing_document",
     "format_instant",
+    "http_status_line",
     "outbox_message_data",
     "page_links",
     "sequence_data",
@@ -52,8 +53,8 @@ OUTBOX_META: Json = {"type": "outbox_message"}
 ERROR_META: Json = {"type": "error"}
 ENROLLMENT_ACTION_META: Json = {"type": "sequence_enrollment_action"}
 
-# format_instant by table lookups: ~4x faster than isoformat() (which also gives
-# microseconds and "+00:00" that would have to be cut and replaced).
+# format_instant by table lookups: ~2.4x faster than isoformat() alone (which also
+# gives microseconds and "+00:00" that would still have to be cut and replaced).
 _TWO = tuple(f"{i:02d}" for i in range(100))
 _MILLIS = ("Z", *(f".{i:03d}Z" for i in range(1, 1000)))
 

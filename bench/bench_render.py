@@ -1,0 +1,116 @@
+"""P8: rendering one 2-step enrollment to wire JSON bytes, and reading a request body.
+
+Peers in the same run (performance.md): stdlib `json.dumps` and `orjson.dumps` of
+the same document already built as a dict; for reading, `json.loads` and
+`orjson.loads` of the same body. Ours is the whole path: from the domain objects
+(EnrollmentView) to bytes, timestamps formatted as semantics.md section 7; and
+from body bytes to a validated CreateEnrollment.
+
+    python bench/bench_render.py [--quick]     prints the P8 entry as JSON
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import timeit
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from engine import ActionType, DelayUnit, Step, in_memory
+from engine.app.views import EnrollmentView
+from engine.wire import enrollment_document, parse_body, parse_create_enrollment
+
+FIGURE = "rendering one 2-step enrollment to wire JSON bytes (and reading a request body)"
+CREATE_BODY = (
+    b'{"data": {"sequence_id": 554, "resource_id": 12866615, "resource_type": "lead"},'
+    b' "meta": {"type": "sequence_enrollment"}}'
+)
+
+
+def seed_view() -> EnrollmentView:
+    """The seed's create example, built by the engine on the simulated clock."""
+    engine = in_memory(start=datetime(2020, 4, 9, 7, 35, 23, tzinfo=UTC))
+    engine.create_account("Acme", account_id=1)
+    engine.create_user(1, user_id=2168016)
+    engine.create_sequence(
+        1, name="Warm approach after webinar", sequence_id=554, creator_id=2168016,
+        created_at=datetime(2020, 3, 31, 6, 17, 1, tzinfo=UTC),
+        steps=[Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),
+               Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9607)],
+    )
+    engine.advance(to=datetime(2020, 12, 15, 19, 58, 53, 526_000, tzinfo=UTC))
+    return engine.enroll(1, sequence_id=554, resource_type="lead", resource_id=12866615,
+                         actor_id=2168016, enrollment_id=11752426)
+
+
+def measure(call: Callable[[], object], number: int, repeat: int) -> dict[str, float]:
+    """Microseconds per call: median, min and max over `repeat` runs of `number` calls."""
+    call()  # warm up (first-call caches, lazy tables)
+    runs = [t / number * 1e6 for t in timeit.Timer(call).repeat(repeat=repeat, number=number)]
+    return {"median": round(statistics.median(runs), 3), "min": round(min(runs), 3),
+            "max": round(max(runs), 3)}
+
+
+def ratio(ours: dict[str, float], peer: dict[str, float]) -> float:
+    return round(ours["median"] / peer["median"], 3)
+
+
+def run(quick: bool) -> dict[str, Any]:
+    number, repeat = (2_000, 3) if quick else (20_000, 9)
+    view = seed_view()
+    prebuilt = json.loads(enrollment_document(view))  # the same document, as plain dicts
+
+    render = {
+        "ours": measure(lambda: enrollment_document(view), number, repeat),
+        "stdlib_json_dumps": measure(lambda: json.dumps(prebuilt).encode(), number, repeat),
+        "orjson_dumps": measure(lambda: orjson.dumps(prebuilt), number, repeat),
+    }
+    render_ratios = {
+        "ours_vs_stdlib_json_dumps": ratio(render["ours"], render["stdlib_json_dumps"]),
+        "ours_vs_orjson_dumps": ratio(render["ours"], render["orjson_dumps"]),
+    }
+    read = {
+        "ours": measure(lambda: parse_create_enrollment(parse_body(CREATE_BODY)), number,
+                        repeat),
+        "stdlib_json_loads": measure(lambda: json.loads(CREATE_BODY), number, repeat),
+        "orjson_loads": measure(lambda: orjson.loads(CREATE_BODY), number, repeat),
+    }
+    read_ratios = {
+        "ours_vs_stdlib_json_loads": ratio(read["ours"], read["stdlib_json_loads"]),
+        "ours_vs_orjson_loads": ratio(read["ours"], read["orjson_loads"]),
+    }
+    render_met = render_ratios["ours_vs_stdlib_json_dumps"] <= 1.0
+    read_met = read_ratios["ours_vs_stdlib_json_loads"] <= 1.0
+    return {
+        "figure": FIGURE,
+        "unit": "microseconds per call",
+        "render": {"measured": render, "ratios": render_ratios, "goal": "ours <= 1x stdlib "
+                   "json.dumps of the prebuilt dict", "goal_met": render_met},
+        "read": {"measured": read, "ratios": read_ratios, "goal": "ours <= 1x stdlib "
+                 "json.loads of the same body", "goal_met": read_met},
+        "document_bytes": len(enrollment_document(view)),
+        "goal_met": render_met and read_met,
+        "mode": "quick" if quick else "full",
+        "number": number,
+        "repeat": repeat,
+        "machine": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "orjson": orjson.__version__,
+        },
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick="--quick" in sys.argv[1:]), indent=2))
