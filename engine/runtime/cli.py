@@ -27,15 +27,24 @@ def _add_calendar_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --db and --json are accepted before or after the command
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help=f"database URL (default {DEFAULT_DB})")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="machine-readable JSON output")
     parser = argparse.ArgumentParser(
         prog="seqengine",
         description="Enrollment state machine and scheduling engine (Sell-compatible).",
+        parents=[common],
     )
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"database URL (default {DEFAULT_DB})")
-    parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    timeline = commands.add_parser("timeline", help="what-if: each step's planned time")
+    def add(group: Any, name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(name, help=help, parents=[common])
+        return sub
+
+    timeline = add(commands, "timeline", "what-if: each step's planned time")
     timeline.add_argument("sequence", metavar="SEQUENCE.json")
     timeline.add_argument("--start", required=True, help="ISO 8601 instant the enrollment starts")
     _add_calendar_options(timeline)
@@ -43,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from engine.runtime import commands as server_commands
 
-    server_commands.register(commands, _add_calendar_options)
+    server_commands.register(commands, add, _add_calendar_options)
     return parser
 
 
@@ -72,11 +81,16 @@ def emit(document: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # not parser.set_defaults: it would change the shared --db/--json actions of every subcommand
+    args.db = getattr(args, "db", DEFAULT_DB)
+    args.json = getattr(args, "json", False)
     from engine.errors import EngineError
 
     try:
         run: Command = args.run
         return run(args)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing to report
+        return 0
     except (CliError, EngineError, ValueError, OSError) as error:
         message = getattr(error, "message", None) or str(error)
         print(f"seqengine: {message}", file=sys.stderr)

@@ -8,9 +8,15 @@ from typing import Any
 from engine.runtime.cli import CliError, emit
 
 
-def register(commands: Any, add_calendar_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Add the server-side subcommands to the `seqengine` parser."""
-    serve = commands.add_parser("serve", help="the HTTP API (and the scheduler, by default)")
+Add = Callable[[Any, str, str], argparse.ArgumentParser]
+
+
+def register(
+    commands: Any, add: Add, add_calendar_options: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Add the server-side subcommands to the `seqengine` parser; `add(group, name, help)`
+    makes a subcommand that also takes --db and --json."""
+    serve = add(commands, "serve", "the HTTP API (and the scheduler, by default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--clock", choices=["system", "simulated"], default="system")
@@ -19,30 +25,30 @@ def register(commands: Any, add_calendar_options: Callable[[argparse.ArgumentPar
     _delivery_options(serve)
     serve.set_defaults(run=_serve)
 
-    worker = commands.add_parser("worker", help="a scheduler-only process")
+    worker = add(commands, "worker", "a scheduler-only process")
     worker.add_argument("--concurrency", type=int, default=1)
     worker.add_argument("--lease-seconds", type=float, default=300.0)
     worker.add_argument("--poll-seconds", type=float, default=1.0)
     _delivery_options(worker)
     worker.set_defaults(run=_worker)
 
-    db = commands.add_parser("db", help="database schema")
+    db = add(commands, "db", "database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="create or migrate the schema").set_defaults(
+    add(db_commands, "upgrade", "create or migrate the schema").set_defaults(
         run=_db_upgrade)
 
-    accounts = commands.add_parser("accounts", help="tenants")
+    accounts = add(commands, "accounts", "tenants")
     account_commands = accounts.add_subparsers(dest="accounts_command", required=True,
                                                metavar="ACTION")
-    create_account = account_commands.add_parser("create", help="create an account")
+    create_account = add(account_commands, "create", "create an account")
     create_account.add_argument("--name", required=True)
     create_account.add_argument("--no-reach", action="store_true",
                                 help="without the Reach product")
     create_account.set_defaults(run=_create_account)
 
-    users = commands.add_parser("users", help="users (actors) and their calendars")
+    users = add(commands, "users", "users (actors) and their calendars")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    create_user = user_commands.add_parser("create", help="create a user")
+    create_user = add(user_commands, "create", "create a user")
     create_user.add_argument("--account", type=int, required=True)
     create_user.add_argument("--id", type=int, default=0)
     create_user.add_argument("--name", default="")
@@ -50,17 +56,17 @@ def register(commands: Any, add_calendar_options: Callable[[argparse.ArgumentPar
     add_calendar_options(create_user)
     create_user.set_defaults(run=_create_user)
 
-    tokens = commands.add_parser("tokens", help="API bearer tokens")
+    tokens = add(commands, "tokens", "API bearer tokens")
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
-    create_token = token_commands.add_parser("create", help="a new token (shown once)")
+    create_token = add(token_commands, "create", "a new token (shown once)")
     create_token.add_argument("--user", type=int, required=True)
     create_token.add_argument("--scopes", default="read,write")
     create_token.set_defaults(run=_create_token)
-    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke = add(token_commands, "revoke", "revoke a token")
     revoke.add_argument("token")
     revoke.set_defaults(run=_revoke_token)
 
-    demo = commands.add_parser("demo", help="demo account, user, token and sequences")
+    demo = add(commands, "demo", "demo account, user, token and sequences")
     demo.set_defaults(run=_demo)
 
 
