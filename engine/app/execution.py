@@ -67,6 +67,11 @@ def _dispatch(
     actor = uow.get_user(enrollment.actor_id)
     account = uow.get_account(enrollment.account_id)
     assert actor is not None and account is not None, "an enrollment outlived its actor"
+    if not enrollment.is_ongoing:
+        # finished while a send was under way and its worker never reported back:
+        # sending it now would mail a finished enrollment, so the send is abandoned
+        enrollment.abandon_current(now)
+        return None
     if not step.is_email:
         enrollment.begin_current(now)
         action.task_id = create_step_task(uow, enrollment, step, action, now)

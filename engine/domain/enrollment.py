@@ -197,10 +197,12 @@ class Enrollment:
         action.executed_at = to_seconds(now)
         action.estimated_execute_at = None
         self.updated_at = action.executed_at
-        if position + 1 < len(self.steps) and self.is_ongoing:
+        if not self.is_ongoing:  # a send confirmed after the enrollment finished
+            self.due_at = None
+        elif position + 1 < len(self.steps):
             self.current_step_position = position + 1
             self.replan(calendar)
-        elif self.is_ongoing:
+        else:
             self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
 
     def block_current(self, reason: FailureReason, now: datetime) -> None:
@@ -252,4 +254,5 @@ class Enrollment:
         self.finished_at = self.updated_at = to_seconds(now)
         self.finished_reason = reason
         self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
-        self.due_at = None
+        if not self.actions or self.current_action.status is not S.IN_PROGRESS:
+            self.due_at = None  # else the send's lease stays, so a dead worker's send resolves

@@ -369,3 +369,30 @@ def test_a_weekend_start_plans_step_zero_on_monday() -> None:
     # Monday 2026-05-25 is not a holiday without a calendar
     assert e.actions[0].estimated_execute_at == datetime(2026, 5, 25, 10, 0, tzinfo=UTC)
     assert e.actions[1].estimated_execute_at == datetime(2026, 5, 26, 10, 0, tzinfo=UTC)
+
+
+def test_finishing_during_a_send_keeps_its_confirmed_outcome() -> None:
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 1)))
+    now = w.engine.clock.now()
+    claims, _ = execution.claim_due(w.engine.store, w.engine.policy, now)
+    w.engine.update_enrollment_state(w.account, enrollment_id, "finished", actor_id=w.actor)
+    e = w.get(enrollment_id).enrollment
+    assert [a.status for a in e.actions] == [A.IN_PROGRESS, A.CANCELLED]
+    outcome = w.engine.delivery.send(claims[0].request, now)
+    execution.record_outcome(w.engine.store, w.engine.policy, claims[0].request, outcome, now)
+    e = w.get(enrollment_id).enrollment
+    assert [a.status for a in e.actions] == [A.COMPLETED, A.CANCELLED]
+    assert e.state is E.FINISHED and e.finished_reason is FinishedReason.MANUAL
+    assert e.current_step_position == 0 and e.due_at is None
+
+
+def test_a_send_whose_worker_died_after_the_finish_is_abandoned() -> None:
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    execution.claim_due(w.engine.store, w.engine.policy, w.engine.clock.now())  # worker dies
+    w.engine.update_enrollment_state(w.account, enrollment_id, "finished", actor_id=w.actor)
+    w.engine.advance(seconds=w.engine.policy.lease.total_seconds() + 1)
+    e = w.get(enrollment_id).enrollment
+    assert e.actions[0].status is A.CANCELLED and e.due_at is None
+    assert w.engine.outbox(w.account) == []
