@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from engine.app.ids import allocate_id
 from engine.app.ports import Page, UnitOfWork
 from engine.domain.account import Account, User
 from engine.domain.enrollment import to_seconds
@@ -21,7 +22,7 @@ def create_account(
     daily_email_quota: int | None = None,
 ) -> Account:
     account = Account(
-        uow.next_id("account") if account_id is None else account_id, name, reach_enabled
+        allocate_id(uow, "account", account_id), name, reach_enabled
     )
     if daily_email_quota is not None:
         account.daily_email_quota = daily_email_quota
@@ -41,8 +42,7 @@ def reach_account(uow: UnitOfWork, account_id: int) -> Account:
 
 def create_user(uow: UnitOfWork, account: Account, user: User) -> User:
     """Add `user` (its id 0 means: allocate one) to `account`."""
-    if user.id == 0:
-        user.id = uow.next_id("user")
+    user.id = allocate_id(uow, "user", user.id)
     user.account_id = account.id
     _checked_calendar(user)
     uow.save_user(user)
@@ -84,7 +84,7 @@ def create_sequence(
             resource="sequence",
         )
     sequence = Sequence(
-        id=uow.next_id("sequence") if sequence_id is None else sequence_id,
+        id=allocate_id(uow, "sequence", sequence_id),
         account_id=account.id,
         name=name,
         creator_id=creator_id,

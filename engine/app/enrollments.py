@@ -7,6 +7,7 @@ everything before it changes anything, so a refused command changes nothing.
 from collections.abc import Sequence as Seq
 from datetime import datetime
 
+from engine.app.ids import allocate_id
 from engine.app.ports import EnrollmentFilter, Page, UnitOfWork
 from engine.domain.account import Account
 from engine.domain.enrollment import Enrollment
@@ -69,7 +70,7 @@ def create_enrollment(
             resource=RESOURCE,
         )
     enrollment = Enrollment.start(
-        id=uow.next_id("enrollment") if enrollment_id is None else enrollment_id,
+        id=allocate_id(uow, "enrollment", enrollment_id),
         account_id=account.id,
         actor_id=actor.id,
         sequence_id=sequence.id,

@@ -102,6 +102,8 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def next_id(self, kind: str) -> int: ...
+    def id_taken(self, kind: str, object_id: int) -> bool:
+        """Whether any account has an object of this kind with this id."""
 
     def get_account(self, account_id: int) -> Account | None: ...
     def save_account(self, account: Account) -> None: ...
@@ -158,7 +160,8 @@ class UnitOfWork(Protocol):
 
 
 class Store(Protocol):
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A transaction; a read-only one may read beside a writer and must not write."""
 
 
 @dataclass(frozen=True, slots=True)

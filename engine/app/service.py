@@ -53,6 +53,10 @@ class SequenceEngine:
             yield uow
             uow.commit()
 
+    def _reading(self) -> UnitOfWork:
+        """A read-only transaction: on SQLite it reads beside writers, never behind them."""
+        return self.store.unit_of_work(read_only=True)
+
     # -- accounts, users, sequences ---------------------------------------
 
     def create_account(
@@ -73,7 +77,7 @@ class SequenceEngine:
             )
 
     def get_account(self, account_id: int) -> Account:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             account = uow.get_account(account_id)
         if account is None:
             raise NotFound("account", account_id)
@@ -89,7 +93,7 @@ class SequenceEngine:
             return catalog.create_user(uow, account, User(user_id, account_id, **calendar))
 
     def get_user(self, user_id: int) -> User:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             user = uow.get_user(user_id)
         if user is None:
             raise NotFound("user", user_id)
@@ -138,11 +142,11 @@ class SequenceEngine:
             )
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return catalog.get_sequence(uow, catalog.reach_account(uow, account_id), sequence_id)
 
     def list_sequences(self, account_id: int, page: Page = Page()) -> list[Sequence]:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return catalog.list_sequences(uow, catalog.reach_account(uow, account_id), page)
 
     # -- enrollments -------------------------------------------------------
@@ -171,14 +175,14 @@ class SequenceEngine:
             return self._view(uow, enrollment)
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> EnrollmentView:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             account = catalog.reach_account(uow, account_id)
             return self._view(uow, enrollments.get_enrollment(uow, account, enrollment_id))
 
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter = EnrollmentFilter(), page: Page = Page()
     ) -> list[EnrollmentView]:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             account = catalog.reach_account(uow, account_id)
             found = enrollments.list_enrollments(uow, account, where, page)
             return self._views(uow, found)
@@ -229,13 +233,13 @@ class SequenceEngine:
     # -- tasks -------------------------------------------------------------
 
     def get_task(self, account_id: int, task_id: int) -> Task:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return tasks.get_task(uow, catalog.reach_account(uow, account_id), task_id)
 
     def list_tasks(
         self, account_id: int, where: TaskFilter = TaskFilter(), page: Page = Page()
     ) -> list[Task]:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return tasks.list_tasks(uow, catalog.reach_account(uow, account_id), where, page)
 
     def update_task(self, account_id: int, task_id: int, **fields: Any) -> Task:
@@ -253,7 +257,7 @@ class SequenceEngine:
     # -- the outbox ----------------------------------------------------------
 
     def outbox(self, account_id: int, page: Page = Page(size=100)) -> list[OutboxMessage]:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return uow.list_outbox(account_id, page)
 
     def set_failure_rule(self, rule: FailureRule) -> None:
@@ -295,7 +299,7 @@ class SequenceEngine:
         return target
 
     def next_due_at(self) -> datetime | None:
-        with self.store.unit_of_work() as uow:
+        with self._reading() as uow:
             return uow.next_due_at()
 
     # -- views ---------------------------------------------------------------

@@ -47,7 +47,7 @@ class MemoryStore:
         self.responses: dict[tuple[int, str], StoredResponse] = {}
         self._uow = MemoryUnitOfWork(self)
 
-    def unit_of_work(self) -> "MemoryUnitOfWork":
+    def unit_of_work(self, *, read_only: bool = False) -> "MemoryUnitOfWork":
         return self._uow
 
 
@@ -72,6 +72,16 @@ class MemoryUnitOfWork:
     def next_id(self, kind: str) -> int:
         self.s.ids[kind] += 1
         return self.s.ids[kind]
+
+    def id_taken(self, kind: str, object_id: int) -> bool:
+        tables: dict[str, dict[int, object]] = {
+            "account": self.s.accounts,  # type: ignore[dict-item]
+            "user": self.s.users,  # type: ignore[dict-item]
+            "sequence": self.s.sequences,  # type: ignore[dict-item]
+            "enrollment": self.s.enrollments,  # type: ignore[dict-item]
+            "task": self.s.tasks,  # type: ignore[dict-item]
+        }
+        return object_id in tables[kind]
 
     def _seen_id(self, kind: str, object_id: int) -> None:
         """Ids chosen by the caller push the allocator past them."""
@@ -119,11 +129,17 @@ class MemoryUnitOfWork:
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         s = self.s
-        if enrollment.id not in s.enrollments:
+        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
+        old = s.enrollments.get(enrollment.id)
+        s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
+        if old is None:
             self._seen_id("enrollment", enrollment.id)
-            s.enrollments[enrollment.id] = enrollment
+        elif (old.account_id, old.resource_type, old.resource_id) != key:
+            s.by_account[old.account_id].remove(enrollment.id)
+            s.by_resource[(old.account_id, old.resource_type, old.resource_id)].remove(
+                enrollment.id)
+        if old is None or (old.account_id, old.resource_type, old.resource_id) != key:
             s.by_account[enrollment.account_id].append(enrollment.id)
-            key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
             s.by_resource[key].append(enrollment.id)
         due = enrollment.due_at
         if due is not None and s.due_pushed.get(enrollment.id) != due:
@@ -158,15 +174,19 @@ class MemoryUnitOfWork:
         ]
 
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
-        s, found = self.s, list[Enrollment]()
+        s, found, taken = self.s, list[Enrollment](), set[int]()
         while s.due_heap and len(found) < limit and s.due_heap[0][0] <= now:
             due, enrollment_id = heapq.heappop(s.due_heap)
-            if s.due_pushed.get(enrollment_id) != due:
-                continue  # stale: the enrollment was re-planned since
-            del s.due_pushed[enrollment_id]
+            if s.due_pushed.get(enrollment_id) != due or enrollment_id in taken:
+                continue  # stale (re-planned since), or a duplicate of an entry just taken
             enrollment = s.enrollments[enrollment_id]
             if enrollment.due_at == due:
                 found.append(enrollment)
+                taken.add(enrollment_id)
+            else:
+                del s.due_pushed[enrollment_id]
+        for enrollment in found:  # a read, not a claim: it stays due until saved otherwise
+            heapq.heappush(s.due_heap, (s.due_pushed[enrollment.id], enrollment.id))
         return found
 
     def next_due_at(self) -> datetime | None:

@@ -396,3 +396,22 @@ def test_a_send_whose_worker_died_after_the_finish_is_abandoned() -> None:
     e = w.get(enrollment_id).enrollment
     assert e.actions[0].status is A.CANCELLED and e.due_at is None
     assert w.engine.outbox(w.account) == []
+
+
+def test_a_chosen_id_that_exists_in_any_account_is_refused() -> None:
+    w = World()
+    sequence_id = w.sequence(email(0, 0))
+    enrollment_id = w.enroll(sequence_id)
+    other = w.engine.create_account("other").id
+    other_actor = w.engine.create_user(other).id
+    with pytest.raises(AlreadyExists):
+        w.engine.create_sequence(other, name="x", steps=[], creator_id=other_actor,
+                                 sequence_id=sequence_id)
+    theirs = w.engine.create_sequence(other, name="x", steps=[email(0, 0)],
+                                      creator_id=other_actor).id
+    with pytest.raises(AlreadyExists):
+        w.engine.enroll(other, sequence_id=theirs, resource_type="lead", resource_id=1,
+                        actor_id=other_actor, enrollment_id=enrollment_id)
+    with pytest.raises(AlreadyExists):
+        w.engine.create_account("again", account_id=w.account)
+    assert w.get(enrollment_id).enrollment.account_id == w.account

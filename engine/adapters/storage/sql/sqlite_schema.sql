@@ -82,8 +82,8 @@ CREATE TABLE enrollments (
 );
 CREATE INDEX enrollments_by_account ON enrollments (account_id, id);
 -- Only ongoing enrollments are indexed by resource: finished ones never match.
-CREATE INDEX enrollments_ongoing
-    ON enrollments (account_id, resource_type, resource_id, sequence_id)
+-- (The implicit trailing rowid serves `ORDER BY id`, so no sort is needed.)
+CREATE INDEX enrollments_ongoing ON enrollments (account_id, resource_type, resource_id)
     WHERE state != 'finished';
 -- The scheduler's queue: only enrollments with work ahead are in it.
 CREATE INDEX enrollments_due ON enrollments (due_at) WHERE due_at IS NOT NULL;

@@ -1,0 +1,123 @@
+"""SqliteStore: the embedded backend, one database file shared by threads and processes.
+
+Transactions. Every unit of work is one transaction, begun on first use (and
+again after each commit) with BEGIN IMMEDIATE: it takes SQLite's write lock
+before its first read, so two workers can never both read a row, change it
+and write it back (no lost updates, and no SQLITE_BUSY half-way through a
+transaction). Writers in this process queue on a Python lock first, so they
+wake as soon as the previous one is done instead of sleeping in SQLite's busy
+handler; writers in other processes wait up to `busy_timeout`. Leaving the
+`with` block without commit() rolls back. `unit_of_work(read_only=True)`
+opens a plain snapshot instead, which runs beside the writer (WAL) and
+refuses writes.
+
+Connections. Units of work borrow a connection from a small pool and give it
+back when they end; a thread may run one unit of work at a time (nesting is
+refused: it would wait for its own lock). close() closes them all.
+"""
+
+import sqlite3
+import threading
+from types import TracebackType
+
+from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.sqlite_database import connect, migrate, queries, sqlite_path
+from engine.adapters.storage.sqlite_unit import SqliteUnitOfWork
+from engine.domain.sequence import Step
+
+__all__ = ["SqliteStore", "SqliteUnitOfWork", "StorageError"]
+
+
+class SqliteStore:
+    def __init__(
+        self,
+        path_or_url: str,
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: str = "NORMAL",
+        pool_size: int = 8,
+        migrate_schema: bool = True,
+    ) -> None:
+        """Open (creating if needed) the database file and bring its schema up to date.
+
+        `synchronous="NORMAL"` (the WAL default) survives any crash of the process;
+        "FULL" also survives power loss, at one fsync per commit."""
+        self.path = sqlite_path(path_or_url)
+        self.busy_timeout, self.synchronous, self.pool_size = busy_timeout, synchronous, pool_size
+        self.sql = queries()
+        self.write_lock = threading.Lock()
+        self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
+        self._idle: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._owners: dict[int, int] = {}  # id(connection) -> thread ident, while lent
+        self._closed = False
+        if migrate_schema:
+            try:
+                self.migrate()
+            except BaseException:
+                self.close()
+                raise
+
+    def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self, read_only=read_only)
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema (idempotent); returns the schema version."""
+        conn = self.acquire()
+        try:
+            return migrate(conn)
+        finally:
+            self.release(conn)
+
+    def close(self) -> None:
+        """Close every idle connection now, and each busy one as its unit of work ends."""
+        with self._pool_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def __enter__(self) -> "SqliteStore":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the pool --------------------------------------------------------------
+
+    def acquire(self) -> sqlite3.Connection:
+        """A connection for the calling thread, which must not hold one already."""
+        owner = threading.get_ident()
+        with self._pool_lock:
+            if self._closed:
+                raise StorageError(f"the store for {self.path} is closed")
+            if owner in self._owners.values():
+                raise RuntimeError(
+                    "a unit of work is already open on this thread: SqliteStore runs one "
+                    "transaction per thread at a time (nested, it would wait for its own lock)"
+                )
+            conn = self._idle.pop() if self._idle else None
+            if conn is not None:
+                self._owners[id(conn)] = owner
+        if conn is None:
+            conn = connect(self.path, busy_timeout=self.busy_timeout,
+                           synchronous=self.synchronous)
+            with self._pool_lock:
+                self._owners[id(conn)] = owner
+        return conn
+
+    def release(self, conn: sqlite3.Connection, *, reusable: bool = True) -> None:
+        with self._pool_lock:
+            self._owners.pop(id(conn), None)
+            if reusable and not self._closed and len(self._idle) < self.pool_size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"

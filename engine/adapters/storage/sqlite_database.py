@@ -1,0 +1,119 @@
+"""The SQLite file: where it is, how a connection to it is opened, and its schema.
+
+Every connection runs in WAL mode (readers never block the writer), with a
+busy timeout (a writer waits for another process's write instead of failing
+at once) and foreign keys on. sqlite3's own transaction handling is turned off
+(`isolation_level=None`): SqliteStore issues BEGIN/COMMIT/ROLLBACK itself.
+"""
+
+import sqlite3
+from functools import cache
+from pathlib import Path
+
+from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.named_sql import Migration, migrations, named_statements, read_sql
+
+MIN_SQLITE = (3, 35, 0)  # RETURNING, UPSERT, json_each
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@cache
+def queries() -> dict[str, str]:
+    return named_statements(read_sql("sqlite_queries.sql"))
+
+
+@cache
+def schema() -> tuple[Migration, ...]:
+    return migrations(read_sql("sqlite_schema.sql"))
+
+
+def sqlite_path(path_or_url: str) -> str:
+    """`sqlite:///relative.db`, `sqlite:////abs/path.db` or a plain path, as a file path."""
+    path = path_or_url
+    if path.startswith("sqlite:"):
+        if not path.startswith("sqlite:///"):
+            raise ValueError(f"not a SQLite URL: {path_or_url!r} (use sqlite:///file.db)")
+        path = path.removeprefix("sqlite:///").split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        raise ValueError(
+            f"{path_or_url!r}: SqliteStore needs a database file (use MemoryStore for memory)"
+        )
+    return str(Path(path))
+
+
+def connect(path: str, *, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
+    """A connection ready for SqliteStore's transactions (may be used by any one thread)."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise StorageError(
+            f"SQLite {sqlite3.sqlite_version} is too old: {'.'.join(map(str, MIN_SQLITE))}+"
+            " is needed"
+        )
+    try:
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False,
+            cached_statements=256,
+        )
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot open the database {path}: {error}") from error
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise StorageError(f"the database {path} cannot use WAL mode (journal_mode {mode})")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException as error:
+        conn.close()
+        if isinstance(error, sqlite3.Error):
+            raise StorageError(f"cannot open the database {path}: {error}") from error
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, steps: tuple[Migration, ...] | None = None) -> int:
+    """Create or upgrade the schema in one transaction; returns the version in place.
+
+    Idempotent, and safe when several processes start at once: the write lock
+    is taken first, so the second one finds the work done."""
+    steps = schema() if steps is None else steps
+    sql = queries()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(sql["create_schema_version"])
+            current: int = conn.execute(sql["schema_version"]).fetchone()[0]
+            if current > len(steps):
+                raise StorageError(
+                    f"the database schema is at version {current}, newer than this engine's "
+                    f"{len(steps)}: upgrade the engine"
+                )
+            for step in steps[current:]:
+                for statement in split_statements(step.script):
+                    conn.execute(statement)
+                conn.execute(sql["record_migration"],
+                             {"version": step.version, "description": step.description})
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot migrate the database: {error}") from error
+    return max(current, len(steps))
+
+
+def split_statements(script: str) -> list[str]:
+    """A script's statements, one by one (executescript would COMMIT on its own)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in pending.splitlines()
+    ):
+        raise ValueError(f"unterminated statement in migration: {pending.strip()[:60]!r}")
+    return statements

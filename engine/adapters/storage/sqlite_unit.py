@@ -1,0 +1,313 @@
+"""SqliteUnitOfWork: one transaction on a connection borrowed from a SqliteStore.
+
+Every statement is a named one from `sql/sqlite_queries.sql`; every sqlite3
+error becomes a StorageError. See `sqlite.py` for the locking model.
+"""
+
+import sqlite3
+from collections.abc import Sequence as Seq
+from datetime import date, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from engine.adapters.storage import sqlite_codec as codec
+from engine.adapters.storage.errors import StorageError
+from engine.app.ports import (
+    EnrollmentFilter,
+    FailureRule,
+    OutboxMessage,
+    Page,
+    StoredResponse,
+    TaskFilter,
+)
+from engine.domain.account import Account, ApiToken, User
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import ResourceType
+from engine.domain.sequence import Sequence, Step
+from engine.domain.task import Task
+
+if TYPE_CHECKING:
+    from engine.adapters.storage.sqlite import SqliteStore
+
+
+class SqliteUnitOfWork:
+    def __init__(self, store: "SqliteStore", *, read_only: bool = False) -> None:
+        self._store, self._sql, self._read_only = store, store.sql, read_only
+        self._conn: sqlite3.Connection | None = None
+        self._in_transaction = self._locked = False
+        self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+
+    # -- the transaction --------------------------------------------------------
+
+    def __enter__(self) -> "SqliteUnitOfWork":
+        if self._conn is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._conn = self._store.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        reusable = True
+        try:
+            if self._in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            reusable = False  # its state is unknown: never hand it out again
+            if exc_type is None:
+                raise StorageError(f"rollback failed: {error}") from error
+        finally:
+            self._end()
+            self._store.release(conn, reusable=reusable)
+
+    def commit(self) -> None:
+        if not self._in_transaction:
+            return
+        try:
+            self._connection().execute("COMMIT")
+        except sqlite3.Error as error:
+            raise StorageError(f"commit failed: {error}") from error
+        self._store.step_ids.update(self._new_steps)
+        self._end()
+
+    def _end(self) -> None:
+        self._in_transaction = False
+        self._new_steps.clear()
+        if self._locked:
+            self._locked = False
+            self._store.write_lock.release()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("use a unit of work inside its `with` block")
+        return self._conn
+
+    def _begin(self, writing: bool) -> sqlite3.Connection:
+        conn = self._connection()
+        if writing and self._read_only:
+            raise RuntimeError("this unit of work is read-only")
+        if not self._in_transaction:
+            if not self._read_only:
+                if not self._store.write_lock.acquire(timeout=self._store.busy_timeout):
+                    raise StorageError("timed out waiting for this process's other writer")
+                self._locked = True
+            try:
+                conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                self._end()
+                raise StorageError(f"cannot begin a transaction: {error}") from error
+            self._in_transaction = True
+        return conn
+
+    def _rows(self, name: str, params: dict[str, Any]) -> list[sqlite3.Row]:
+        try:
+            return self._begin(False).execute(self._sql[name], params).fetchall()
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+
+    def _row(self, name: str, params: dict[str, Any]) -> sqlite3.Row | None:
+        rows = self._rows(name, params)
+        return rows[0] if rows else None
+
+    def _write(self, name: str, params: dict[str, Any]) -> int:
+        """Run one write; returns how many rows it changed."""
+        try:
+            return self._begin(True).execute(self._sql[name], params).rowcount
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+
+    def _write_returning(self, name: str, params: dict[str, Any]) -> Any:
+        try:
+            return self._begin(True).execute(self._sql[name], params).fetchall()[0][0]
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+
+    # -- ids ----------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        value: int = self._write_returning("next_id", {"kind": kind})
+        return value
+
+    def id_taken(self, kind: str, object_id: int) -> bool:
+        row = self._row("id_taken", {"kind": kind, "id": object_id})
+        return bool(row is not None and row["taken"])
+
+    # -- accounts, users, tokens ----------------------------------------------------
+
+    def get_account(self, account_id: int) -> Account | None:
+        row = self._row("get_account", {"id": account_id})
+        return None if row is None else codec.account_from(row)
+
+    def save_account(self, account: Account) -> None:
+        self._write("save_account", codec.account_params(account))
+
+    def get_user(self, user_id: int) -> User | None:
+        row = self._row("get_user", {"id": user_id})
+        return None if row is None else codec.user_from(row)
+
+    def save_user(self, user: User) -> None:
+        self._write("save_user", codec.user_params(user))
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        row = self._row("get_token", {"token_hash": token_hash})
+        return None if row is None else codec.token_from(row)
+
+    def save_token(self, token: ApiToken) -> None:
+        self._write("save_token", codec.token_params(token))
+
+    # -- sequences and their step lists -----------------------------------------------
+
+    def _steps_id(self, steps: tuple[Step, ...]) -> int:
+        """The id of this step list, stored once however many objects share it."""
+        found = self._store.step_ids.get(steps) or self._new_steps.get(steps)
+        if found is not None:
+            return found
+        body = codec.steps_body(steps)
+        row = self._row("find_step_list", {"body": body})
+        if row is not None:  # not one of ours (those are in _new_steps): committed
+            self._store.step_ids[steps] = row["id"]
+            return int(row["id"])
+        new_id: int = self._write_returning("add_step_list", {"body": body})
+        self._new_steps[steps] = new_id
+        return new_id
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
+        row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
+        return None if row is None else codec.sequence_from(row)
+
+    def save_sequence(self, sequence: Sequence) -> None:
+        params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
+        self._write("save_sequence", params)
+
+    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
+        rows = self._rows("list_sequences", {"account_id": account_id, **_page(page)})
+        return [codec.sequence_from(row) for row in rows]
+
+    # -- enrollments --------------------------------------------------------------------
+
+    def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
+        row = self._row("get_enrollment", {"id": enrollment_id, "account_id": account_id})
+        return None if row is None else codec.enrollment_from(row)
+
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
+        self._write("save_enrollment", params)
+
+    def list_enrollments(
+        self, account_id: int, where: EnrollmentFilter, page: Page
+    ) -> list[Enrollment]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.json_ids(where.ids),
+            "resource_ids": codec.json_ids(where.resource_ids),
+            "resource_type": _value(where.resource_type),
+            "sequence_id": where.sequence_id,
+            "state": _value(where.state),
+            **_page(page),
+        }
+        return [codec.enrollment_from(row) for row in self._rows("list_enrollments", params)]
+
+    def ongoing_enrollments(
+        self,
+        account_id: int,
+        *,
+        resource: tuple[ResourceType, int] | None = None,
+        sequence_ids: Seq[int] | None = None,
+        actor_id: int | None = None,
+    ) -> list[Enrollment]:
+        params: dict[str, Any] = {
+            "account_id": account_id,
+            "sequence_ids": codec.json_ids(sequence_ids),
+            "actor_id": actor_id,
+        }
+        if resource is None:
+            rows = self._rows("ongoing_for_account", params)
+        else:
+            params["resource_type"], params["resource_id"] = resource[0].value, resource[1]
+            rows = self._rows("ongoing_for_resource", params)
+        return [codec.enrollment_from(row) for row in rows]
+
+    def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
+        rows = self._rows("due_enrollments", {"now": codec.to_micros(now), "limit": limit})
+        return [codec.enrollment_from(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        row = self._row("next_due_at", {})
+        return None if row is None else codec.opt_instant(row["due_at"])
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def get_task(self, account_id: int, task_id: int) -> Task | None:
+        row = self._row("get_task", {"id": task_id, "account_id": account_id})
+        return None if row is None else codec.task_from(row)
+
+    def save_task(self, task: Task) -> None:
+        self._write("save_task", codec.task_params(task))
+
+    def delete_task(self, task: Task) -> None:
+        # a deleted id is still spent: next_id must not hand it out again
+        self._write("remember_id", {"kind": "task", "id": task.id})
+        self._write("delete_task", {"id": task.id, "account_id": task.account_id})
+
+    def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.json_ids(where.ids),
+            "resource_type": _value(where.resource_type),
+            "resource_id": where.resource_id,
+            "completed": where.completed,
+            **_page(page),
+        }
+        return [codec.task_from(row) for row in self._rows("list_tasks", params)]
+
+    # -- sending limits, idempotent responses, outbox, failure rules ---------------------
+
+    def count_sends(self, scope: str, owner_id: int, day: date) -> int:
+        row = self._row("count_sends", _send_key(scope, owner_id, day))
+        return 0 if row is None else int(row["count"])
+
+    def add_send(self, scope: str, owner_id: int, day: date) -> None:
+        self._write("add_send", _send_key(scope, owner_id, day))
+
+    def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
+        row = self._row("get_idempotent", {"account_id": account_id, "key": key})
+        return None if row is None else codec.response_from(row)
+
+    def save_idempotent(self, account_id: int, key: str, response: StoredResponse) -> None:
+        self._write("save_idempotent", {"account_id": account_id, "key": key,
+                                        "status": response.status, "body": response.body})
+
+    def add_outbox_message(self, message: OutboxMessage) -> bool:
+        return self._write("add_outbox_message", codec.outbox_params(message)) == 1
+
+    def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
+        rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})
+        return [codec.outbox_from(row) for row in rows]
+
+    def failure_rules(self, account_id: int) -> list[FailureRule]:
+        return [codec.rule_from(row)
+                for row in self._rows("failure_rules", {"account_id": account_id})]
+
+    def set_failure_rule(self, rule: FailureRule) -> None:
+        self._write("set_failure_rule", codec.rule_params(rule))
+
+    def clear_failure_rules(self, account_id: int) -> None:
+        self._write("clear_failure_rules", {"account_id": account_id})
+
+
+def _page(page: Page) -> dict[str, int]:
+    return {"limit": page.size, "offset": page.offset}
+
+
+def _value(member: Any) -> str | None:
+    return None if member is None else str(member.value)
+
+
+def _send_key(scope: str, owner_id: int, day: date) -> dict[str, Any]:
+    return {"scope": scope, "owner_id": owner_id, "day": codec.day_text(day)}
