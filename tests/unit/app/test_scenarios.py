@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import TUESDAY, World, email, task
+from world import TUESDAY, World, email, task
 
 from engine import (
     ActionStatus,

@@ -1,7 +1,6 @@
-from collections.abc import Callable
-from datetime import UTC, datetime
+"""A small world for the use-case tests: one account, one actor, a simulated clock."""
 
-import pytest
+from datetime import UTC, datetime
 
 from engine import ActionType, DelayUnit, SequenceEngine, Step, in_memory
 
@@ -44,8 +43,3 @@ class World:
 
     def get(self, enrollment_id: int):  # type: ignore[no-untyped-def]
         return self.engine.get_enrollment(self.account, enrollment_id)
-
-
-@pytest.fixture
-def world() -> Callable[..., World]:
-    return World
