@@ -1,29 +1,17 @@
 """One contract suite for every storage backend.
 
-`store` runs each test once per backend in BACKENDS. A new backend joins by
-adding one entry (PostgreSQL: a fresh database per test, skipped when no
-server is configured); tests that need a SQLite file use `sqlite_store`.
+`store` runs each test once per backend in backends.BACKENDS; tests that need a
+SQLite file use `sqlite_store`.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backends import BACKENDS, close
 
-from engine.adapters.storage.memory import MemoryStore
 from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import Store
-
-BACKENDS: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda tmp: MemoryStore(),
-    "sqlite": lambda tmp: SqliteStore(str(tmp / "contract.db")),
-}
-
-
-def close(store: object) -> None:
-    closer = getattr(store, "close", None)
-    if closer is not None:
-        closer()
 
 
 @pytest.fixture(params=list(BACKENDS))

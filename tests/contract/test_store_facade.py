@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import BACKENDS, close
+from backends import BACKENDS, close
 
 from engine.adapters.clocks import SimulatedClock
 from engine.app.ports import Page, TaskFilter
