@@ -80,7 +80,8 @@ def create_sequence(
     recorded = to_seconds(now)
     if created_at is not None and created_at.tzinfo is None:
         raise ValidationFailed(
-            [ErrorDetail("incorrect_value", "created_at must be timezone-aware", "/data/created_at")],
+            [ErrorDetail("incorrect_value", "created_at must be timezone-aware",
+                         "/data/created_at")],
             resource="sequence",
         )
     sequence = Sequence(

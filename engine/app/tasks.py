@@ -7,10 +7,10 @@ from engine.app.enrollments import actor_calendar
 from engine.app.ports import Page, TaskFilter, UnitOfWork
 from engine.domain.account import Account
 from engine.domain.enrollment import Enrollment, StepAction, to_seconds
-from engine.domain.enums import ActionStatus, FinishedReason
+from engine.domain.enums import ActionStatus, FinishedReason, ResourceType
 from engine.domain.sequence import Step
 from engine.domain.task import Task
-from engine.errors import NotFound
+from engine.errors import ErrorDetail, NotFound, ValidationFailed
 
 RESOURCE = "task"
 
@@ -75,9 +75,32 @@ def update_task(
     content: str | None = None,
     due_date: datetime | None = None,
     remind_at: datetime | None = None,
+    owner_id: int | None = None,
+    resource_type: ResourceType | None = None,
+    resource_id: int | None = None,
 ) -> Task:
-    """Sell's writable task fields; `completed: true` also completes the task's step."""
+    """Sell's writable task fields; `completed: true` also completes the task's step.
+
+    The owner may change to another user of the account; a task stays on its resource
+    (sending the same resource back, as Sell's clients do, is accepted)."""
     task = get_task(uow, account, task_id)
+    errors = []
+    if owner_id is not None:
+        owner = uow.get_user(owner_id)
+        if owner is None or owner.account_id != account.id:
+            errors.append(ErrorDetail("incorrect_value",
+                                      f"user {owner_id} is not a user of this account",
+                                      "/data/owner_id"))
+    for name, given, current in (("resource_type", resource_type, task.resource_type),
+                                 ("resource_id", resource_id, task.resource_id)):
+        if given is not None and given != current:
+            errors.append(ErrorDetail("incorrect_value",
+                                      f"a task cannot move to another resource ({name})",
+                                      f"/data/{name}"))
+    if errors:
+        raise ValidationFailed(errors, resource=RESOURCE)
+    if owner_id is not None:
+        task.owner_id = owner_id
     recorded = to_seconds(now)
     if content is not None:
         task.content = content

@@ -136,6 +136,9 @@ class TaskUpdate:
     content: str | None = None
     due_date: datetime | None = None
     remind_at: datetime | None = None
+    owner_id: int | None = None
+    resource_type: ResourceType | None = None
+    resource_id: int | None = None
 
     def changes(self) -> dict[str, Any]:
         """The given fields, as keyword arguments for SequenceEngine.update_task."""
@@ -146,6 +149,9 @@ class TaskUpdate:
                 ("content", self.content),
                 ("due_date", self.due_date),
                 ("remind_at", self.remind_at),
+                ("owner_id", self.owner_id),
+                ("resource_type", self.resource_type),
+                ("resource_id", self.resource_id),
             )
             if value is not None
         }
@@ -368,7 +374,10 @@ def _is_locale(text: str) -> bool:
 
 # -- tasks -----------------------------------------------------------------------
 
-_TASK_FIELDS = frozenset({"completed", "content", "due_date", "remind_at"})
+# Sell's official client PUTs back every field it read: owner and resource included
+_TASK_FIELDS = frozenset(
+    {"completed", "content", "due_date", "remind_at", "owner_id", "resource_type", "resource_id"}
+)
 
 
 def parse_task_update(data: Mapping[str, Any]) -> TaskUpdate:
@@ -378,7 +387,15 @@ def parse_task_update(data: Mapping[str, Any]) -> TaskUpdate:
     content = nonblank(data, "content", "/data", errors, required=False)
     due_date = instant_field(data, "due_date", errors)
     remind_at = instant_field(data, "remind_at", errors)
+    owner_id = optional_id(data, "owner_id", "/data", errors)
+    resource_id = optional_id(data, "resource_id", "/data", errors)
+    resource_type = (
+        required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
+        if data.get("resource_type") is not None
+        else None
+    )
     reject_unknown(data, _TASK_FIELDS, "/data", errors)
     if errors:
         raise ValidationFailed(errors, resource=TASK)
-    return TaskUpdate(completed, content, due_date, remind_at)
+    return TaskUpdate(completed, content, due_date, remind_at, owner_id, resource_type,
+                      resource_id)
