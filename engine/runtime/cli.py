@@ -29,10 +29,15 @@ def _add_calendar_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     # --db and --json are accepted before or after the command
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS,
-                        help=f"database URL (default {DEFAULT_DB})")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="machine-readable JSON output")
+    common.add_argument(
+        "--db", default=argparse.SUPPRESS, help=f"database URL (default {DEFAULT_DB})"
+    )
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="machine-readable JSON output",
+    )
     parser = argparse.ArgumentParser(
         prog="seqengine",
         description="Enrollment state machine and scheduling engine (Sell-compatible).",

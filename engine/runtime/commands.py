@@ -7,7 +7,6 @@ from typing import Any
 
 from engine.runtime.cli import CliError, emit
 
-
 Add = Callable[[Any, str, str], argparse.ArgumentParser]
 
 
@@ -34,16 +33,15 @@ def register(
 
     db = add(commands, "db", "database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    add(db_commands, "upgrade", "create or migrate the schema").set_defaults(
-        run=_db_upgrade)
+    add(db_commands, "upgrade", "create or migrate the schema").set_defaults(run=_db_upgrade)
 
     accounts = add(commands, "accounts", "tenants")
-    account_commands = accounts.add_subparsers(dest="accounts_command", required=True,
-                                               metavar="ACTION")
+    account_commands = accounts.add_subparsers(
+        dest="accounts_command", required=True, metavar="ACTION"
+    )
     create_account = add(account_commands, "create", "create an account")
     create_account.add_argument("--name", required=True)
-    create_account.add_argument("--no-reach", action="store_true",
-                                help="without the Reach product")
+    create_account.add_argument("--no-reach", action="store_true", help="without the Reach product")
     create_account.set_defaults(run=_create_account)
 
     users = add(commands, "users", "users (actors) and their calendars")
@@ -81,8 +79,9 @@ def _engine(args: argparse.Namespace, clock: Any = None) -> Any:
     from engine.runtime.settings import open_delivery, open_store
 
     store = open_store(args.db)
-    delivery = open_delivery(getattr(args, "delivery", "outbox"), store,
-                             getattr(args, "webhook_secret", None))
+    delivery = open_delivery(
+        getattr(args, "delivery", "outbox"), store, getattr(args, "webhook_secret", None)
+    )
     return build(store, clock or SystemClock(), delivery)
 
 
@@ -106,12 +105,26 @@ def _create_account(args: argparse.Namespace) -> int:
 def _create_user(args: argparse.Namespace) -> int:
     engine = _engine(args)
     user = engine.create_user(
-        args.account, user_id=args.id, name=args.name, time_zone=args.time_zone,
-        holidays=args.holidays, weekmask=args.weekmask, send_window=args.send_window,
-        daily_email_limit=args.daily_email_limit)
-    _print(args, {"id": user.id, "account_id": user.account_id, "time_zone": user.time_zone,
-                  "holidays": user.holidays, "send_window": user.send_window,
-                  "daily_email_limit": user.daily_email_limit})
+        args.account,
+        user_id=args.id,
+        name=args.name,
+        time_zone=args.time_zone,
+        holidays=args.holidays,
+        weekmask=args.weekmask,
+        send_window=args.send_window,
+        daily_email_limit=args.daily_email_limit,
+    )
+    _print(
+        args,
+        {
+            "id": user.id,
+            "account_id": user.account_id,
+            "time_zone": user.time_zone,
+            "holidays": user.holidays,
+            "send_window": user.send_window,
+            "daily_email_limit": user.daily_email_limit,
+        },
+    )
     _close(engine.store)
     return 0
 

@@ -7,6 +7,8 @@ loop runs at all (time only moves inside an advance).
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from engine.app.service import SequenceEngine
 from engine.errors import EngineError
@@ -15,9 +17,17 @@ log = logging.getLogger("seqengine.scheduler")
 
 
 class Scheduler:
-    def __init__(self, engine: SequenceEngine, poll_interval: float = 1.0,
-                 concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        engine: SequenceEngine,
+        poll_interval: float = 1.0,
+        concurrency: int = 1,
+        exclusive: Callable[[], AbstractContextManager[object]] | None = None,
+    ) -> None:
+        """`exclusive` is what a pass over due work must hold when other threads of the
+        process share the engine (the HTTP server's write guard)."""
         self.engine = engine
+        self.exclusive = exclusive or nullcontext
         self.poll_interval = poll_interval
         self.concurrency = concurrency
         self.stopping = threading.Event()
@@ -25,7 +35,8 @@ class Scheduler:
 
     def run_once(self) -> int:
         try:
-            return self.engine.run_due()
+            with self.exclusive():
+                return self.engine.run_due()
         except EngineError as error:  # a storage hiccup: log it and try again next poll
             log.warning("due work failed: %s", error.message)
             return 0

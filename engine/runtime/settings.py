@@ -29,6 +29,7 @@ def open_delivery(spec: str, store: Store, secret: str | None = None) -> EmailDe
     if spec.startswith("webhook:"):
         from engine.adapters.webhook import WebhookDelivery
 
-        return WebhookDelivery(spec.removeprefix("webhook:"),
-                               secret or os.environ.get("SEQENGINE_WEBHOOK_SECRET"))
+        return WebhookDelivery(
+            spec.removeprefix("webhook:"), secret or os.environ.get("SEQENGINE_WEBHOOK_SECRET")
+        )
     raise ValueError(f"unknown delivery {spec!r}: use outbox or webhook:URL")

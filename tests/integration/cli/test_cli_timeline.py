@@ -12,22 +12,33 @@ SEQUENCE = {
     "data": {
         "name": "Warm approach",
         "steps": [
-            {"delay_from_previous_step": 0, "delay_from_previous_step_unit": "weekdays",
-             "action_type": "automated_email",
-             "action_properties": {"email_template_id": 9606, "is_reply": False}},
-            {"delay_from_previous_step": 1, "delay_from_previous_step_unit": "weekdays",
-             "action_type": "automated_email",
-             "action_properties": {"email_template_id": 9607, "is_reply": False}},
-            {"delay_from_previous_step": 4, "delay_from_previous_step_unit": "hours",
-             "action_type": "task", "action_properties": {"task_content": "Call"}},
+            {
+                "delay_from_previous_step": 0,
+                "delay_from_previous_step_unit": "weekdays",
+                "action_type": "automated_email",
+                "action_properties": {"email_template_id": 9606, "is_reply": False},
+            },
+            {
+                "delay_from_previous_step": 1,
+                "delay_from_previous_step_unit": "weekdays",
+                "action_type": "automated_email",
+                "action_properties": {"email_template_id": 9607, "is_reply": False},
+            },
+            {
+                "delay_from_previous_step": 4,
+                "delay_from_previous_step_unit": "hours",
+                "action_type": "task",
+                "action_properties": {"task_content": "Call"},
+            },
         ],
     }
 }
 
 
 def seqengine(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SEQENGINE), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=60)
+    return subprocess.run(
+        [str(SEQENGINE), *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
 @pytest.fixture
@@ -38,22 +49,41 @@ def sequence_file(tmp_path: Path) -> Path:
 
 
 def test_json_is_the_seed_shaped_steps_collection(sequence_file: Path) -> None:
-    done = seqengine("timeline", str(sequence_file), "--start", "2020-12-15T19:58:53.526Z",
-                     "--json", cwd=sequence_file.parent)
+    done = seqengine(
+        "timeline",
+        str(sequence_file),
+        "--start",
+        "2020-12-15T19:58:53.526Z",
+        "--json",
+        cwd=sequence_file.parent,
+    )
     assert done.returncode == 0, done.stderr
     steps = json.loads(done.stdout)
     assert steps["meta"] == {"type": "collection", "count": 3}
     planned = [i["data"]["action"]["data"]["estimated_execute_at"] for i in steps["items"]]
-    assert planned == ["2020-12-15T19:58:53.526Z", "2020-12-16T19:58:53.526Z",
-                       "2020-12-16T23:58:53.526Z"]
+    assert planned == [
+        "2020-12-15T19:58:53.526Z",
+        "2020-12-16T19:58:53.526Z",
+        "2020-12-16T23:58:53.526Z",
+    ]
     assert steps["items"][2]["data"]["action"]["data"]["task_content"] == "Call"
     assert [i["meta"]["type"] for i in steps["items"]] == ["enrollment_step"] * 3
 
 
 def test_the_table_shows_local_and_utc_times(sequence_file: Path) -> None:
-    done = seqengine("timeline", str(sequence_file), "--start", "2026-03-06T16:00:00Z",
-                     "--time-zone", "America/New_York", "--holidays", "US",
-                     "--send-window", "09:00-17:00", cwd=sequence_file.parent)
+    done = seqengine(
+        "timeline",
+        str(sequence_file),
+        "--start",
+        "2026-03-06T16:00:00Z",
+        "--time-zone",
+        "America/New_York",
+        "--holidays",
+        "US",
+        "--send-window",
+        "09:00-17:00",
+        cwd=sequence_file.parent,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["position", "action", "delay"]
@@ -67,8 +97,9 @@ def test_the_table_shows_local_and_utc_times(sequence_file: Path) -> None:
 def test_a_bare_sequence_object_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bare.json"
     path.write_text(json.dumps(SEQUENCE["data"]))
-    done = seqengine("--json", "timeline", str(path), "--start", "2026-01-01T00:00:00Z",
-                     cwd=tmp_path)
+    done = seqengine(
+        "--json", "timeline", str(path), "--start", "2026-01-01T00:00:00Z", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["meta"]["count"] == 3
 
@@ -92,8 +123,15 @@ def test_bad_input_is_one_sentence_and_a_non_zero_exit(
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"data": {"name": "x"}}',
-                                     '{"data": {"name": "x", "steps": [{"action_type": "fax"}]}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[1, 2]",
+        '{"data": {"name": "x"}}',
+        '{"data": {"name": "x", "steps": [{"action_type": "fax"}]}}',
+    ],
+)
 def test_malformed_files_are_reported_clearly(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)

@@ -1,0 +1,199 @@
+"""The server-side commands as a user runs them: real processes on a SQLite file,
+`serve` on a real loopback port, `worker` draining due steps."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engine import ActionType, DelayUnit, Page, Step, SystemClock, build
+from engine.adapters.http import hash_token
+from engine.adapters.storage.sqlite import SqliteStore
+
+SEQENGINE = str(Path(sys.executable).with_name("seqengine"))
+
+
+def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SEQENGINE, "--db", f"sqlite:///{db}", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def run_json(*args: str, db: Path) -> dict[str, object]:
+    done = run("--json", *args, db=db)
+    assert done.returncode == 0, done.stderr
+    document: dict[str, object] = json.loads(done.stdout)
+    return document
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for another process to do something (never for engine time to pass)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the process did not get there in time")
+        time.sleep(0.05)
+
+
+def test_accounts_users_and_tokens(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert run("db", "upgrade", db=db).returncode == 0
+    account = run_json("accounts", "create", "--name", "Acme", db=db)
+    user = run_json(
+        "users",
+        "create",
+        "--account",
+        str(account["id"]),
+        "--time-zone",
+        "Europe/Berlin",
+        "--holidays",
+        "DE-BY",
+        "--send-window",
+        "09:00-17:00",
+        db=db,
+    )
+    assert user["time_zone"] == "Europe/Berlin" and user["send_window"] == "09:00-17:00"
+    token = run_json("tokens", "create", "--user", str(user["id"]), "--scopes", "read", db=db)
+    assert len(str(token["token"])) == 64 and token["scopes"] == ["read"]
+    assert run("tokens", "revoke", str(token["token"]), db=db).returncode == 0
+    again = run("tokens", "revoke", "f" * 64, db=db)
+    assert again.returncode == 2 and "no such token" in again.stderr
+    bad = run("users", "create", "--account", str(account["id"]), "--time-zone", "Nowhere/X", db=db)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    missing = run("users", "create", "--account", "999", db=db)
+    assert missing.returncode == 2 and "account 999 not found" in missing.stderr
+    with SqliteStore(str(db)) as store, store.unit_of_work() as uow:
+        saved = uow.get_token(hash_token(str(token["token"])))
+        assert saved is not None and saved.revoked
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    db = tmp_path / "serve.db"
+    demo = run_json("demo", db=db)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            SEQENGINE,
+            "--db",
+            f"sqlite:///{db}",
+            "serve",
+            "--port",
+            str(port),
+            "--clock",
+            "simulated",
+            "--start",
+            "2020-12-15T19:58:53.526Z",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/engine/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up)
+        yield base, str(demo["token"])
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+
+
+def test_serve_speaks_the_seed_api_on_the_simulated_clock(served: tuple[str, str]) -> None:
+    base, token = served
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=auth, timeout=10) as api:
+        created = api.post(
+            "/v2/sequence_enrollments",
+            json={
+                "data": {"sequence_id": 1, "resource_id": 12866615, "resource_type": "lead"},
+                "meta": {"type": "sequence_enrollment"},
+            },
+        )
+        assert created.status_code == 200, created.text
+        steps = created.json()["data"]["enrollment_steps"]["items"]
+        planned = [s["data"]["action"]["data"]["estimated_execute_at"] for s in steps]
+        assert planned == ["2020-12-15T19:58:53.526Z", "2020-12-16T19:58:53.526Z"]
+        assert api.post("/engine/v1/clock", json={"data": {"advance_seconds": 60}}).is_success
+        got = api.get(f"/v2/sequence_enrollments/{created.json()['data']['id']}").json()
+        actions = [s["data"]["action"]["data"] for s in got["data"]["enrollment_steps"]["items"]]
+        assert actions[0]["status"] == "completed"
+        assert actions[1]["estimated_execute_at"] == "2020-12-16T19:58:53Z"
+        assert api.get("/engine/v1/outbox").json()["meta"]["count"] == 1
+
+
+def test_serve_refuses_bad_settings_with_one_sentence(tmp_path: Path) -> None:
+    done = run("serve", "--clock", "simulated", "--start", "soon", db=tmp_path / "x.db")
+    assert done.returncode == 2 and done.stderr.startswith("seqengine: ")
+    done = run("serve", "--delivery", "pigeon", db=tmp_path / "x.db")
+    assert done.returncode == 2 and "unknown delivery" in done.stderr
+
+
+def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
+    db = tmp_path / "work.db"
+    with SqliteStore(str(db)) as store:
+        engine = build(store, SystemClock())
+        account = engine.create_account("a").id
+        actor = engine.create_user(account).id
+        sequence = engine.create_sequence(
+            account,
+            name="now",
+            creator_id=actor,
+            steps=[Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 1, False)],
+        ).id
+        for resource in range(1, 21):
+            engine.enroll(
+                account,
+                sequence_id=sequence,
+                resource_type="lead",
+                resource_id=resource,
+                actor_id=actor,
+            )
+    worker = subprocess.Popen(
+        [
+            SEQENGINE,
+            "--db",
+            f"sqlite:///{db}",
+            "worker",
+            "--concurrency",
+            "2",
+            "--poll-seconds",
+            "0.1",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        def drained() -> bool:
+            with SqliteStore(str(db)) as store, store.unit_of_work() as uow:
+                return len(uow.list_outbox(account, Page(size=100))) == 20
+
+        wait_until(drained)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    with SqliteStore(str(db)) as store:
+        engine = build(store, SystemClock())
+        views = engine.list_enrollments(account)
+        assert {v.enrollment.state.value for v in views} == {"finished"}
