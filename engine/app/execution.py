@@ -11,8 +11,6 @@ key, which the delivery treats as the same send.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import EmailDelivery, SendRequest, SendResult, Store, UnitOfWork
 from engine.app.tasks import create_step_task
@@ -136,7 +134,7 @@ def record_outcome(
 
 
 def _local_day(actor: User, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(actor.time_zone)).date()
+    return actor.calendar.local_date(now)
 
 
 def _over_limit(

@@ -18,7 +18,7 @@ from engine.timeline.daytable import DayTable, build_day_table, empty_day_table,
 __all__ = ["BusinessCalendar", "SendWindow", "calendar_for"]
 
 _UTC = dt.UTC
-_MIDNIGHT = dt.time(0)
+_MAX_ORDINAL = dt.date.max.toordinal()
 _WINDOW_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _DAY_NAMES = {
     name: index
@@ -209,6 +209,8 @@ class BusinessCalendar:
 
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The date of an aware instant on this calendar's wall clock."""
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError(f"local_date needs a timezone-aware datetime, got {instant!r}")
         return dt.date.fromordinal(self._local_ordinal(instant))
 
     # -- internals shared by planning and overdue -------------------------------------
@@ -223,7 +225,7 @@ class BusinessCalendar:
         if table.lo <= first and last <= table.hi:
             return table
         first_year = dt.date.fromordinal(max(first, 1)).year
-        last_year = dt.date.fromordinal(min(last, dt.date.max.toordinal())).year
+        last_year = dt.date.fromordinal(min(last, _MAX_ORDINAL)).year
         if table.hi < table.lo or (
             first_year > table.last_year + _FAR_YEARS or last_year < table.first_year - _FAR_YEARS
         ):
@@ -247,6 +249,8 @@ class BusinessCalendar:
             result = shift(table, day, n)
             if result <= table.hi:
                 return result
+            if result > _MAX_ORDINAL:
+                raise OverflowError("date value out of range")
             table = self._table_for(day, result)
 
     def _is_business_ordinal(self, day: int) -> bool:
@@ -256,6 +260,8 @@ class BusinessCalendar:
 
     def _local_ordinal(self, instant: dt.datetime) -> int:
         """Local date (ordinal) of an aware instant."""
+        if instant.tzinfo is not _UTC:
+            instant = instant.astimezone(_UTC)
         table = self._table
         day = instant.toordinal()
         if table.lo < day < table.hi:

@@ -55,23 +55,30 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
     """
     if t.tzinfo is not _UTC:
         t = _as_utc(t)
-    if unit is _WEEKDAYS:
-        if n < 0:
-            raise ValueError(f"a delay cannot be negative, got {n}")
-        result = _plan_weekdays(t, n, calendar)
-    elif unit is _HOURS:
-        if 0 <= n < _STEPS:
-            result = t + _HOUR_STEPS[n]
-        elif n < 0:
-            raise ValueError(f"a delay cannot be negative, got {n}")
-        else:
-            result = t + dt.timedelta(hours=n)
+    if unit is _WEEKDAYS and n >= 0:
+        result = _weekdays_by_table(t, n, calendar) or _weekdays_by_zoneinfo(t, n, calendar)
+    elif unit is _HOURS and 0 <= n < _STEPS:
+        result = t + _HOUR_STEPS[n]
     else:
-        return plan(t, n, DelayUnit(unit), calendar)
+        return _plan_checked(t, n, unit, calendar)
     window = calendar._window
     if window is None:
         return result
     return _roll_into_window(result, calendar, window)
+
+
+def _plan_checked(
+    t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar
+) -> dt.datetime:
+    """``plan`` off its fast paths: bad delays, units given as strings, huge hour counts."""
+    if n < 0:
+        raise ValueError(f"a delay cannot be negative, got {n}")
+    unit = DelayUnit(unit)
+    if unit is _HOURS and n >= _STEPS:
+        result = t + dt.timedelta(hours=n)
+        window = calendar._window
+        return result if window is None else _roll_into_window(result, calendar, window)
+    return plan(t, n, unit, calendar)
 
 
 def roll_forward(t: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:
@@ -112,10 +119,14 @@ def _as_utc(t: dt.datetime) -> dt.datetime:
     return t.astimezone(_UTC)
 
 
-def _plan_weekdays(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime:
-    # Fast path: the UTC day, the local day and the target day all have a
-    # constant UTC offset (no transition), so local = t + offset exactly and the
-    # result is t + k days, corrected by the offset difference if it changed.
+def _weekdays_by_table(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime | None:
+    """The weekdays step from the prepared tables, or None when they cannot decide.
+
+    Valid when t's UTC day, its local day and the target day all have a
+    constant UTC offset (no transition) and lie in the table: then local =
+    t + offset exactly, and the result is t + k days, corrected by the offset
+    difference if it changed in between.
+    """
     lo, hi, offsets, marks, shifted, k, before, weekday_of, _, _, _ = calendar._table
     day = t.toordinal()
     if lo < day < hi:
@@ -126,7 +137,7 @@ def _plan_weekdays(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.dat
                 q, r = divmod(local - 1, 7)
                 x = q * k + before[r]
                 if marks:
-                    x -= bisect_left(marks, x) - n
+                    x = x - bisect_left(marks, x) + n
                     x += bisect_right(shifted, x)
                 else:
                     x += n
@@ -142,10 +153,10 @@ def _plan_weekdays(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.dat
                         return t + step
                     if target_offset is not None:
                         return t + (step + (offset - target_offset))
-    return _plan_weekdays_zoneinfo(t, n, calendar)
+    return None
 
 
-def _plan_weekdays_zoneinfo(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime:
+def _weekdays_by_zoneinfo(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime:
     """The general path, through zoneinfo: transition days and first use of a year range."""
     zone = calendar._zone
     local = t.astimezone(zone)
