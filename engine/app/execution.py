@@ -11,6 +11,7 @@ key, which the delivery treats as the same send.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import EmailDelivery, SendRequest, SendResult, Store, UnitOfWork
 from engine.app.tasks import create_step_task

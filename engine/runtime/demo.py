@@ -32,7 +32,8 @@ def create_demo(engine: SequenceEngine, base_url: str = "http://127.0.0.1:8000")
     json_headers = '-H "Accept: application/json" -H "Content-Type: application/json"'
     howto = "\n".join(
         [
-            f"Demo account {account.id}, user {user.id}, sequences {webinar.id} and {call_first.id}.",
+            f"Demo account {account.id}, user {user.id}, "
+            f"sequences {webinar.id} and {call_first.id}.",
             f"Token (shown once): {token}",
             "",
             "Enroll a lead:",
