@@ -7,6 +7,7 @@ translated into the same shape, and anything unexpected becomes a bare 500
 """
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import falcon
@@ -57,7 +58,8 @@ def framework_error(
         error = RouteNotFound(req.path)
     elif status == 405:
         error = MethodNotAllowed(f"{req.method} is not allowed on {req.path}")
-        for name, value in (ex.headers or {}).items():
+        given = ex.headers or {}
+        for name, value in given.items() if isinstance(given, Mapping) else given:
             if name.lower() == "allow":
                 resp.set_header("Allow", value)
     elif status == 400:
@@ -76,7 +78,7 @@ def unexpected_error(
     send_error(req, resp, HttpFailure(500, "server_error", "internal server error"))
 
 
-def install(app: falcon.App) -> None:
+def install(app: "falcon.App[falcon.Request, falcon.Response]") -> None:
     # Falcon picks the most specific handler by the exception's MRO.
     app.add_error_handler(Exception, unexpected_error)
     app.add_error_handler(falcon.HTTPError, framework_error)

@@ -1,0 +1,331 @@
+"""P5: the HTTP server under load, side by side with hello-world peers in one run.
+
+Every server is one process pinned to CPU 0 and wrk (one thread, 32 connections,
+keep-alive) runs pinned to CPU 1, on loopback. Measured: GET one enrollment, GET
+a page of 25, POST create (a wrk Lua script, a new resource per request) on our
+app (Falcon on granian, the SQLite store `seqengine serve` uses, rate limiting on
+with a limit too high to bite, so its cost is in the figures), and the hello-world
+JSON endpoint of Falcon on granian (WSGI), Starlette on uvicorn and FastAPI on
+uvicorn. Medians of several repeats, with min and max; a short warm-up first.
+
+`python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`
+puts it into bench/results.json. Not a test: nothing here asserts a time.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common import machine, ratio
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURE = ("HTTP: GET one enrollment, GET a page of 25, POST create; rps and p99 at "
+          "concurrency 32 on loopback, one server process, wrk on the other core")
+GOAL = ("GET one >= 50% of the chosen framework's hello-world rps and >= 25% of the "
+        "fastest hello-world; POST create >= 50% of GET one; p99 <= 20 ms")
+CONNECTIONS = 32
+HELLO = {"hello": "world"}
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+
+# -- the apps under test (imported by the servers through their factories) ----------
+
+def falcon_hello() -> Any:
+    import falcon
+
+    class Hello:
+        def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+            resp.media = HELLO
+
+    app = falcon.App()
+    app.add_route("/", Hello())
+    return app
+
+
+def starlette_hello() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def hello(request: Request) -> JSONResponse:
+        return JSONResponse(HELLO)
+
+    return Starlette(routes=[Route("/", hello)])
+
+
+def fastapi_hello() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/")
+    async def hello() -> dict[str, str]:
+        return HELLO
+
+    return app
+
+
+def engine_app() -> Any:
+    """Our app as `seqengine serve` runs it by default: over a SQLite file, here the one
+    the parent prepared (SEQENGINE_BENCH_DB)."""
+    from engine import SystemClock, build
+    from engine.adapters.storage.sqlite import SqliteStore
+
+    store = SqliteStore(os.environ["SEQENGINE_BENCH_DB"])
+    return _app(build(store, SystemClock()))
+
+
+def engine_app_memory() -> Any:
+    """The same app and data over the in-memory store: what the storage costs."""
+    from engine import in_memory
+
+    engine = in_memory()
+    populate(engine, os.environ["SEQENGINE_BENCH_TOKEN"])
+    return _app(engine)
+
+
+def _app(engine: Any) -> Any:
+    from engine.adapters.http import RateLimit, TokenAuth, create_app
+
+    return create_app(engine, auth=TokenAuth(engine.store),
+                      rate_limit=RateLimit(limit=10**9, period=1, burst=10**9),
+                      clock_mode="system")
+
+
+# -- data, servers and load ---------------------------------------------------------
+
+def populate(engine: Any, token: str) -> dict[str, int]:
+    """An account, a user with `token`, a 2-step sequence and 60 enrollments; the same
+    ids in every store."""
+    from engine.adapters.http import hash_token
+    from engine.domain.account import ApiToken
+    from engine.domain.enums import ActionType, DelayUnit
+    from engine.domain.sequence import Step
+
+    account = engine.create_account("bench")
+    user = engine.create_user(account.id)
+    steps = [Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),
+             Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9607)]
+    sequence = engine.create_sequence(account.id, name="Warm approach after webinar",
+                                      steps=steps, creator_id=user.id)
+    first = None
+    for resource in range(1, 61):
+        view = engine.enroll(account.id, sequence_id=sequence.id, resource_type="lead",
+                             resource_id=resource, actor_id=user.id)
+        first = first or view.enrollment.id
+    with engine.store.unit_of_work() as uow:
+        uow.save_token(ApiToken(hash_token(token), user.id, account.id))
+        uow.commit()
+    return {"sequence": sequence.id, "enrollment": first}
+
+
+def prepare(db_url: str, token: str) -> dict[str, int]:
+    from engine import SystemClock, build
+    from engine.adapters.storage.sqlite import SqliteStore
+
+    store = SqliteStore(db_url)
+    try:
+        return populate(build(store, SystemClock()), token)
+    finally:
+        store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def pinned(cpu: str, command: list[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *command] if shutil.which("taskset") else command
+
+
+def server_command(kind: str, target: str, port: int) -> list[str]:
+    python = sys.executable
+    if kind == "granian":
+        return [python, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", "1",
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                "--log-level", "warning", "--working-dir", str(ROOT), target]
+    return [python, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--log-level", "warning", "--app-dir", str(ROOT), target]
+
+
+@contextmanager
+def running(kind: str, target: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port)),
+                               env=dict(os.environ, **(env or {})),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(port, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"server exited with {process.returncode}: {error}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("server did not start within 30 s")
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+RUNS = iter(range(1, 1_000_000))
+
+
+def wrk(url: str, seconds: float, headers: dict[str, str], script: str | None = None,
+        ) -> dict[str, float]:
+    """One wrk run; `script` is Lua with `{first}` where its first resource id goes
+    (each run gets its own range, so a POST never repeats an earlier one)."""
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script is not None:
+            lua.write(script.replace("{first}", str(next(RUNS) * 10_000_000)))
+            lua.flush()
+            command += ["-s", lua.name]
+        output = subprocess.run(pinned(LOAD_CPU, [*command, url]), capture_output=True,
+                                text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    assert p99 is not None, output
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rps, "p99_ms": round(float(p99.group(1)) * UNITS[p99.group(2)], 3),
+            "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def measure(url: str, seconds: float, repeats: int, headers: dict[str, str],
+            script: str | None = None) -> dict[str, Any]:
+    wrk(url, min(1.0, seconds), headers, script)  # warm-up, not counted
+    runs = [wrk(url, seconds, headers, script) for _ in range(repeats)]
+    rps = [run["rps"] for run in runs]
+    p99 = [run["p99_ms"] for run in runs]
+    return {
+        "rps": {"median": round(statistics.median(rps)), "min": round(min(rps)),
+                "max": round(max(rps))},
+        "p99_ms": {"median": statistics.median(p99), "min": min(p99), "max": max(p99)},
+        "non_2xx": sum(run["non_2xx"] for run in runs),
+    }
+
+
+CREATE_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = {first}
+request = function()
+  n = n + 1
+  local body = '{"data": {"sequence_id": %d, "resource_type": "lead", "resource_id": ' .. n ..
+               '}, "meta": {"type": "sequence_enrollment"}}'
+  return wrk.format(nil, "/v2/sequence_enrollments", nil, body)
+end
+"""
+
+
+def run(quick: bool) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("P5 needs wrk (apt-get install wrk)")
+    seconds, repeats = (2.0, 1) if quick else (8.0, 3)
+    module = "bench.bench_http"
+    hello: dict[str, dict[str, Any]] = {}
+    for name, kind, target in [("falcon_granian", "granian", f"{module}:falcon_hello"),
+                               ("starlette_uvicorn", "uvicorn", f"{module}:starlette_hello"),
+                               ("fastapi_uvicorn", "uvicorn", f"{module}:fastapi_hello")]:
+        with running(kind, target) as base:
+            hello[name] = measure(f"{base}/", seconds, repeats, {})
+    token = secrets.token_hex(32)
+    auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    stores: dict[str, dict[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'bench.db'}"
+        data = prepare(db, token)
+        env = {"SEQENGINE_BENCH_DB": db, "SEQENGINE_BENCH_TOKEN": token}
+        for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
+            with running("granian", f"{module}:{target}", env) as base:
+                stores[store] = {
+                    "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
+                                       seconds, repeats, auth),
+                    "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
+                                           seconds, repeats, auth),
+                    "post_create": measure(
+                        f"{base}/", seconds, repeats, auth,
+                        CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
+                }
+    ours = stores["sqlite"]
+
+    def rps(entry: dict[str, Any]) -> float:
+        value: float = entry["rps"]["median"]
+        return value
+
+    fastest = max(hello, key=lambda name: rps(hello[name]))
+    ratios = {
+        "get_one_vs_own_hello": ratio(rps(ours["get_one"]), rps(hello["falcon_granian"])),
+        "get_one_vs_fastest_hello": ratio(rps(ours["get_one"]), rps(hello[fastest])),
+        "post_create_vs_get_one": ratio(rps(ours["post_create"]), rps(ours["get_one"])),
+        "get_page_25_vs_get_one": ratio(rps(ours["get_page_25"]), rps(ours["get_one"])),
+    }
+    worst_p99 = max(entry["p99_ms"]["median"] for entry in ours.values())
+    goals = {
+        "get_one_vs_own_hello >= 0.5": ratios["get_one_vs_own_hello"] >= 0.5,
+        "get_one_vs_fastest_hello >= 0.25": ratios["get_one_vs_fastest_hello"] >= 0.25,
+        "post_create_vs_get_one >= 0.5": ratios["post_create_vs_get_one"] >= 0.5,
+        "p99 <= 20 ms": worst_p99 <= 20.0,
+        "no errors": all(entry["non_2xx"] == 0 for entry in ours.values()),
+    }
+    return {
+        "id": "P5",
+        "figure": FIGURE,
+        "goal": GOAL,
+        "ours": {"stack": "Falcon WSGI on granian, SQLite store (the serve default)", **ours},
+        "ours_memory_store": stores["memory"],
+        "memory_store_ratios": {
+            "get_one_vs_own_hello": ratio(rps(stores["memory"]["get_one"]),
+                                          rps(hello["falcon_granian"])),
+            "post_create_vs_get_one": ratio(rps(stores["memory"]["post_create"]),
+                                            rps(stores["memory"]["get_one"])),
+        },
+        "peers": {"hello_world": hello, "fastest_hello": fastest},
+        "ratios": ratios,
+        "worst_p99_ms": worst_p99,
+        "goals": goals,
+        "goal_met": all(goals.values()),
+        "mode": "quick" if quick else "full",
+        "load": {"tool": "wrk", "threads": 1, "connections": CONNECTIONS,
+                 "seconds": seconds, "repeats": repeats},
+        "machine": machine(),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run("--quick" in sys.argv), indent=2))

@@ -1,0 +1,64 @@
+"""The WSGI application: Falcon routes over the SequenceEngine facade.
+
+`create_app` is called by the composition root (the `serve` command, tests); it
+builds nothing else and reads no configuration.
+"""
+
+import time
+from collections.abc import Callable
+
+import falcon
+
+from engine.adapters.http import errors
+from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.context import HttpContext
+from engine.adapters.http.gate import Gate
+from engine.adapters.http.guard import EngineGuard
+from engine.adapters.http.ratelimit import RateLimit, RateLimiter
+from engine.adapters.http.resources import docs, enrollments, extension, sequences, tasks
+from engine.app.service import SequenceEngine
+from engine.wire.parse import MAX_ID
+
+ID = f"{{id:int(min=1, max={MAX_ID})}}"
+CLOCK_MODES = ("system", "simulated")
+
+
+def create_app(
+    engine: SequenceEngine,
+    *,
+    auth: TokenAuth,
+    rate_limit: RateLimit | None,
+    clock_mode: str,
+    guard: EngineGuard | None = None,
+    rate_clock: Callable[[], float] = time.monotonic,
+) -> "falcon.App[falcon.Request, falcon.Response]":
+    """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
+    monotonic clock its buckets refill by (tests move a fake one). `guard` must be
+    the one a scheduler thread of the same process uses (default: one made for the
+    store, see engine.adapters.http.guard)."""
+    if clock_mode not in CLOCK_MODES:
+        raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
+    guard = guard or EngineGuard.for_store(engine.store)
+    limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
+    ctx = HttpContext(engine, guard, clock_mode)
+    app = falcon.App(middleware=[Gate(auth, limiter, guard)])
+    app.req_options.strip_url_path_trailing_slash = False
+    app.resp_options.default_media_type = "application/json; charset=utf-8"
+    errors.install(app)
+
+    app.add_route("/v2/sequence_enrollments", enrollments.EnrollmentList(ctx))
+    app.add_route("/v2/sequence_enrollments/finish_ongoing_for_resource",
+                  enrollments.FinishOngoing(ctx))
+    app.add_route(f"/v2/sequence_enrollments/{ID}", enrollments.EnrollmentItem(ctx))
+    app.add_route("/v2/sequences", sequences.SequenceList(ctx))
+    app.add_route(f"/v2/sequences/{ID}", sequences.SequenceItem(ctx))
+    app.add_route("/v2/tasks", tasks.TaskList(ctx))
+    app.add_route(f"/v2/tasks/{ID}", tasks.TaskItem(ctx))
+    app.add_route("/engine/v1/events", extension.Events(ctx))
+    app.add_route("/engine/v1/clock", extension.Clock(ctx))
+    app.add_route("/engine/v1/outbox", extension.Outbox(ctx))
+    app.add_route("/engine/v1/outbox/failures", extension.OutboxFailures(ctx))
+    app.add_route("/engine/v1/health", extension.Health(ctx))
+    app.add_route("/openapi.json", docs.OpenApi())
+    app.add_route("/docs", docs.Docs())
+    return app

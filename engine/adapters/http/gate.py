@@ -1,0 +1,43 @@
+"""What every request goes through before its resource: a request id, the common
+headers, authentication, the rate limit and the scope check."""
+
+from dataclasses import dataclass
+from uuid import uuid4
+
+import falcon
+
+from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.guard import EngineGuard
+from engine.adapters.http.ratelimit import RateLimiter
+from engine.adapters.http.responses import JSON_TYPE
+from engine.errors import RateLimited
+
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/engine/v1/health"})
+
+
+@dataclass(slots=True)
+class Gate:
+    auth: TokenAuth
+    limiter: RateLimiter | None
+    guard: EngineGuard
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        rid = str(uuid4())
+        req.context.request_id = rid
+        resp.set_header("X-Request-Id", rid)
+        resp.set_header("Content-Language", "en")
+        resp.content_type = JSON_TYPE
+        if req.path in PUBLIC_PATHS:
+            return
+        found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
+        if self.limiter is not None:
+            decision = self.limiter.take(found.token_hash)
+            for name, value in decision.headers():
+                resp.set_header(name, value)
+            if not decision.allowed:
+                raise RateLimited(
+                    f"rate limit exceeded: retry in {decision.retry_after} s",
+                    decision.retry_after,
+                )
+        found.require_scope_for(req.method)
+        req.context.principal = found

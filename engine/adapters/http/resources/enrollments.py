@@ -1,0 +1,95 @@
+"""/v2/sequence_enrollments: the five operations of the seed page."""
+
+from functools import partial
+
+import falcon
+
+from engine.adapters.http.context import HttpContext
+from engine.adapters.http.idempotency import IdempotencyKeys
+from engine.adapters.http.resources.paging import fetch_page, links
+from engine.adapters.http.responses import principal, query, read_body, send
+from engine.wire.parse import (
+    parse_body,
+    parse_create_enrollment,
+    parse_enrollment_query,
+    parse_finish_ongoing,
+    parse_update_enrollment,
+)
+from engine.wire.render import (
+    enrollment_document,
+    enrollment_list_document,
+    finish_ongoing_document,
+)
+
+
+class EnrollmentList:
+    def __init__(self, ctx: HttpContext) -> None:
+        self.ctx = ctx
+        self.keys = IdempotencyKeys(ctx.engine.store, "POST /v2/sequence_enrollments")
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        who = principal(req)
+        where, page = parse_enrollment_query(query(req))
+        engine = self.ctx.engine
+        with self.ctx.guard.read():
+            views, has_next = fetch_page(
+                partial(engine.list_enrollments, who.account_id, where), page)
+            send(resp, enrollment_list_document(views, links(req, page, has_next)))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        who = principal(req)
+        key = self.keys.key_of(req)
+        command = parse_create_enrollment(parse_body(read_body(req)))
+        actor_id = command.actor_id if command.actor_id is not None else who.user_id
+        request = (f"{command.sequence_id} {command.resource_type} {command.resource_id} "
+                   f"{actor_id}")
+        with self.ctx.guard.write():
+            if key is not None and self.keys.replay(who.account_id, key, request, resp):
+                return
+            view = self.ctx.engine.enroll(
+                who.account_id,
+                sequence_id=command.sequence_id,
+                resource_type=command.resource_type,
+                resource_id=command.resource_id,
+                actor_id=actor_id,
+            )
+            body = enrollment_document(view)
+            if key is not None:
+                self.keys.remember(who.account_id, key, request, 200, body)
+        send(resp, body)
+
+
+class EnrollmentItem:
+    def __init__(self, ctx: HttpContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: int) -> None:
+        who = principal(req)
+        with self.ctx.guard.read():
+            send(resp, enrollment_document(self.ctx.engine.get_enrollment(who.account_id, id)))
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, id: int) -> None:
+        who = principal(req)
+        state = parse_update_enrollment(parse_body(read_body(req)))
+        with self.ctx.guard.write():
+            view = self.ctx.engine.update_enrollment_state(
+                who.account_id, id, state, actor_id=who.user_id)
+            send(resp, enrollment_document(view))
+
+
+class FinishOngoing:
+    def __init__(self, ctx: HttpContext) -> None:
+        self.ctx = ctx
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        who = principal(req)
+        command = parse_finish_ongoing(parse_body(read_body(req)))
+        with self.ctx.guard.write():
+            views = self.ctx.engine.finish_ongoing_for_resource(
+                who.account_id,
+                resource_type=command.resource_type,
+                resource_id=command.resource_id,
+                sequence_ids=command.sequence_ids,
+                actor_id=who.user_id,
+            )
+            send(resp, finish_ongoing_document(views))

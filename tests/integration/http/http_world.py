@@ -1,0 +1,115 @@
+"""Shared by the HTTP integration tests: the test world and its helpers."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import falcon
+import falcon.testing
+
+from engine import SequenceEngine, in_memory
+from engine.adapters.http import RateLimit, TokenAuth, create_app, issue_token
+
+# Tuesday 2020-12-15T19:58:53.526Z: the seed's create example.
+START = datetime(2020, 12, 15, 19, 58, 53, 526000, tzinfo=UTC)
+
+EMAIL_STEPS = [
+    {"delay_from_previous_step": 0, "delay_from_previous_step_unit": "weekdays",
+     "action_type": "automated_email",
+     "action_properties": {"email_template_id": 9606, "is_reply": False}},
+    {"delay_from_previous_step": 1, "delay_from_previous_step_unit": "weekdays",
+     "action_type": "automated_email",
+     "action_properties": {"email_template_id": 9607, "is_reply": False}},
+]
+TASK_STEPS = [
+    {"delay_from_previous_step": 0, "delay_from_previous_step_unit": "hours",
+     "action_type": "task", "action_properties": {"task_content": "Call them"}},
+    {"delay_from_previous_step": 1, "delay_from_previous_step_unit": "weekdays",
+     "action_type": "automated_email",
+     "action_properties": {"email_template_id": 7, "is_reply": True}},
+]
+
+
+@dataclass
+class Api:
+    """A test client with one default token; `as_=` picks another."""
+
+    client: falcon.testing.TestClient
+    tokens: dict[str, str]
+    engine: SequenceEngine
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def call(self, method: str, path: str, *, as_: str | None = "rw",
+             headers: dict[str, str] | None = None, **kwargs: Any) -> falcon.testing.Result:
+        sent = dict(headers or {})
+        if as_ is not None:
+            sent.setdefault("Authorization", f"Bearer {self.tokens[as_]}")
+        return self.client.simulate_request(method, path, headers=sent, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> falcon.testing.Result:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, data: Any = None, **kwargs: Any) -> falcon.testing.Result:
+        if data is not None:
+            kwargs["json"] = {"data": data}
+        return self.call("POST", path, **kwargs)
+
+    def put(self, path: str, data: Any = None, **kwargs: Any) -> falcon.testing.Result:
+        if data is not None:
+            kwargs["json"] = {"data": data}
+        return self.call("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> falcon.testing.Result:
+        return self.call("DELETE", path, **kwargs)
+
+    # -- scenario helpers --
+
+    def sequence(self, steps: list[dict[str, Any]] | None = None, as_: str = "rw",
+                 name: str = "Warm approach after webinar") -> int:
+        result = self.post("/v2/sequences", {"name": name, "steps": steps or EMAIL_STEPS},
+                           as_=as_)
+        assert result.status_code == 200, result.text
+        found: int = result.json["data"]["id"]
+        return found
+
+    def enroll(self, sequence_id: int, resource_id: int = 5, as_: str = "rw",
+               resource_type: str = "lead") -> dict[str, Any]:
+        result = self.post("/v2/sequence_enrollments", {
+            "sequence_id": sequence_id, "resource_type": resource_type,
+            "resource_id": resource_id}, as_=as_)
+        assert result.status_code == 200, result.text
+        found: dict[str, Any] = result.json["data"]
+        return found
+
+    def advance(self, seconds: float = 0, as_: str = "rw") -> falcon.testing.Result:
+        result = self.post("/engine/v1/clock", {"advance_seconds": seconds}, as_=as_)
+        assert result.status_code == 200, result.text
+        return result
+
+
+def build_api(rate_limit: RateLimit | None = None,
+              rate_clock: Callable[[], float] | None = None) -> Api:
+    engine = in_memory(START)
+    ours = engine.create_account("acme")
+    user = engine.create_user(ours.id, name="Ann")
+    colleague = engine.create_user(ours.id, name="Bob")
+    other = engine.create_account("globex")
+    stranger = engine.create_user(other.id, name="Eve")
+    no_reach = engine.create_account("initech", reach_enabled=False)
+    lonely = engine.create_user(no_reach.id, name="Ned")
+    store = engine.store
+    tokens = {
+        "rw": issue_token(store, user.id),
+        "read": issue_token(store, user.id, {"read"}),
+        "write": issue_token(store, user.id, {"write"}),
+        "other": issue_token(store, stranger.id),
+        "noreach": issue_token(store, lonely.id),
+    }
+    options: dict[str, Any] = {} if rate_clock is None else {"rate_clock": rate_clock}
+    app = create_app(engine, auth=TokenAuth(store), rate_limit=rate_limit,
+                     clock_mode="simulated", **options)
+    api = Api(falcon.testing.TestClient(app), tokens, engine)
+    api.ids.update(account=ours.id, user=user.id, colleague=colleague.id, other=other.id,
+                   stranger=stranger.id, no_reach=no_reach.id)
+    return api
