@@ -5,8 +5,11 @@ keep-alive) runs pinned to CPU 1, on loopback. Measured: GET one enrollment, GET
 a page of 25, POST create (a wrk Lua script, a new resource per request) on our
 app (Falcon on granian, the SQLite store `seqengine serve` uses, rate limiting on
 with a limit too high to bite, so its cost is in the figures), and the hello-world
-JSON endpoint of Falcon on granian (WSGI), Starlette on uvicorn and FastAPI on
-uvicorn. Medians of several repeats, with min and max; a short warm-up first.
+JSON endpoint of Falcon on granian (WSGI, the same server settings as ours: one
+worker, 4 blocking threads), Starlette on uvicorn and FastAPI on uvicorn (uvloop
+and httptools, as `uvicorn[standard]` runs). Our app runs over both stores: the
+SQLite one decides the goal, the in-memory one shows what the storage costs.
+Medians of several repeats, with min and max; a short warm-up first.
 
 `python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`
 puts it into bench/results.json. Not a test: nothing here asserts a time.
@@ -157,7 +160,10 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
 def server_command(kind: str, target: str, port: int) -> list[str]:
     python = sys.executable
     if kind == "granian":
+        from engine.adapters.http.server import DEFAULT_BLOCKING_THREADS
+
         return [python, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", "1",
+                "--blocking-threads", str(DEFAULT_BLOCKING_THREADS),
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                 "--log-level", "warning", "--working-dir", str(ROOT), target]
     return [python, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import platform
 import random
-import statistics
 import sys
 import timeit
 import warnings
@@ -35,6 +32,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import machine, summary
 from engine.timeline import DelayUnit, calendar_for, plan
 
 FIGURE = "P3: planning one weekdays step in a time zone with a holiday calendar (UTC in/out)"
@@ -154,22 +152,7 @@ def _workalendar_loops(cases: list[Case], _: list[dt.date]) -> dict[str, Callabl
 
 def per_call_us(loop: Callable[[], None], calls: int, repeats: int) -> dict[str, float]:
     loop()  # warm up: tables, holiday years, caches
-    samples = [s / calls * 1e6 for s in timeit.Timer(loop).repeat(repeat=repeats, number=1)]
-    return {
-        "median": round(statistics.median(samples), 4),
-        "min": round(min(samples), 4),
-        "max": round(max(samples), 4),
-    }
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-    }
+    return summary([s / calls * 1e6 for s in timeit.Timer(loop).repeat(repeat=repeats, number=1)])
 
 
 def run(quick: bool) -> dict[str, Any]:

@@ -16,6 +16,11 @@ def per_call_us(fn: Callable[[], object], number: int, repeats: int) -> dict[str
         for _ in range(number):
             fn()
         samples.append((time.perf_counter() - start) / number * 1e6)
+    return summary(samples)
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Median, min and max of repeated measurements."""
     return {
         "median": round(statistics.median(samples), 4),
         "min": round(min(samples), 4),
@@ -28,8 +33,10 @@ def machine() -> dict[str, Any]:
 
     return {
         "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
         "date": date.today().isoformat(),  # noqa: DTZ011 (a report's date, not engine time)
     }
 
