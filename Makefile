@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup run test lint typecheck unit bench bench-quick diagrams clean
+.PHONY: setup setup-run run test lint unit bench bench-quick diagrams clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,7 +14,10 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
-run: setup
+setup-run: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+run: setup-run
 	$(BIN)/seqengine --db $(DB) demo
 	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port 8000
 

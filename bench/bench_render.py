@@ -12,9 +12,6 @@ from body bytes to a validated CreateEnrollment.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import statistics
 import sys
 import timeit
 from collections.abc import Callable
@@ -23,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from bench.common import machine, summary
 from engine import ActionType, DelayUnit, Step, in_memory
 from engine.app.views import EnrollmentView
 from engine.wire import enrollment_document, parse_body, parse_create_enrollment
@@ -53,9 +51,8 @@ def seed_view() -> EnrollmentView:
 def measure(call: Callable[[], object], number: int, repeat: int) -> dict[str, float]:
     """Microseconds per call: median, min and max over `repeat` runs of `number` calls."""
     call()  # warm up (first-call caches, lazy tables)
-    runs = [t / number * 1e6 for t in timeit.Timer(call).repeat(repeat=repeat, number=number)]
-    return {"median": round(statistics.median(runs), 3), "min": round(min(runs), 3),
-            "max": round(max(runs), 3)}
+    return summary([t / number * 1e6
+                    for t in timeit.Timer(call).repeat(repeat=repeat, number=number)])
 
 
 def ratio(ours: dict[str, float], peer: dict[str, float]) -> float:
@@ -89,7 +86,9 @@ def run(quick: bool) -> dict[str, Any]:
     render_met = render_ratios["ours_vs_stdlib_json_dumps"] <= 1.0
     read_met = read_ratios["ours_vs_stdlib_json_loads"] <= 1.0
     return {
+        "id": "P8",
         "figure": FIGURE,
+        "goal": "render and read <= 1x the stdlib json figure",
         "unit": "microseconds per call",
         "render": {"measured": render, "ratios": render_ratios, "goal": "ours <= 1x stdlib "
                    "json.dumps of the prebuilt dict", "goal_met": render_met},
@@ -100,15 +99,7 @@ def run(quick: bool) -> dict[str, Any]:
         "mode": "quick" if quick else "full",
         "number": number,
         "repeat": repeat,
-        "machine": {
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-            "orjson": orjson.__version__,
-        },
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "orjson": orjson.__version__},
     }
 
 
