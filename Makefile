@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup setup-run run test lint unit bench bench-quick diagrams clean
+.PHONY: setup setup-run run test lint unit bench-setup bench bench-quick diagrams clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,10 +30,14 @@ unit: setup
 
 test: lint unit
 
-bench: setup
+bench-setup: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: bench-setup
 	$(BIN)/python -m bench
 
-bench-quick: setup
+bench-quick: bench-setup
 	$(BIN)/python -m bench --quick
 
 diagrams: setup

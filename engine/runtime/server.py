@@ -1,7 +1,7 @@
 """`seqengine serve` and `seqengine worker`: the long-running processes.
 
-`serve` runs the WSGI app on granian (docs/http.md has the measurements behind
-that choice). Granian builds the app in its worker process by calling
+`serve` runs the WSGI app on granian (engine.adapters.http.server; docs/http.md
+has the measurements behind that choice). Granian builds the app in its worker process by calling
 `app_from_environment`, which reads the serve settings this process checked and
 left in SEQENGINE_SERVE; the in-process scheduler starts there too, beside the
 app it shares a write guard with.
@@ -32,8 +32,7 @@ def _check(settings: dict[str, Any]) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from granian import Granian
-    from granian.constants import Interfaces
+    from engine.adapters.http.server import serve as serve_wsgi
 
     settings = {
         "db": args.db,
@@ -53,16 +52,7 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    Granian(
-        "engine.runtime.server:app_from_environment",
-        factory=True,
-        interface=Interfaces.WSGI,
-        address=args.host,
-        port=args.port,
-        workers=1,
-        blocking_threads=4,
-        log_access=False,
-    ).serve()
+    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port)
     return 0
 
 

@@ -41,7 +41,8 @@ def create_app(
     guard = guard or EngineGuard.for_store(engine.store)
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
-    app = falcon.App(middleware=[Gate(auth, limiter, guard)])
+    router = falcon.routing.CompiledRouter()
+    app = falcon.App(middleware=[Gate(auth, limiter, guard, router)], router=router)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)

@@ -33,12 +33,26 @@ class RouteNotFound(NotFound):
         EngineError.__init__(self, f"no route matches {path}")
 
 
+class UnknownMethod(MethodNotAllowed):
+    """A method Falcon does not route at all (it would answer 400)."""
+
+    def __init__(self, method: str, path: str, allow: str) -> None:
+        super().__init__(f"{method} is not allowed on {path}")
+        self.allow = allow
+
+
 def send_error(req: falcon.Request, resp: falcon.Response, error: EngineError) -> None:
+    logref = request_id(req)
+    # set again: Falcon refuses some requests before the gate has run
+    resp.set_header("X-Request-Id", logref)
+    resp.set_header("Content-Language", "en")
     resp.status = error.status
     resp.content_type = JSON_TYPE
-    resp.data = error_document(error, request_id(req))
+    resp.data = error_document(error, logref)
     if isinstance(error, AuthFailed):
         resp.set_header("WWW-Authenticate", error.challenge)
+    elif isinstance(error, UnknownMethod):
+        resp.set_header("Allow", error.allow)
     elif isinstance(error, RateLimited):
         resp.set_header("Retry-After", str(error.retry_after))
 

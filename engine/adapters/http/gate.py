@@ -7,12 +7,23 @@ from uuid import uuid4
 import falcon
 
 from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.errors import RouteNotFound, UnknownMethod
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.adapters.http.responses import JSON_TYPE
 from engine.errors import RateLimited
 
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/engine/v1/health"})
+KNOWN_METHODS = frozenset(falcon.constants.COMBINED_METHODS)
+
+
+def unknown_method(router: falcon.routing.CompiledRouter, req: falcon.Request) -> Exception:
+    """A method no HTTP registry knows: 405 with the route's Allow (Falcon says 400)."""
+    found = router.find(req.path, req)
+    if found is None:
+        return RouteNotFound(req.path)
+    methods = {name[3:].upper() for name in dir(found[0]) if name.startswith("on_")}
+    return UnknownMethod(req.method, req.path, ", ".join(sorted(methods | {"OPTIONS"})))
 
 
 @dataclass(slots=True)
@@ -20,6 +31,7 @@ class Gate:
     auth: TokenAuth
     limiter: RateLimiter | None
     guard: EngineGuard
+    router: falcon.routing.CompiledRouter
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         rid = str(uuid4())
@@ -27,6 +39,8 @@ class Gate:
         resp.set_header("X-Request-Id", rid)
         resp.set_header("Content-Language", "en")
         resp.content_type = JSON_TYPE
+        if req.method not in KNOWN_METHODS:
+            raise unknown_method(self.router, req)
         if req.path in PUBLIC_PATHS:
             return
         found = self.auth.authenticate(req.get_header("Authorization"), self.guard)

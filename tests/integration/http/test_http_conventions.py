@@ -152,3 +152,27 @@ def test_create_app_refuses_an_unknown_clock_mode(api):
     with pytest.raises(ValueError, match="clock_mode"):
         create_app(api.engine, auth=TokenAuth(api.engine.store), rate_limit=None,
                    clock_mode="fast")
+
+
+def test_a_method_nobody_registered_is_405_too(api):
+    """Falcon would answer 400 to a method outside every HTTP registry."""
+    import io
+    import sys
+
+    def call(path: str) -> tuple[str, dict[str, str], bytes]:
+        environ = {"REQUEST_METHOD": "BREW", "PATH_INFO": path, "QUERY_STRING": "",
+                   "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+                   "SERVER_PROTOCOL": "HTTP/1.1"}
+        seen: list[tuple[str, dict[str, str]]] = []
+        body = b"".join(api.client.app(
+            environ, lambda status, headers, exc=None: seen.append(
+                (status, {k.lower(): v for k, v in headers})),
+        ))
+        return seen[0][0], seen[0][1], body
+
+    status, headers, body = call("/v2/sequences")
+    assert status.startswith("405") and headers["allow"] == "GET, OPTIONS, POST"
+    assert b'"method_not_allowed"' in body
+    status, headers, body = call("/v2/nowhere")
+    assert status.startswith("404") and "allow" not in headers
