@@ -1,1 +1,1 @@
-"""adapters."""
+"""Everything that touches the outside: clocks, storage, deliveries, HTTP, the Sell client."""

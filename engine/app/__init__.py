@@ -1,1 +1,1 @@
-"""app."""
+"""Use cases behind ports (Clock, Store/UnitOfWork, EmailDelivery) and the SequenceEngine facade."""

@@ -1,1 +1,1 @@
-"""domain."""
+"""The domain: entities, enums and lifecycles. Pure: no I/O, no clock; `now` comes in."""

@@ -1,1 +1,1 @@
-"""storage."""
+"""Storage backends; each passes the one contract suite in tests/contract."""
