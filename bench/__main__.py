@@ -25,27 +25,45 @@ def collect(quick: bool) -> dict[str, Any]:
     return dict(sorted(results.items()))
 
 
+def _leaves(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Flatten a figure's measurements to (dotted path, value); a {median, min, max}
+    summary becomes one row "median (min-max)"."""
+    if isinstance(value, dict):
+        if {"median", "min", "max"} <= set(value):
+            return [(path, f"{value['median']} ({value['min']}-{value['max']})")]
+        rows: list[tuple[str, Any]] = []
+        for key, inner in value.items():
+            rows += _leaves(inner, f"{path}.{key}" if path else str(key))
+        return rows
+    return [(path, value)]
+
+
+SKIPPED = {"id", "figure", "goal", "goal_met", "machine", "note", "date"}
+
+
 def markdown(results: dict[str, Any], quick: bool) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m bench`); every figure is measured side by side "
-        "with its peers in the same run. Times are medians of several repeats (min-max in "
-        "`bench/results.json`)." + (" **Quick (smoke) mode: small samples.**" if quick else ""),
+        "Written by `make bench` (`python -m bench`): every figure is measured side by side "
+        "with its peers in the same run, on the machine below. Timings are "
+        "`median (min-max)` over several repeats; `bench/results.json` holds the same data."
+        + (" **Quick (smoke) mode: small samples.**" if quick else ""),
         "",
-        "| id | figure | goal | met | measured (ours / peers) |",
-        "|---|---|---|---|---|",
+        "| id | figure | goal | met |",
+        "|---|---|---|---|",
     ]
+    titles = {key: str(entry["figure"]).removeprefix(f"{key}: ") for key, entry in results.items()}
     for key, entry in results.items():
-        measured = {
-            k: v
-            for k, v in entry.items()
-            if k not in ("figure", "goal", "goal_met", "machine", "note", "id")
-        }
-        lines.append(
-            f"| {key} | {entry['figure']} | {entry['goal']} | "
-            f"{'yes' if entry['goal_met'] else '**no**'} | `{json.dumps(measured)}` |"
-        )
+        met = "yes" if entry["goal_met"] else "**no**"
+        lines.append(f"| {key} | {titles[key]} | {entry['goal']} | {met} |")
+    for key, entry in results.items():
+        lines += ["", f"## {key}: {titles[key]}", ""]
+        if entry.get("note"):
+            lines += [str(entry["note"]), ""]
+        lines += ["| measure | value |", "|---|---|"]
+        for path, value in _leaves({k: v for k, v in entry.items() if k not in SKIPPED}):
+            lines.append(f"| {path} | {value} |")
     first = next(iter(results.values()), {})
     lines += ["", f"Machine: `{json.dumps(first.get('machine', {}))}`", ""]
     return "\n".join(lines)
