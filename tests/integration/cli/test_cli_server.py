@@ -2,12 +2,14 @@
 `serve` on a real loopback port, `worker` draining due steps."""
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -80,28 +82,13 @@ def test_accounts_users_and_tokens(tmp_path: Path) -> None:
         assert saved is not None and saved.revoked
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    db = tmp_path / "serve.db"
-    demo = run_json("demo", db=db)
+@contextmanager
+def serving(db: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`seqengine serve` on a free loopback port, until the block ends."""
     port = free_port()
     server = subprocess.Popen(
-        [
-            SEQENGINE,
-            "--db",
-            f"sqlite:///{db}",
-            "serve",
-            "--port",
-            str(port),
-            "--clock",
-            "simulated",
-            "--start",
-            "2020-12-15T19:58:53.526Z",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -112,10 +99,46 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
     try:
         wait_until(up)
-        yield base, str(demo["token"])
+        yield base, server
     finally:
-        server.send_signal(signal.SIGINT)
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
+
+
+SIMULATED = ("--clock", "simulated", "--start", "2020-12-15T19:58:53.526Z")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    db = tmp_path / "serve.db"
+    demo = run_json("demo", db=db)
+    with serving(db, *SIMULATED) as (base, _):
+        yield base, str(demo["token"])
+
+
+def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    token = str(run_json("demo", db=db)["token"])
+    auth = {"Authorization": f"Bearer {token}"}
+    with serving(db, *SIMULATED) as (base, server):
+        acknowledged = []
+        for resource in range(1, 9):  # within the default burst of 10 requests
+            answer = httpx.post(f"{base}/v2/sequence_enrollments", headers=auth, json={
+                "data": {"sequence_id": 1, "resource_id": resource, "resource_type": "lead"}})
+            assert answer.status_code == 200
+            acknowledged.append(answer.json())
+        finished = httpx.put(f"{base}/v2/sequence_enrollments/{acknowledged[0]['data']['id']}",
+                             headers=auth, json={"data": {"state": "finished"}})
+        assert finished.status_code == 200
+        acknowledged[0] = finished.json()
+        os.killpg(server.pid, signal.SIGKILL)  # granian and its worker: no goodbye
+        server.wait(timeout=30)
+    with serving(db, *SIMULATED) as (base, _):
+        for before in acknowledged:
+            after = httpx.get(f"{base}/v2/sequence_enrollments/{before['data']['id']}",
+                              headers=auth)
+            assert after.status_code == 200 and after.json() == before
 
 
 def test_serve_speaks_the_seed_api_on_the_simulated_clock(served: tuple[str, str]) -> None:
