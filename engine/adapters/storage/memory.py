@@ -8,6 +8,7 @@ by `due_at` (with stale entries skipped) finds due work in O(log n).
 
 import heapq
 from collections import defaultdict
+from collections.abc import Mapping
 from collections.abc import Sequence as Seq
 from datetime import date, datetime
 from types import TracebackType
@@ -74,12 +75,12 @@ class MemoryUnitOfWork:
         return self.s.ids[kind]
 
     def id_taken(self, kind: str, object_id: int) -> bool:
-        tables: dict[str, dict[int, object]] = {
-            "account": self.s.accounts,  # type: ignore[dict-item]
-            "user": self.s.users,  # type: ignore[dict-item]
-            "sequence": self.s.sequences,  # type: ignore[dict-item]
-            "enrollment": self.s.enrollments,  # type: ignore[dict-item]
-            "task": self.s.tasks,  # type: ignore[dict-item]
+        tables: dict[str, Mapping[int, object]] = {
+            "account": self.s.accounts,
+            "user": self.s.users,
+            "sequence": self.s.sequences,
+            "enrollment": self.s.enrollments,
+            "task": self.s.tasks,
         }
         return object_id in tables[kind]
 
