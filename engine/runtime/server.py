@@ -41,7 +41,11 @@ def serve(args: argparse.Namespace) -> int:
         "scheduler": not args.no_scheduler,
         "delivery": args.delivery,
         "webhook_secret": args.webhook_secret,
+        "rate_limit": args.rate_limit,
+        "rate_burst": args.rate_burst,
     }
+    if args.rate_limit < 0 or args.rate_burst < 1:
+        raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
     if args.start is not None and args.clock != "simulated":
         raise ValueError("--start goes with --clock simulated")
     _check(settings)
@@ -77,10 +81,11 @@ def app_from_environment() -> Any:
         store, clock, open_delivery(settings["delivery"], store, settings["webhook_secret"])
     )
     guard = EngineGuard.for_store(store)
+    limit = settings["rate_limit"]
     app = create_app(
         engine,
         auth=TokenAuth(store),
-        rate_limit=RateLimit(),
+        rate_limit=RateLimit(limit, 3600.0, settings["rate_burst"]) if limit else None,
         clock_mode=settings["clock"],
         guard=guard,
     )

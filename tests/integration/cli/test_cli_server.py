@@ -121,9 +121,9 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     token = str(run_json("demo", db=db)["token"])
     auth = {"Authorization": f"Bearer {token}"}
-    with serving(db, *SIMULATED) as (base, server):
+    with serving(db, *SIMULATED, "--rate-limit", "0") as (base, server):
         acknowledged = []
-        for resource in range(1, 9):  # within the default burst of 10 requests
+        for resource in range(1, 31):
             answer = httpx.post(f"{base}/v2/sequence_enrollments", headers=auth, json={
                 "data": {"sequence_id": 1, "resource_id": resource, "resource_type": "lead"}})
             assert answer.status_code == 200
@@ -134,7 +134,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
         acknowledged[0] = finished.json()
         os.killpg(server.pid, signal.SIGKILL)  # granian and its worker: no goodbye
         server.wait(timeout=30)
-    with serving(db, *SIMULATED) as (base, _):
+    with serving(db, *SIMULATED, "--rate-limit", "0") as (base, _):
         for before in acknowledged:
             after = httpx.get(f"{base}/v2/sequence_enrollments/{before['data']['id']}",
                               headers=auth)
@@ -220,3 +220,13 @@ def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
         engine = build(store, SystemClock())
         views = engine.list_enrollments(account)
         assert {v.enrollment.state.value for v in views} == {"finished"}
+
+
+def test_serve_applies_the_rate_limit_it_is_given(tmp_path: Path) -> None:
+    db = tmp_path / "limited.db"
+    token = str(run_json("demo", db=db)["token"])
+    auth = {"Authorization": f"Bearer {token}"}
+    with serving(db, *SIMULATED, "--rate-limit", "3600", "--rate-burst", "2") as (base, _):
+        answers = [httpx.get(f"{base}/v2/sequences", headers=auth) for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    assert answers[2].status_code == 429 and int(answers[2].headers["Retry-After"]) >= 1
