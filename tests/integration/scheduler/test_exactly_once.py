@@ -74,7 +74,7 @@ def test_four_workers_deliver_every_send_exactly_once(tmp_path: Path) -> None:
 
 
 def test_a_dead_workers_claim_is_delivered_once_more_after_its_lease(tmp_path: Path) -> None:
-    store, account = prepare(tmp_path / "lease.db", 10)
+    store, _ = prepare(tmp_path / "lease.db", 10)
     delivery = CountingDelivery(store)
     policy = ExecutionPolicy()
     try:
