@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup setup-run run test lint unit bench-setup bench bench-quick diagrams clean
+.PHONY: setup setup-run run test lint unit fuzz bench-setup bench bench-quick diagrams clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,12 @@ unit: setup
 	$(BIN)/pytest
 
 test: lint unit
+
+# longer fuzzing than the CI budget: schemathesis and the timeline properties
+fuzz: setup
+	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$RANDOM \
+	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
+	tests/property
 
 bench-setup: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -1,6 +1,7 @@
 """A stateful test: random commands and events through the use cases, checked after
 every step against the invariants and a small reference model of who is ongoing."""
 
+import os
 from datetime import UTC, datetime
 
 import hypothesis.strategies as st
@@ -222,7 +223,7 @@ class Lifecycles(RuleBasedStateMachine):
 
 
 Lifecycles.TestCase.settings = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "150")),
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
