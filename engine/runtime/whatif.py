@@ -15,7 +15,7 @@ from engine.domain.sequence import Sequence
 from engine.errors import InvalidPayload
 from engine.timeline import calendar_for
 from engine.wire.parse import parse_instant, parse_sequence
-from engine.wire.render import enrollment_data
+from engine.wire.render import enrollment_data, format_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def plan_sequence_file(
                 local=planned.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z")
                 if planned
                 else "-",
-                utc=planned.isoformat().replace("+00:00", "Z") if planned else "-",
+                utc=format_instant(planned) if planned else "-",
             )
         )
     return wire, rows
