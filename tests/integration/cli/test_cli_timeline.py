@@ -143,3 +143,11 @@ def test_malformed_files_are_reported_clearly(tmp_path: Path, content: str) -> N
 def test_a_missing_file_is_reported(tmp_path: Path) -> None:
     done = seqengine("timeline", "missing.json", "--start", "2026-01-01T00:00:00Z", cwd=tmp_path)
     assert done.returncode == 2 and "cannot read missing.json" in done.stderr
+
+
+def test_python_dash_m_engine_is_the_same_command(sequence_file: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "engine", "timeline", str(sequence_file),
+                           "--start", "2020-12-15T19:58:53.526Z", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["meta"]["count"] == 3
