@@ -80,7 +80,7 @@ def plan_sequence_file(
                 local=planned.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z")
                 if planned
                 else "-",
-                utc=format_instant(planned) if planned else "-",
+                utc=format_instant(planned) or "-",
             )
         )
     return wire, rows
