@@ -40,6 +40,9 @@ class Scheduler:
         except EngineError as error:  # a storage hiccup: log it and try again next poll
             log.warning("due work failed: %s", error.message)
             return 0
+        except Exception:  # a bug must not stop the loop: claims are retried after their lease
+            log.exception("due work failed unexpectedly")
+            return 0
 
     def _loop(self) -> None:
         while not self.stopping.is_set():

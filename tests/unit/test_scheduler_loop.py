@@ -1,0 +1,40 @@
+"""The scheduler loop survives a failing pass and stops at once when told to."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from engine import in_memory
+from engine.errors import EngineError
+from engine.runtime.scheduler import Scheduler
+
+
+class Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error, self.calls = error, 0
+        self.done = threading.Event()
+
+    def run_due(self) -> int:
+        self.calls += 1
+        if self.calls >= 3:
+            self.done.set()
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [EngineError("storage down"), RuntimeError("a bug")])
+def test_a_failing_pass_is_logged_and_the_loop_goes_on(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = Failing(error)
+    scheduler = Scheduler(engine, poll_interval=0.001)  # type: ignore[arg-type]
+    scheduler.start()
+    assert engine.done.wait(timeout=10)
+    scheduler.stop()
+    assert engine.calls >= 3
+    assert "due work failed" in caplog.text
+
+
+def test_run_once_runs_what_is_due() -> None:
+    engine = in_memory(start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    assert Scheduler(engine).run_once() == 0
