@@ -44,15 +44,10 @@ def check_enrollment(e: Enrollment, calendar: BusinessCalendar) -> None:
             assert est >= previous, (previous, est)
         previous = est
         if step.delay_from_previous_step_unit is DelayUnit.WEEKDAYS:
-            local = est.astimezone(calendar_zone(calendar))
+            local = est.astimezone(calendar.zone)
             assert calendar.is_business_day(local.date()), (est, local)
     # completed and cancelled actions show no estimate
     for action in e.actions:
         if action.status in (S.COMPLETED, S.CANCELLED):
             assert action.estimated_execute_at is None
 
-
-def calendar_zone(calendar: BusinessCalendar):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(calendar.time_zone)
