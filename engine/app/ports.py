@@ -84,6 +84,17 @@ class FailureRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A worker's claim on one enrollment's due work."""
+
+    enrollment_id: int
+    account_id: int
+    worker: str
+    seq: int  # fencing token: goes up by one on every claim of this enrollment
+    until: datetime  # when the lease runs out
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResponse:
     status: int
     body: bytes

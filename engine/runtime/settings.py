@@ -6,7 +6,8 @@ from engine.app.ports import EmailDelivery, Store
 
 
 def open_store(url: str) -> Store:
-    """`sqlite:///file.db` (the embedded default), `memory` (nothing kept)."""
+    """`sqlite:///file.db` (the embedded default), `postgresql://...` (many processes),
+    `memory` (nothing kept)."""
     if url == "memory":
         from engine.adapters.storage.memory import MemoryStore
 
@@ -15,9 +16,12 @@ def open_store(url: str) -> Store:
         from engine.adapters.storage.sqlite import SqliteStore
 
         return SqliteStore(url)
-    if url.startswith(("postgresql:", "postgres:")):
-        raise ValueError("PostgreSQL storage is not available yet: use sqlite:///FILE.db")
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE.db")
+    if url.startswith(("postgresql://", "postgres://")):
+        from engine.adapters.storage.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ValueError(
+        f"unsupported database URL {url!r}: use sqlite:///FILE.db or postgresql://...")
 
 
 def open_delivery(spec: str, store: Store, secret: str | None = None) -> EmailDelivery:

@@ -11,3 +11,10 @@ class StorageError(EngineError):
     """The database is unavailable, locked past the busy timeout, full or damaged."""
 
     status, code = 503, "storage_unavailable"
+
+
+class StorageConflict(StorageError):
+    """The transaction lost a race (serialization failure, deadlock, lock timeout) and
+    was rolled back: nothing it did is kept, and running it again at once is safe."""
+
+    code = "storage_conflict"

@@ -1,0 +1,374 @@
+"""PostgresUnitOfWork: one transaction on a connection borrowed from a PostgresStore.
+
+Every statement is a named one from `sql/postgres_queries.sql`; every psycopg
+error becomes a StorageError in one place (`postgres_database.translate`).
+The locking model (why there are no lost updates under READ COMMITTED) is
+stated in `postgres.py`; `LOCKS` below is that model, statement by statement.
+"""
+
+from collections.abc import Sequence as Seq
+from datetime import date, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from engine.adapters.storage import postgres_codec as codec
+from engine.adapters.storage.postgres_database import translate
+from engine.app.ports import (
+    EnrollmentFilter,
+    FailureRule,
+    Lease,
+    OutboxMessage,
+    Page,
+    StoredResponse,
+    TaskFilter,
+)
+from engine.domain.account import Account, ApiToken, User
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import ResourceType
+from engine.domain.sequence import Sequence, Step
+from engine.domain.task import Task
+
+if TYPE_CHECKING:
+    from engine.adapters.storage.postgres import PostgresStore
+
+# The locking clause each read gets in a write unit of work. Rows read in order
+# to be changed (enrollments, tasks, tokens) are locked FOR UPDATE; read-mostly
+# rows a use case decides on (accounts, users, sequences) FOR SHARE, so they
+# cannot change until it commits. The scheduler's read skips rows another
+# worker holds instead of queueing behind it.
+LOCKS = {
+    "get_account": "FOR SHARE",
+    "get_user": "FOR SHARE",
+    "get_sequence": "FOR SHARE OF q",
+    "list_sequences": "FOR SHARE OF q",
+    "get_enrollment": "FOR UPDATE OF e",
+    "list_enrollments": "FOR UPDATE OF e",
+    "ongoing_for_resource": "FOR UPDATE OF e",
+    "ongoing_for_account": "FOR UPDATE OF e",
+    "due_enrollments": "FOR UPDATE OF e SKIP LOCKED",
+    "get_task": "FOR UPDATE",
+    "list_tasks": "FOR UPDATE",
+    "get_token": "FOR UPDATE",
+}
+BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+BEGIN_READING = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot, no writes
+
+
+class PostgresUnitOfWork:
+    def __init__(self, store: "PostgresStore", *, read_only: bool = False) -> None:
+        self._store, self._read_only = store, read_only
+        self._sql = store.sql_locked if not read_only else store.sql
+        self._conn: psycopg.Connection[Any] | None = None
+        self._cur: psycopg.Cursor[dict[str, Any]] | None = None
+        self._in_transaction = False
+        self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+
+    # -- the transaction --------------------------------------------------------
+
+    def __enter__(self) -> "PostgresUnitOfWork":
+        if self._conn is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._conn = self._store.acquire()
+        self._cur = self._conn.cursor(row_factory=dict_row)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn, self._cur = self._conn, None, None
+        if conn is None:
+            return
+        try:
+            if self._in_transaction:
+                conn.execute("ROLLBACK")
+        except psycopg.Error as error:
+            if exc_type is None:
+                raise translate(error, "rollback") from error
+        finally:
+            self._in_transaction = False
+            self._new_steps.clear()
+            self._store.release(conn)
+
+    def commit(self) -> None:
+        if not self._in_transaction:
+            return
+        try:
+            self._connection().execute("COMMIT")
+        except psycopg.Error as error:
+            raise translate(error, "commit") from error
+        finally:
+            self._in_transaction = False
+        self._store.step_ids.update(self._new_steps)
+        self._new_steps.clear()
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise RuntimeError("use a unit of work inside its `with` block")
+        return self._conn
+
+    def _cursor(self, writing: bool) -> psycopg.Cursor[dict[str, Any]]:
+        conn = self._connection()
+        if writing and self._read_only:
+            raise RuntimeError("this unit of work is read-only")
+        assert self._cur is not None
+        if not self._in_transaction:
+            try:
+                conn.execute(self._store.begin_reading if self._read_only else self._store.begin)
+            except psycopg.Error as error:
+                raise translate(error, "begin") from error
+            self._in_transaction = True
+        return self._cur
+
+    def _rows(self, name: str, params: dict[str, Any], *, writing: bool = False,
+              ) -> list[dict[str, Any]]:
+        cur = self._cursor(writing)
+        try:
+            cur.execute(self._sql[name], params)
+            return cur.fetchall() if cur.description is not None else []
+        except psycopg.Error as error:
+            raise translate(error, name) from error
+
+    def _row(self, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        rows = self._rows(name, params)
+        return rows[0] if rows else None
+
+    def _write(self, name: str, params: dict[str, Any]) -> int:
+        """Run one write; returns how many rows it changed."""
+        cur = self._cursor(True)
+        try:
+            cur.execute(self._sql[name], params)
+        except psycopg.Error as error:
+            raise translate(error, name) from error
+        return cur.rowcount
+
+    def _write_returning(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._rows(name, params, writing=True)
+
+    # -- ids ----------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        return int(self._write_returning("next_id", {"kind": kind})[0]["last_id"])
+
+    def id_taken(self, kind: str, object_id: int) -> bool:
+        if not self._read_only:
+            # push the allocator past the chosen id first: its row lock orders this
+            # check after every other allocation of `kind`, and next_id can no
+            # longer hand the id out while this unit decides to use it
+            self._write("remember_id", {"kind": kind, "id": object_id})
+        row = self._row("id_taken", {"kind": kind, "id": object_id})
+        return bool(row is not None and row["taken"])
+
+    # -- accounts, users, tokens ----------------------------------------------------
+
+    def get_account(self, account_id: int) -> Account | None:
+        row = self._row("get_account", {"id": account_id})
+        return None if row is None else codec.account_from(row)
+
+    def save_account(self, account: Account) -> None:
+        self._write("save_account", codec.account_params(account))
+
+    def get_user(self, user_id: int) -> User | None:
+        row = self._row("get_user", {"id": user_id})
+        return None if row is None else codec.user_from(row)
+
+    def save_user(self, user: User) -> None:
+        self._write("save_user", codec.user_params(user))
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        row = self._row("get_token", {"token_hash": token_hash})
+        return None if row is None else codec.token_from(row)
+
+    def save_token(self, token: ApiToken) -> None:
+        self._write("save_token", codec.token_params(token))
+
+    # -- sequences and their step lists -----------------------------------------------
+
+    def _steps_id(self, steps: tuple[Step, ...]) -> int:
+        """The id of this step list, stored once however many objects share it."""
+        found = self._store.step_ids.get(steps) or self._new_steps.get(steps)
+        if found is not None:
+            return found
+        body = codec.steps_body(steps)
+        row = self._row("find_step_list", {"body": body})
+        if row is not None:  # committed by someone: safe to remember for good
+            self._store.step_ids[steps] = int(row["id"])
+            return int(row["id"])
+        new_id = int(self._write_returning("add_step_list", {"body": body})[0]["id"])
+        self._new_steps[steps] = new_id
+        return new_id
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
+        row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
+        return None if row is None else codec.sequence_from(row)
+
+    def save_sequence(self, sequence: Sequence) -> None:
+        params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
+        self._write("save_sequence", params)
+
+    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
+        rows = self._rows("list_sequences", {"account_id": account_id, **_page(page)})
+        return [codec.sequence_from(row) for row in rows]
+
+    # -- enrollments --------------------------------------------------------------------
+
+    def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
+        row = self._row("get_enrollment", {"id": enrollment_id, "account_id": account_id})
+        return None if row is None else codec.enrollment_from(row)
+
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
+        self._write("save_enrollment", params)
+
+    def list_enrollments(
+        self, account_id: int, where: EnrollmentFilter, page: Page
+    ) -> list[Enrollment]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.id_list(where.ids),
+            "resource_ids": codec.id_list(where.resource_ids),
+            "resource_type": _value(where.resource_type),
+            "sequence_id": where.sequence_id,
+            "state": _value(where.state),
+            **_page(page),
+        }
+        return [codec.enrollment_from(row) for row in self._rows("list_enrollments", params)]
+
+    def ongoing_enrollments(
+        self,
+        account_id: int,
+        *,
+        resource: tuple[ResourceType, int] | None = None,
+        sequence_ids: Seq[int] | None = None,
+        actor_id: int | None = None,
+    ) -> list[Enrollment]:
+        params: dict[str, Any] = {
+            "account_id": account_id,
+            "sequence_ids": codec.id_list(sequence_ids),
+            "actor_id": actor_id,
+        }
+        if resource is None:
+            rows = self._rows("ongoing_for_account", params)
+        else:
+            if not self._read_only:
+                # one writer per resource at a time: a create that checks "nothing
+                # ongoing" then inserts cannot interleave with another one's check
+                # (row locks cannot cover a row that does not exist yet)
+                key = codec.advisory_key("resource", account_id, resource[0].value, resource[1])
+                self._rows("lock_key", {"key": key})
+            params["resource_type"], params["resource_id"] = resource[0].value, resource[1]
+            rows = self._rows("ongoing_for_resource", params)
+        return [codec.enrollment_from(row) for row in rows]
+
+    def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
+        rows = self._rows("due_enrollments", {"now": codec.instant(now), "limit": limit})
+        return [codec.enrollment_from(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        row = self._row("next_due_at", {})
+        return None if row is None else codec.opt_utc(row["due_at"])
+
+    # -- claims ---------------------------------------------------------------------------
+
+    def claim_due(self, worker: str, now: datetime, until: datetime, limit: int,
+                  ) -> list[tuple[Enrollment, Lease]]:
+        rows = self._write_returning("claim_due", {
+            "worker": worker, "now": codec.instant(now), "until": codec.instant(until),
+            "limit": limit})
+        rows.sort(key=lambda r: (r["was_due"], r["id"]))  # RETURNING keeps no order
+        return [(codec.enrollment_from(r), Lease(r["id"], r["account_id"], worker,
+                                                  r["claim_seq"], until)) for r in rows]
+
+    def renew_leases(self, leases: Seq[Lease], until: datetime) -> list[Lease]:
+        if not leases:
+            return []
+        rows = self._write_returning("renew_leases", {
+            "until": codec.instant(until), "ids": [lease.enrollment_id for lease in leases],
+            "seqs": [lease.seq for lease in leases], "workers": [lease.worker for lease in leases]})
+        return sorted((codec.lease_from(r, until) for r in rows),
+                      key=lambda lease: lease.enrollment_id)
+
+    def lease_holds(self, lease: Lease, now: datetime) -> bool:
+        row = self._row("lease_holds", {"id": lease.enrollment_id, "seq": lease.seq,
+                                        "worker": lease.worker, "now": codec.instant(now)})
+        return bool(row is not None and row["holds"])
+
+    def release_lease(self, lease: Lease) -> bool:
+        return self._write("release_lease", {"id": lease.enrollment_id, "seq": lease.seq,
+                                             "worker": lease.worker}) == 1
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def get_task(self, account_id: int, task_id: int) -> Task | None:
+        row = self._row("get_task", {"id": task_id, "account_id": account_id})
+        return None if row is None else codec.task_from(row)
+
+    def save_task(self, task: Task) -> None:
+        self._write("save_task", codec.task_params(task))
+
+    def delete_task(self, task: Task) -> None:
+        # a deleted id is still spent: next_id must not hand it out again
+        self._write("remember_id", {"kind": "task", "id": task.id})
+        self._write("delete_task", {"id": task.id, "account_id": task.account_id})
+
+    def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.id_list(where.ids),
+            "resource_type": _value(where.resource_type),
+            "resource_id": where.resource_id,
+            "completed": where.completed,
+            **_page(page),
+        }
+        return [codec.task_from(row) for row in self._rows("list_tasks", params)]
+
+    # -- sending limits, idempotent responses, outbox, failure rules ---------------------
+
+    def count_sends(self, scope: str, owner_id: int, day: date) -> int:
+        key = codec.send_key(scope, owner_id, day)
+        if self._read_only:
+            row = self._row("count_sends", key)
+        else:  # lock the counter: the limit check and the add_send after it stay together
+            row = self._write_returning("count_sends_locked", key)[0]
+        return 0 if row is None else int(row["count"])
+
+    def add_send(self, scope: str, owner_id: int, day: date) -> None:
+        self._write("add_send", codec.send_key(scope, owner_id, day))
+
+    def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
+        row = self._row("get_idempotent", {"account_id": account_id, "key": key})
+        return None if row is None else codec.response_from(row)
+
+    def save_idempotent(self, account_id: int, key: str, response: StoredResponse) -> None:
+        self._write("save_idempotent", {"account_id": account_id, "key": key,
+                                        "status": response.status, "body": response.body})
+
+    def add_outbox_message(self, message: OutboxMessage) -> bool:
+        return self._write("add_outbox_message", codec.outbox_params(message)) == 1
+
+    def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
+        rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})
+        return [codec.outbox_from(row) for row in rows]
+
+    def failure_rules(self, account_id: int) -> list[FailureRule]:
+        return [codec.rule_from(row)
+                for row in self._rows("failure_rules", {"account_id": account_id})]
+
+    def set_failure_rule(self, rule: FailureRule) -> None:
+        self._write("set_failure_rule", codec.rule_params(rule))
+
+    def clear_failure_rules(self, account_id: int) -> None:
+        self._write("clear_failure_rules", {"account_id": account_id})
+
+
+def _page(page: Page) -> dict[str, int]:
+    return {"limit": page.size, "offset": page.offset}
+
+
+def _value(member: Any) -> str | None:
+    return None if member is None else str(member.value)
