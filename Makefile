@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup setup-run run test lint unit fuzz bench-setup bench bench-quick diagrams clean
+.PHONY: setup setup-run run test lint unit pg-server fuzz bench-setup bench bench-quick diagrams clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,13 @@ lint: setup
 	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy
 
-unit: setup
+# the PostgreSQL tests start a throwaway cluster from the server binaries (Debian
+# keeps them in /usr/lib/postgresql/N/bin, off PATH): install them when missing
+pg-server:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq postgresql)
+
+unit: setup pg-server
 	$(BIN)/pytest
 
 test: lint unit
@@ -36,7 +42,7 @@ fuzz: setup
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
 	tests/property
 
-bench-setup: setup
+bench-setup: setup pg-server
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 

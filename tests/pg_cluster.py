@@ -38,6 +38,7 @@ TEMPLATE = "seqengine_template"
 SERVER_SETTINGS = (
     "fsync=off", "synchronous_commit=off", "full_page_writes=off",
     "max_connections=200", "shared_buffers=64MB", "listen_addresses=127.0.0.1",
+    "wal_level=minimal", "max_wal_senders=0",
 )
 
 

@@ -122,6 +122,10 @@ class PostgresStore:
         def configure(conn: psycopg.Connection[Any]) -> None:
             conn.execute(session)  # type: ignore[arg-type]
 
+        try:  # fail fast, with the server's own words, on a wrong URL or a server down
+            psycopg.connect(conninfo, connect_timeout=max(1, int(self.connect_timeout))).close()
+        except psycopg.Error as error:
+            raise translate(error, "connecting to PostgreSQL") from error
         pool: ConnectionPool[Any] = ConnectionPool(
             conninfo, min_size=1, max_size=max(1, size), open=False, configure=configure,
             kwargs={"autocommit": True}, timeout=self.connect_timeout, name="seqengine")
@@ -148,11 +152,14 @@ class PostgresStore:
 
         LISTEN runs on a connection of its own (not one of the pool's), in a daemon
         thread that reconnects when the connection drops and wakes once after each
-        reconnect, since notifications sent meanwhile were lost."""
+        reconnect, since notifications sent meanwhile were lost. Returns once LISTEN
+        is in place (or after connect_timeout, the thread still trying), so every
+        change committed after it returns wakes."""
         from engine.adapters.storage.postgres_listener import DueListener
 
         listener = DueListener(self.pool.conninfo, self.pool.kwargs, f"{self.schema}_due", wake)
         listener.start()
+        listener.listening.wait(self.connect_timeout)
         self._listeners.append(listener.stop)
         return listener.stop
 
