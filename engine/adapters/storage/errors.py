@@ -14,7 +14,8 @@ class StorageError(EngineError):
 
 
 class StorageConflict(StorageError):
-    """The transaction lost a race (serialization failure, deadlock, lock timeout) and
-    was rolled back: nothing it did is kept, and running it again at once is safe."""
+class StorageConflict(StorageError):
+    """A transaction lost a race (serialization failure, deadlock, lock timeout):
+    nothing was changed, and running it again at once is the cure."""
 
     code = "storage_conflict"
