@@ -14,7 +14,6 @@ class StorageError(EngineError):
 
 
 class StorageConflict(StorageError):
-class StorageConflict(StorageError):
     """A transaction lost a race (serialization failure, deadlock, lock timeout):
     nothing was changed, and running it again at once is the cure."""
 
