@@ -43,6 +43,7 @@ enrollment's due_at is set or moved earlier; `listen_due(wake)` runs LISTEN
 on a connection of its own in a daemon thread and calls wake() for each.
 """
 
+import contextlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,7 @@ class PostgresStore:
         session = set_statement({**self._settings, "TimeZone": "'UTC'"}, local=False)
 
         def configure(conn: psycopg.Connection[Any]) -> None:
-            conn.execute(session)  # type: ignore[arg-type]
+            conn.execute(session)
 
         try:  # fail fast, with the server's own words, on a wrong URL or a server down
             psycopg.connect(conninfo, connect_timeout=max(1, int(self.connect_timeout))).close()
@@ -157,7 +158,10 @@ class PostgresStore:
         change committed after it returns wakes."""
         from engine.adapters.storage.postgres_listener import DueListener
 
-        listener = DueListener(self.pool.conninfo, self.pool.kwargs, f"{self.schema}_due", wake)
+        conninfo, kwargs = self.pool.conninfo, self.pool.kwargs  # either may be a callable
+        listener = DueListener(conninfo() if callable(conninfo) else conninfo,
+                               (kwargs() if callable(kwargs) else kwargs) or {},
+                               f"{self.schema}_due", wake)
         listener.start()
         listener.listening.wait(self.connect_timeout)
         self._listeners.append(listener.stop)
@@ -192,7 +196,7 @@ class PostgresStore:
         if self._closed:
             raise StorageError(f"the store for schema {self.schema} is closed")
         try:
-            conn = self.pool.getconn(timeout=self.connect_timeout)
+            conn: psycopg.Connection[Any] = self.pool.getconn(timeout=self.connect_timeout)
         except Exception as error:  # PoolTimeout, PoolClosed
             raise StorageError(f"no database connection: {error}") from error
         if not conn.autocommit:  # the host's pool: remember its mode and restore it
@@ -209,10 +213,8 @@ class PostgresStore:
         if id(conn) in self._host_modes:
             self._host_modes.discard(id(conn))
             if not conn.closed:
-                try:
+                with contextlib.suppress(Exception):  # broken: the pool drops it anyway
                     conn.autocommit = False
-                except Exception:  # noqa: BLE001 - a broken connection: the pool drops it
-                    pass
         self.pool.putconn(conn)
 
     def __repr__(self) -> str:

@@ -52,7 +52,7 @@ class DueListener:
         while not self.stopping.is_set():
             try:
                 self._listen()
-            except Exception as error:  # noqa: BLE001 - any failure: reconnect after a pause
+            except Exception as error:
                 self.listening.clear()
                 if not self.stopping.is_set():
                     log.warning("due-work listener lost its connection (%s); reconnecting",

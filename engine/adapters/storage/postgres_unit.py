@@ -337,8 +337,8 @@ class PostgresUnitOfWork:
             row = self._write_returning("count_sends_locked", key)[0]
         return 0 if row is None else int(row["count"])
 
-    def add_send(self, scope: str, owner_id: int, day: date) -> None:
-        self._write("add_send", codec.send_key(scope, owner_id, day))
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        self._write("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})

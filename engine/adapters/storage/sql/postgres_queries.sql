@@ -306,8 +306,8 @@ RETURNING count;
 
 -- name: add_send
 INSERT INTO send_counts AS c (scope, owner_id, day, count)
-VALUES (%(scope)s, %(owner_id)s, %(day)s, 1)
-ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + 1;
+VALUES (%(scope)s, %(owner_id)s, %(day)s, %(delta)s)
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + excluded.count;
 
 -- name: get_idempotent
 SELECT status, body FROM idempotent_responses
