@@ -1,0 +1,137 @@
+"""PostgreSQL only: the fenced claims of engine/app/execution.py on real transactions.
+
+Two workers claim at once (SKIP LOCKED: neither waits, none is claimed twice),
+a claim rolled back leaves the work due, and a worker whose lease was taken
+over can neither renew it nor record under it.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from contract_samples import T0, enrollment, reading, write
+
+from engine.adapters.storage.postgres import PostgresStore
+from engine.app.ports import Lease
+from engine.domain.enums import EnrollmentState
+
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture
+def pg(pg_url: str) -> Iterator[PostgresStore]:
+    with PostgresStore(pg_url) as store:
+        yield store
+
+
+def claim(store: PostgresStore, worker: str, now: datetime = T0, limit: int = 10,
+          ) -> list[Lease]:
+    with store.unit_of_work() as uow:
+        taken = uow.claim_due(worker, now, now + LEASE, limit)
+        uow.commit()
+    return [lease for _, lease in taken]
+
+
+def test_claims_take_due_work_in_order_and_move_it_to_the_lease_expiry(
+    pg: PostgresStore,
+) -> None:
+    write(pg, enrollment(32, due_at=T0 - timedelta(hours=1)), enrollment(31, due_at=T0),
+          enrollment(30, due_at=T0), enrollment(33, due_at=T0 + timedelta(seconds=1)))
+    with pg.unit_of_work() as uow:
+        taken = uow.claim_due("w1", T0, T0 + LEASE, 10)
+        uow.commit()
+    assert [(e.id, lease.seq) for e, lease in taken] == [(32, 1), (30, 1), (31, 1)]
+    assert all(e.due_at == T0 + LEASE and lease.until == T0 + LEASE for e, lease in taken)
+    assert all(lease.worker == "w1" and lease.account_id == 1 for _, lease in taken)
+    with reading(pg) as uow:
+        assert [e.id for e in uow.due_enrollments(T0, 10)] == []
+        assert uow.next_due_at() == T0 + timedelta(seconds=1)
+
+
+def test_two_workers_claiming_at_once_share_the_work_without_waiting(pg: PostgresStore) -> None:
+    write(pg, *(enrollment(30 + i, due_at=T0 + timedelta(seconds=i)) for i in range(5)))
+    with pg.unit_of_work() as first:
+        mine = [e.id for e, _ in first.claim_due("w1", T0 + LEASE, T0 + LEASE, 3)]
+        # w1 has not committed: w2 skips its rows instead of waiting for them
+        with pg.unit_of_work() as second:
+            theirs = [e.id for e, _ in second.claim_due("w2", T0 + LEASE, T0 + LEASE, 10)]
+            second.commit()
+        first.commit()
+    assert mine == [30, 31, 32] and theirs == [33, 34]
+
+
+def test_a_claim_rolled_back_leaves_the_work_due_and_its_token_unused(pg: PostgresStore) -> None:
+    write(pg, enrollment(30, due_at=T0))
+    with pg.unit_of_work() as uow:
+        assert len(uow.claim_due("w1", T0, T0 + LEASE, 10)) == 1
+    with reading(pg) as uow:
+        assert [e.id for e in uow.due_enrollments(T0, 10)] == [30]
+    assert [lease.seq for lease in claim(pg, "w2")] == [1]
+
+
+def test_a_lease_taken_over_cannot_be_renewed_or_recorded(pg: PostgresStore) -> None:
+    write(pg, enrollment(30, due_at=T0), enrollment(31, due_at=T0))
+    old = claim(pg, "w1")
+    late = T0 + LEASE  # w1 paused past its lease: the work is due again
+    with pg.unit_of_work() as uow:
+        new = [lease for _, lease in uow.claim_due("w2", late, late + LEASE, 1)]
+        uow.commit()
+    assert [(lease.enrollment_id, lease.seq) for lease in new] == [(30, 2)]
+    with pg.unit_of_work() as uow:
+        renewed = uow.renew_leases(old, late + 2 * LEASE)
+        uow.commit()
+    assert [(lease.enrollment_id, lease.until) for lease in renewed] == [
+        (31, late + 2 * LEASE)]  # 31 was never taken over: w1 still holds it
+    with reading(pg) as uow:
+        assert uow.lease_holds(new[0], late) is True
+        assert uow.lease_holds(old[0], late) is False
+        assert uow.lease_holds(renewed[0], late) is True
+        assert uow.next_due_at() == late + LEASE  # 30 under w2's lease; 31 pushed later
+    with pg.unit_of_work() as uow:
+        assert uow.release_lease(old[0]) is False  # w1's outcome for 30 is refused
+        assert uow.release_lease(new[0]) is True
+        assert uow.release_lease(new[0]) is False  # once
+        uow.commit()
+    with reading(pg) as uow:
+        assert uow.lease_holds(new[0], late) is False
+    assert [lease.seq for lease in claim(pg, "w3", late + LEASE)] == [3]  # the token kept going
+
+
+def test_a_lease_ends_with_its_expiry_or_its_enrollment(pg: PostgresStore) -> None:
+    write(pg, enrollment(30, due_at=T0), enrollment(31, due_at=T0))
+    first, second = claim(pg, "w1")
+    with reading(pg) as uow:
+        assert uow.lease_holds(first, T0 + LEASE - timedelta(microseconds=1)) is True
+        assert uow.lease_holds(first, T0 + LEASE) is False
+    write(pg, enrollment(31, state=EnrollmentState.FINISHED, due_at=T0 + LEASE))
+    with reading(pg) as uow:
+        assert uow.lease_holds(second, T0) is False
+
+
+def test_saving_an_enrollment_leaves_its_claim_alone(pg: PostgresStore) -> None:
+    write(pg, enrollment(30, due_at=T0))
+    (lease,) = claim(pg, "w1")
+    write(pg, enrollment(30, due_at=T0 + LEASE))  # the dispatch saves it in its own way
+    with reading(pg) as uow:
+        assert uow.lease_holds(lease, T0) is True
+    with pg.unit_of_work() as uow:
+        assert uow.release_lease(lease) is True
+        uow.commit()
+
+
+def test_releasing_a_lease_locks_the_row_until_the_outcome_commits(
+    pg: PostgresStore,
+) -> None:
+    write(pg, enrollment(30, due_at=T0))
+    (lease,) = claim(pg, "w1")
+    with pg.unit_of_work() as recorder:
+        assert recorder.release_lease(lease) is True
+        # due again (a lease expiry), but held by the recording transaction: skipped
+        with pg.unit_of_work() as other:
+            assert other.claim_due("w2", T0 + LEASE, T0 + 2 * LEASE, 10) == []
+        recorder.commit()
+
+
+def test_renewing_nothing_is_nothing(pg: PostgresStore) -> None:
+    with pg.unit_of_work() as uow:
+        assert uow.renew_leases([], T0) == []
