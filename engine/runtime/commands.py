@@ -21,6 +21,9 @@ def register(
     serve.add_argument("--clock", choices=["system", "simulated"], default="system")
     serve.add_argument("--start", help="simulated clock start (ISO 8601; default: now)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run due work here")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="HTTP worker processes (more than 1 needs a shared database: "
+                            "a SQLite file or PostgreSQL, and the system clock)")
     serve.add_argument("--rate-limit", type=int, default=36_000, metavar="PER_HOUR",
                        help="requests per token per hour (default 36000; 0 turns it off)")
     serve.add_argument("--rate-burst", type=int, default=10, metavar="N",

@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-from engine.runtime.settings import open_delivery, open_store
+from engine.runtime.settings import open_delivery, open_store, shown_url
 
 SETTINGS = "SEQENGINE_SERVE"
 
@@ -48,15 +48,23 @@ def serve(args: argparse.Namespace) -> int:
         raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
     if args.start is not None and args.clock != "simulated":
         raise ValueError("--start goes with --clock simulated")
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    if args.workers > 1 and (args.db == "memory" or args.clock == "simulated"):
+        raise ValueError("--workers above 1 needs a shared database (a SQLite file or "
+                         "PostgreSQL) and the system clock: each process has its own memory "
+                         "and its own simulated clock")
     _check(settings)
     os.environ[SETTINGS] = json.dumps(settings)
     print(
-        f"seqengine: serving {args.db} on http://{args.host}:{args.port} "
-        f"({args.clock} clock; API docs at /docs)",
+        f"seqengine: serving {shown_url(args.db)} on http://{args.host}:{args.port} "
+        f"({args.clock} clock, {args.workers} worker process{'es' if args.workers > 1 else ''}"
+        "; API docs at /docs)",
         file=sys.stderr,
         flush=True,
     )
-    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port)
+    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
+               workers=args.workers)
     return 0
 
 
@@ -120,7 +128,8 @@ def work(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     print(
-        f"seqengine: worker on {args.db} ({args.concurrency} threads)", file=sys.stderr, flush=True
+        f"seqengine: worker on {shown_url(args.db)} ({args.concurrency} threads)",
+        file=sys.stderr, flush=True,
     )
     scheduler.start()
     stopped.wait()

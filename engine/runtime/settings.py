@@ -24,6 +24,17 @@ def open_store(url: str) -> Store:
         f"unsupported database URL {url!r}: use sqlite:///FILE.db or postgresql://...")
 
 
+def shown_url(url: str) -> str:
+    """The database URL as logs may show it: any password replaced by ***."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def open_delivery(spec: str, store: Store, secret: str | None = None) -> EmailDelivery:
     """`outbox` (records sends in the store) or `webhook:URL` (POSTs them to a host backend)."""
     if spec == "outbox":

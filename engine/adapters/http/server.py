@@ -1,11 +1,12 @@
-"""Running the app: granian, WSGI interface, one worker process.
+"""Running the app: granian, WSGI interface, one or more worker processes.
 
 `serve("package.module:factory", host=..., port=...)` blocks until the server is
 stopped. granian imports the factory in its worker process and calls it there, so
 the factory (the composition root's, e.g. the `serve` command's) builds the store,
 the engine, a scheduler thread if any (sharing one `EngineGuard` with the app) and
-returns `create_app(...)`. Four blocking threads: measured on SQLite, more threads
-only lengthen the tail (p99) without adding throughput (docs/http.md).
+returns `create_app(...)`; with `workers` > 1 each worker process builds its own,
+so they share nothing but the database. Four blocking threads: measured on SQLite,
+more threads only lengthen the tail (p99) without adding throughput (docs/http.md).
 """
 
 from pathlib import Path
@@ -18,6 +19,7 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
+    workers: int = 1,
     blocking_threads: int = DEFAULT_BLOCKING_THREADS,
     working_dir: Path | None = None,
     access_log: bool = False,
@@ -31,7 +33,7 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.WSGI,
-        workers=1,
+        workers=workers,
         blocking_threads=blocking_threads,
         factory=True,
         working_dir=working_dir,

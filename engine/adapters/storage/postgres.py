@@ -67,6 +67,17 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore", "PostgresUnitOfWork", "StorageError", "migrate"]
 
 
+def _application_name(conninfo: str) -> dict[str, str]:
+    """Name our sessions after this process in pg_stat_activity, unless the URL does."""
+    import os
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    if "application_name" in conninfo_to_dict(conninfo):
+        return {}
+    return {"application_name": f"seqengine-{os.getpid()}"}
+
+
 def migrate(connection: "psycopg.Connection[Any]", schema: str = "seqengine") -> int:
     """Create or upgrade the engine's tables in `schema` on the host's connection."""
     return migrate_connection(connection, schema)
@@ -129,7 +140,8 @@ class PostgresStore:
             raise translate(error, "connecting to PostgreSQL") from error
         pool: ConnectionPool[Any] = ConnectionPool(
             conninfo, min_size=1, max_size=max(1, size), open=False, configure=configure,
-            kwargs={"autocommit": True}, timeout=self.connect_timeout, name="seqengine")
+            kwargs={"autocommit": True, **_application_name(conninfo)},
+            timeout=self.connect_timeout, name="seqengine")
         try:
             pool.open(wait=True, timeout=self.connect_timeout)
         except Exception as error:  # PoolTimeout: the server is unreachable or refuses us

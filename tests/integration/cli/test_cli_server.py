@@ -83,11 +83,13 @@ def test_accounts_users_and_tokens(tmp_path: Path) -> None:
 
 
 @contextmanager
-def serving(db: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`seqengine serve` on a free loopback port, until the block ends."""
+def serving(db: Path, *extra: str, db_url: str | None = None,
+            ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`seqengine serve` on a free loopback port, until the block ends (on the SQLite
+    file `db`, or on `db_url`)."""
     port = free_port()
     server = subprocess.Popen(
-        [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port), *extra],
+        [SEQENGINE, "--db", db_url or f"sqlite:///{db}", "serve", "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
