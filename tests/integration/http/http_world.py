@@ -8,8 +8,9 @@ from typing import Any
 import falcon
 import falcon.testing
 
-from engine import SequenceEngine, in_memory
+from engine import SequenceEngine, SimulatedClock, build, in_memory
 from engine.adapters.http import RateLimit, TokenAuth, create_app, issue_token
+from engine.app.ports import Store
 
 # Tuesday 2020-12-15T19:58:53.526Z: the seed's create example.
 START = datetime(2020, 12, 15, 19, 58, 53, 526000, tzinfo=UTC)
@@ -89,8 +90,9 @@ class Api:
 
 
 def build_api(rate_limit: RateLimit | None = None,
-              rate_clock: Callable[[], float] | None = None) -> Api:
-    engine = in_memory(START)
+              rate_clock: Callable[[], float] | None = None, store: Store | None = None) -> Api:
+    """The world on a fresh MemoryStore, or on `store` (empty) when given."""
+    engine = in_memory(START) if store is None else build(store, SimulatedClock(START))
     ours = engine.create_account("acme")
     user = engine.create_user(ours.id, name="Ann")
     colleague = engine.create_user(ours.id, name="Bob")

@@ -1,21 +1,33 @@
 """The official Sell/Base Python client (basecrm 1.2.9, over requests) against our
 server on a real loopback socket: it has no sequence enrollment service, so the
 enrollment calls go through its generic `http_client`, which wraps bodies in
-`{"data": ...}` and unwraps answers into Munch objects, as it does for Sell."""
+`{"data": ...}` and unwraps answers into Munch objects, as it does for Sell. The
+server runs on each storage backend: memory, a SQLite file and PostgreSQL."""
 
 import basecrm
 import pytest
 from basecrm.errors import RequestError, ResourceError
 from http_world import TASK_STEPS
 
+from engine.runtime.settings import open_store
+
 ENROLLMENT_KEYS = ["id", "actor_id", "resource_type", "resource_id", "created_at",
                    "updated_at", "sequence", "state", "current_step_position",
                    "enrollment_steps", "finished_at", "finished_reason", "finished_actor_id"]
 
 
-@pytest.fixture
-def world(loopback):
-    return loopback()
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def world(request, loopback, tmp_path):
+    if request.param == "memory":
+        yield loopback()
+        return
+    url = (f"sqlite:///{tmp_path / 'basecrm.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    store = open_store(url)
+    try:
+        yield loopback(store=store)
+    finally:
+        store.close()
 
 
 @pytest.fixture
