@@ -107,7 +107,8 @@ def _server_user() -> str | None:
     raise RuntimeError("running as root and neither `postgres` nor `nobody` exists")
 
 
-def start_cluster() -> Cluster:
+def start_cluster(server_settings: tuple[str, ...] = SERVER_SETTINGS) -> Cluster:
+    """A new cluster (the benchmarks start a durable one with their own settings)."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: "
@@ -123,7 +124,7 @@ def start_cluster() -> Cluster:
     _run(["mkdir", "-p", str(sockets)], user)
     for attempt in range(5):  # the free port may be taken between the probe and the bind
         port = _free_port()
-        options = " ".join(f"-c {s}" for s in SERVER_SETTINGS)
+        options = " ".join(f"-c {s}" for s in server_settings)
         done = subprocess.run(
             [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
              "-t", "60", "-o", f"-p {port} -k {sockets} {options}", "start"],

@@ -26,7 +26,10 @@ read cannot change before the write commits. So, in a write unit:
 - a send counter is created if missing and locked when read, so the check
   against a daily limit and the increment after it are not split;
 - the scheduler's reads skip rows another transaction holds
-  (`FOR UPDATE SKIP LOCKED`), and `claim_due` leases them in one statement.
+  (`FOR UPDATE SKIP LOCKED`), and `claim_due` leases them in one statement;
+  claim transactions take an advisory lock first and so run one at a time,
+  because the dispatch after the claim locks send counters in whatever order
+  its enrollments come, and two claimers would deadlock on them.
 Serialization failures, deadlocks and lock timeouts (`lock_timeout`) raise
 StorageConflict; every other driver error StorageError (postgres_database).
 
@@ -49,6 +52,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.postgres_codec import advisory_key
 from engine.adapters.storage.postgres_database import (
     checked_schema,
     queries,
@@ -105,6 +109,7 @@ class PostgresStore:
         self.sql_locked = {name: f"{text}\n{LOCKS[name]}" if name in LOCKS else text
                            for name, text in self.sql.items()}
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
+        self.claims_key = advisory_key("claims", self.schema)  # see PostgresUnitOfWork.claim_due
         self.connect_timeout = connect_timeout
         self._settings = settings(schema, lock_timeout, idle_in_transaction_timeout)
         self._owns_pool = pool is None

@@ -277,6 +277,12 @@ class PostgresUnitOfWork:
 
     def claim_due(self, worker: str, now: datetime, until: datetime, limit: int,
                   ) -> list[tuple[Enrollment, Lease]]:
+        # Claim transactions run one at a time: the dispatch that follows in the same
+        # transaction locks send counters (an actor's, the account's) in the order
+        # its enrollments come, so two claimers would deadlock on them (and wait
+        # deadlock_timeout to learn it). They are short (no I/O), and sends and
+        # records still run side by side.
+        self._rows("lock_key", {"key": self._store.claims_key})
         rows = self._write_returning("claim_due", {
             "worker": worker, "now": codec.instant(now), "until": codec.instant(until),
             "limit": limit})
