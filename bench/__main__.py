@@ -1,5 +1,5 @@
 """Runs every benchmark in one process run and writes bench/results.json and
-docs/benchmarks.md. `python -m bench [--quick] [--only P1,P3]`."""
+docs/benchmarks.md. `python -m bench [--quick] [--only bench_scheduler,...]`."""
 
 import importlib
 import json
@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["bench_lifecycle", "bench_planning", "bench_render", "bench_startup", "bench_http"]
+MODULES = ["bench_lifecycle", "bench_planning", "bench_render", "bench_startup", "bench_http",
+           "bench_scheduler"]
 
 
-def collect(quick: bool) -> dict[str, Any]:
+def collect(quick: bool, modules: list[str] = MODULES) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for name in MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(f"bench.{name}")
         except ModuleNotFoundError as missing:
@@ -70,8 +71,14 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
 
 
 def main(argv: list[str]) -> int:
+    """`--only bench_scheduler,bench_http` runs those modules and keeps the other
+    figures of bench/results.json as they were."""
     quick = "--quick" in argv
-    results = collect(quick)
+    only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else None
+    results = collect(quick, only or MODULES)
+    if only is not None:
+        kept = json.loads((ROOT / "bench" / "results.json").read_text())
+        results = dict(sorted({**kept, **results}.items()))
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (ROOT / "docs" / "benchmarks.md").write_text(markdown(results, quick))
     print(json.dumps({k: v["goal_met"] for k, v in results.items()}))

@@ -11,6 +11,7 @@ synchronous=NORMAL, the store's default. Each run gets a fresh database.
 """
 
 import asyncio
+import importlib.util
 import json
 import os
 import sqlite3
@@ -106,6 +107,8 @@ def drain(kind: str, url: str, workers: int, size: int, done: Callable[[], bool]
                 proc.stdin.close()  # end of input: stop and drain
         for proc in procs:
             proc.wait(timeout=60)
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 class Server:
@@ -181,7 +184,7 @@ def latency_run(server: Server | None, tmp: Path, rate: float, seconds: float,
 
     url = f"sqlite:///{tmp / 'latency.db'}" if server is None else server.database()
     n = max(10, int(rate * seconds))
-    first = SystemClock().now() + timedelta(seconds=3 + n / 2000)  # after the pre-fill
+    first = SystemClock().now() + timedelta(seconds=2 + n / 1000)  # after the pre-fill
     due = [first + timedelta(seconds=i / rate) for i in range(n)]
     prefill_engine(url, n, lambda i: due[i])
     record = tmp / f"sends-{time.monotonic_ns()}.json"
@@ -197,7 +200,12 @@ def latency_run(server: Server | None, tmp: Path, rate: float, seconds: float,
 
 
 def run(quick: bool) -> dict[str, Any]:
-    n, repeats, counts = (300, 1, (1, 2)) if quick else (5000, 3, (1, 2, 4))
+    """Quick (smoke) mode also runs without PgQueuer installed (`make test` does not
+    install the peers): its figures are then missing and the goal is not met."""
+    n, repeats, counts = (200, 1, (1, 2)) if quick else (3000, 3, (1, 2, 4))
+    peer = importlib.util.find_spec("pgqueuer") is not None
+    if not peer and not quick:
+        raise RuntimeError("PgQueuer is not installed: run `make bench-setup`")
     figures: dict[str, Any] = {"sqlite": {}, "postgres": {}, "pgqueuer": {}}
     exact = True
     with tempfile.TemporaryDirectory(prefix="p6-") as folder:
@@ -212,19 +220,20 @@ def run(quick: bool) -> dict[str, Any]:
                     exact = exact and all(r["exactly_once"] for r in runs)
                     figures[backend][f"{workers}_workers"] = summary(
                         [round(r["per_second"], 1) for r in runs])
-                figures["pgqueuer"][f"{workers}_workers"] = summary(
-                    [round(pgqueuer_run(server, workers, n), 1) for _ in range(repeats)])
+                if peer:
+                    figures["pgqueuer"][f"{workers}_workers"] = summary(
+                        [round(pgqueuer_run(server, workers, n), 1) for _ in range(repeats)])
             latency = {}
             for backend, target in (("sqlite", None), ("postgres", server)):
                 half = figures[backend]["1_workers"]["median"] / 2
-                latency[backend] = latency_run(target, tmp, half, 3 if quick else 10)
+                latency[backend] = latency_run(target, tmp, half, 2 if quick else 10)
         finally:
             server.cluster.stop()
     ratios = {f"{w}_workers": round(figures["postgres"][f"{w}_workers"]["median"]
                                     / figures["pgqueuer"][f"{w}_workers"]["median"], 3)
-              for w in counts}
+              for w in counts if peer}
     sqlite_ok = figures["sqlite"]["1_workers"]["median"] >= 1000
-    pg_ok = all(r >= 0.5 for r in ratios.values())
+    pg_ok = peer and all(r >= 0.5 for r in ratios.values())
     latency_ok = all(v["p99_ms"] <= 2000 for v in latency.values())  # poll 1 s + 1 s
     return {"P6": {
         "figure": "P6: scheduler burn-down, steps per second",
@@ -235,7 +244,8 @@ def run(quick: bool) -> dict[str, Any]:
         "every_step_sent_exactly_once": exact,
         "settings": {"postgres": settings, "sqlite_synchronous": "NORMAL (WAL)",
                      "engine_sender_threads": ENGINE_THREADS,
-                     "pgqueuer_batch": PGQUEUER_BATCH, "pgqueuer": _version("pgqueuer")},
+                     "pgqueuer_batch": PGQUEUER_BATCH,
+                     "pgqueuer": _version("pgqueuer") if peer else "not installed"},
         "goal": "SQLite 1 worker >= 1,000 steps/s; PostgreSQL >= 0.5x PgQueuer at the same "
                 "worker count; due latency p99 <= poll interval + 1 s at half load",
         "goal_met": bool(sqlite_ok and pg_ok and latency_ok and exact),

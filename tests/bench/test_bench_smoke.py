@@ -10,6 +10,7 @@ FIGURES = {
     "bench_planning": ["P3"],
     "bench_render": ["P8"],
     "bench_startup": ["P7"],
+    "bench_scheduler": ["P6"],
 }
 
 
@@ -22,3 +23,5 @@ def test_benchmark_runs_in_smoke_mode(module: str) -> None:
         assert {"figure", "goal", "goal_met", "machine"} <= set(entry)
         assert isinstance(entry["goal_met"], bool)
         assert entry["machine"]["cpus"] >= 1
+    if module == "bench_scheduler":  # it also checks what it measured
+        assert entries["P6"]["every_step_sent_exactly_once"] is True
