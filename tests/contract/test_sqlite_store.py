@@ -72,11 +72,11 @@ def test_a_due_claim_that_is_not_committed_leaves_the_work_due(
 ) -> None:
     write(sqlite_store, enrollment(30, due_at=T0))
     with sqlite_store.unit_of_work() as uow:
-        (claimed,) = uow.due_enrollments(T0, 10)
-        claimed.due_at = T0 + timedelta(minutes=5)
+        ((claimed, lease),) = uow.claim_due("w1", T0, T0 + timedelta(minutes=5), 10)
         uow.save_enrollment(claimed)
     with reading(sqlite_store) as uow:
         assert [e.id for e in uow.due_enrollments(T0, 10)] == [30]
+        assert not uow.lease_holds(lease, T0)
 
 
 def test_step_lists_added_by_a_rolled_back_unit_are_forgotten(
@@ -306,6 +306,8 @@ def test_concurrent_read_modify_write_never_loses_an_update(tmp_path: Path, stor
 PLANS: dict[str, tuple[str, Callable[[], dict[str, object]]]] = {
     "due_enrollments": ("enrollments_due", lambda: {"now": 0, "limit": 10}),
     "next_due_at": ("enrollments_due", dict),
+    "claim_due": ("enrollments_due", lambda: {"now": 0, "limit": 10, "worker": "w",
+                                              "until": 1}),
     "ongoing_for_resource": ("enrollments_ongoing", lambda: {
         "account_id": 1, "resource_type": "lead", "resource_id": 7, "sequence_ids": None,
         "actor_id": None}),
