@@ -305,10 +305,11 @@ PLANS: dict[str, tuple[str, Callable[[], dict[str, object]]]] = {
     "ongoing_for_resource": ("enrollments_ongoing", lambda: {
         "account_id": 1, "resource_type": "lead", "resource_id": 7, "sequence_ids": None,
         "actor_id": None}),
-    "list_enrollments": ("enrollments_by_account", lambda: {
-        "account_id": 1, "ids": None, "resource_ids": None, "resource_type": None,
-        "sequence_id": None, "state": None, "limit": 25, "offset": 0}),
+    "list_enrollments by id asc": ("enrollments_by_account", lambda: LIST_ENROLLMENTS),
+    "list_enrollments by id desc": ("enrollments_by_account", lambda: LIST_ENROLLMENTS),
 }
+LIST_ENROLLMENTS = {"account_id": 1, "ids": None, "resource_ids": None, "resource_type": None,
+                    "sequence_id": None, "state": None, "limit": 25, "offset": 0}
 
 
 @pytest.mark.parametrize("name", list(PLANS))
@@ -322,6 +323,7 @@ def test_queries_use_their_index(sqlite_store: SqliteStore, name: str) -> None:
     details = " | ".join(str(row["detail"]) for row in plan)
     assert f"INDEX {index}" in details, details
     assert "SCAN e " not in details + " ", details
+    assert "TEMP B-TREE" not in details, details  # a page by id is read off the index
 
 
 WORKER = """
