@@ -193,7 +193,7 @@ def _param_sort(
     if not text:
         return Sort()
     field, colon, direction = text.partition(":")
-    descending = _DIRECTIONS.get(direction.lower()) if colon else False
+    descending = _DIRECTIONS.get(direction) if colon else False
     if field not in fields or descending is None:
         expected = f"one of {_SORTS[fields]}, optionally followed by :asc or :desc"
         errors.append(_bad_param("sort_by", expected, text))
