@@ -21,6 +21,7 @@ from engine import (
     in_memory,
 )
 from engine.app.ports import OutboxMessage
+from engine.domain.sequence import MAX_SEQUENCE_ID
 from engine.errors import (
     AlreadyExists,
     EngineError,
@@ -191,6 +192,26 @@ def test_step_ids_never_meet_across_sequences() -> None:
     ids = [s["data"]["id"] for q in (engine.get_sequence(ACCOUNT, 7), other)
            for s in sequence_data(q)["steps"]["items"]]
     assert len(set(ids)) == len(ids)
+
+
+def test_sequences_whose_step_ids_would_not_fit_are_refused() -> None:
+    engine = world()
+    with pytest.raises(ValidationFailed) as too_big:
+        engine.create_sequence(ACCOUNT, name="Big", creator_id=ACTOR, steps=STEPS,
+                               sequence_id=MAX_SEQUENCE_ID + 1)
+    assert too_big.value.errors[0].field == "/data/id"
+    last = engine.create_sequence(ACCOUNT, name="Last", creator_id=ACTOR, steps=STEPS,
+                                  sequence_id=MAX_SEQUENCE_ID)
+    top = json.loads(sequence_document(last))["data"]["steps"]["items"][1]["data"]["id"]
+    assert top == MAX_SEQUENCE_ID * 1000 + 1 <= 2**63 - 1
+    many = [Step(p, 0, DelayUnit.HOURS, ActionType.TASK, task_content="x") for p in range(1000)]
+    for attempt in (lambda: engine.create_sequence(ACCOUNT, name="Long", creator_id=ACTOR,
+                                                   steps=many),
+                    lambda: engine.update_sequence(ACCOUNT, 7, steps=many)):
+        with pytest.raises(ValidationFailed) as too_long:
+            attempt()
+        assert too_long.value.errors[0].field == "/data/steps"
+    assert engine.get_sequence(ACCOUNT, 7).steps_total == 2  # refused: nothing changed
 
 
 def test_user_data() -> None:
