@@ -122,6 +122,18 @@ class FailureRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A worker's claim on one enrollment's due work (engine/app/execution.py has the
+    protocol)."""
+
+    enrollment_id: int
+    account_id: int
+    worker: str
+    seq: int  # fencing token: goes up by one on every claim of this enrollment
+    until: datetime  # when the lease runs out
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResponse:
     status: int
     body: bytes
@@ -172,9 +184,36 @@ class UnitOfWork(Protocol):
         """Active or blocked enrollments, oldest first, optionally narrowed."""
 
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
-        """Enrollments of every account whose due_at <= now, earliest first."""
+        """Enrollments of every account whose due_at <= now, earliest first (a read:
+        claim_due is how work is taken)."""
 
     def next_due_at(self) -> datetime | None: ...
+
+    # -- claims: the scheduler's leases (execution.py states the protocol) --
+
+    def claim_due(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[Enrollment, Lease]]:
+        """Lease up to `limit` enrollments of any account whose due_at <= now, earliest
+        due first (ties by id), skipping rows another transaction has locked. Each one's
+        claim_seq goes up by one, claimed_by = worker, claim_until = until and due_at =
+        until (an abandoned claim comes due again when its lease runs out); the returned
+        enrollments carry due_at = until. The caller dispatches and saves them in the
+        same transaction."""
+
+    def renew_leases(self, leases: Seq[Lease], until: datetime) -> list[Lease]:
+        """Extend to `until` (claim_until and due_at) the leases still held (same
+        enrollment, claim_seq and claimed_by); returns those, with the new expiry."""
+
+    def lease_holds(self, lease: Lease, now: datetime) -> bool:
+        """The lease is still the enrollment's current claim (same claim_seq and
+        claimed_by, claim_until > now) and the enrollment is not finished."""
+
+    def release_lease(self, lease: Lease) -> bool:
+        """If the lease is still held (same claim_seq and claimed_by), end it (the row
+        keeps claim_seq) and return True; else change nothing and return False. Runs
+        first in the transaction that records an outcome, so the outcome applies only
+        under the claim (and, on PostgreSQL, with the row locked)."""
 
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
     def save_task(self, task: Task) -> None: ...
@@ -182,7 +221,8 @@ class UnitOfWork(Protocol):
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
-    def add_send(self, scope: str, owner_id: int, day: date) -> None: ...
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        """Count a send on that day (a negative delta gives counts back)."""
 
     def get_token(self, token_hash: str) -> ApiToken | None: ...
     def save_token(self, token: ApiToken) -> None: ...
@@ -205,6 +245,9 @@ class Store(Protocol):
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A transaction; a read-only one may read beside a writer and must not write."""
 
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
@@ -217,6 +260,7 @@ class SendRequest:
     resource_id: int
     email_template_id: int | None
     is_reply: bool
+    lease_expires_at: datetime  # a receiver may refuse the send after this instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,4 +279,6 @@ class EmailDelivery(Protocol):
         """Deliver one email, outside any transaction of the caller's.
 
         Raise engine.errors.DeliveryError for a transient failure. A repeated
-        idempotency key must be treated as the same send (delivery is at least once)."""
+        idempotency key must be treated as the same send (delivery is at least once),
+        and a send that arrives after `request.lease_expires_at` may be refused: its
+        worker no longer held it."""

@@ -5,7 +5,7 @@ reads time only from its injected Clock and touches storage only through the
 Store port.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -44,15 +44,23 @@ class SequenceEngine:
         clock: Clock,
         delivery: EmailDelivery,
         policy: ExecutionPolicy | None = None,
+        *,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """`on_commit` is called after every write this engine commits (the scheduler
+        of the same process passes its wake-up: an enroll or resume may be due sooner
+        than what it sleeps for)."""
         self.store, self.clock, self.delivery = store, clock, delivery
         self.policy = policy or ExecutionPolicy()
+        self.on_commit = on_commit
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
         with self.store.unit_of_work() as uow:
             yield uow
             uow.commit()
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _reading(self) -> UnitOfWork:
         """A read-only transaction: on SQLite it reads beside writers, never behind them."""
@@ -285,9 +293,13 @@ class SequenceEngine:
 
     # -- executing due work --------------------------------------------------
 
+    def executor(self, worker: str = "local") -> execution.Executor:
+        """The claim, send and record steps of due work, for a worker named `worker`."""
+        return execution.Executor(self.store, self.delivery, self.policy, self.clock, worker)
+
     def run_due(self) -> int:
-        """Execute what is due now; returns how many enrollments were touched."""
-        return execution.run_due(self.store, self.delivery, self.policy, self.clock.now())
+        """Execute what is due now, in this thread; returns how many enrollments it took."""
+        return self.executor().run_due()
 
     def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
         """Simulated clock only: move time forward, running every piece of due work in

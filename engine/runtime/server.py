@@ -77,8 +77,12 @@ def app_from_environment() -> Any:
         clock = SimulatedClock(
             parse_instant(settings["start"]) if settings["start"] else system.now()
         )
+    wake = threading.Event()
     engine = build(
-        store, clock, open_delivery(settings["delivery"], store, settings["webhook_secret"])
+        store,
+        clock,
+        open_delivery(settings["delivery"], store, settings["webhook_secret"]),
+        on_commit=wake.set,
     )
     guard = EngineGuard.for_store(store)
     limit = settings["rate_limit"]
@@ -90,25 +94,28 @@ def app_from_environment() -> Any:
         guard=guard,
     )
     if settings["clock"] == "system" and settings["scheduler"]:
-        Scheduler(engine, exclusive=guard.write).start()
+        Scheduler(engine, wake=wake).start()  # no HTTP guard: it holds nothing across a send
     return app
 
 
 def work(args: argparse.Namespace) -> int:
-    """A scheduler-only process: run due work until SIGINT or SIGTERM."""
-    from dataclasses import replace
+    """A scheduler-only process: run due work until SIGINT or SIGTERM, then drain."""
     from datetime import timedelta
 
     from engine.adapters.clocks import SystemClock
+    from engine.app.policy import ExecutionPolicy
     from engine.runtime.bootstrap import build
-    from engine.runtime.scheduler import Scheduler
+    from engine.runtime.scheduler import Scheduler, failpoint_from_environment
 
     if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
     store = open_store(args.db)
-    engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret))
-    engine.policy = replace(engine.policy, lease=timedelta(seconds=args.lease_seconds))
-    scheduler = Scheduler(engine, poll_interval=args.poll_seconds, concurrency=args.concurrency)
+    policy = ExecutionPolicy(lease=timedelta(seconds=args.lease_seconds))
+    wake = threading.Event()
+    engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret),
+                   policy, on_commit=wake.set)
+    scheduler = Scheduler(engine, max_idle=args.poll_seconds, concurrency=args.concurrency,
+                          wake=wake, failpoint=failpoint_from_environment())
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())

@@ -84,11 +84,11 @@ def test_a_due_claim_that_is_not_committed_leaves_the_work_due(
 ) -> None:
     write(sqlite_store, enrollment(30, due_at=T0))
     with sqlite_store.unit_of_work() as uow:
-        (claimed,) = uow.due_enrollments(T0, 10)
-        claimed.due_at = T0 + timedelta(minutes=5)
+        ((claimed, lease),) = uow.claim_due("w1", T0, T0 + timedelta(minutes=5), 10)
         uow.save_enrollment(claimed)
     with reading(sqlite_store) as uow:
         assert [e.id for e in uow.due_enrollments(T0, 10)] == [30]
+        assert not uow.lease_holds(lease, T0)
 
 
 def test_step_lists_added_by_a_rolled_back_unit_are_forgotten(
@@ -164,26 +164,30 @@ def test_a_restart_loses_nothing_committed(tmp_path: Path) -> None:
 
 def test_migrating_again_is_harmless(sqlite_store: SqliteStore) -> None:
     write(sqlite_store, account())
-    assert sqlite_store.migrate() == 1
-    assert sqlite_store.migrate() == 1
-    assert rows(sqlite_store.path, "SELECT version FROM schema_version") == [(1,)]
+    latest = len(sqlite_database.schema())
+    assert sqlite_store.migrate() == latest
+    assert sqlite_store.migrate() == latest
+    assert rows(sqlite_store.path, "SELECT version FROM schema_version") == [
+        (n,) for n in range(1, latest + 1)]
     with reading(sqlite_store) as uow:
         assert uow.get_account(1) == account()
 
 
 def test_a_later_version_applies_only_its_new_steps(sqlite_store: SqliteStore) -> None:
     write(sqlite_store, account())
-    later = (*sqlite_database.schema(),
-             Migration(2, "add account notes", "ALTER TABLE accounts ADD COLUMN notes TEXT;\n"
+    shipped = sqlite_database.schema()
+    n = len(shipped) + 1
+    later = (*shipped,
+             Migration(n, "add account notes", "ALTER TABLE accounts ADD COLUMN notes TEXT;\n"
                        "CREATE INDEX accounts_by_name ON accounts (name);"))
     conn = sqlite_database.connect(sqlite_store.path, busy_timeout=1, synchronous="NORMAL")
     try:
-        assert sqlite_database.migrate(conn, later) == 2
-        assert sqlite_database.migrate(conn, later) == 2
+        assert sqlite_database.migrate(conn, later) == n
+        assert sqlite_database.migrate(conn, later) == n
     finally:
         conn.close()
-    assert rows(sqlite_store.path, "SELECT version, description FROM schema_version") == [
-        (1, "initial schema"), (2, "add account notes")]
+    assert rows(sqlite_store.path, "SELECT version, description FROM schema_version")[-1] == (
+        n, "add account notes")
     with reading(sqlite_store) as uow:
         assert uow.get_account(1) == account()
 
@@ -314,6 +318,8 @@ def test_concurrent_read_modify_write_never_loses_an_update(tmp_path: Path, stor
 PLANS: dict[str, tuple[str, Callable[[], dict[str, object]]]] = {
     "due_enrollments": ("enrollments_due", lambda: {"now": 0, "limit": 10}),
     "next_due_at": ("enrollments_due", dict),
+    "claim_due": ("enrollments_due", lambda: {"now": 0, "limit": 10, "worker": "w",
+                                              "until": 1}),
     "ongoing_for_resource": ("enrollments_ongoing", lambda: {
         "account_id": 1, "resource_type": "lead", "resource_id": 7, "sequence_ids": None,
         "actor_id": None}),

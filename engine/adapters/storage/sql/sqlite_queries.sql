@@ -174,6 +174,26 @@ FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.due_at IS NOT NULL AND e.due_at <= :now
 ORDER BY e.due_at, e.id LIMIT :limit;
 
+-- name: claim_due
+UPDATE enrollments
+SET claim_seq = claim_seq + 1, claimed_by = :worker, claim_until = :until, due_at = :until
+WHERE id IN (SELECT id FROM enrollments WHERE due_at IS NOT NULL AND due_at <= :now
+             ORDER BY due_at, id LIMIT :limit)
+RETURNING id, account_id, claim_seq;
+
+-- name: renew_lease
+UPDATE enrollments SET claim_until = :until, due_at = :until
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq;
+
+-- name: lease_holds
+SELECT 1 FROM enrollments
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq AND claim_until > :now
+  AND state != 'finished';
+
+-- name: release_lease
+UPDATE enrollments SET claimed_by = NULL, claim_until = NULL
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq;
+
 -- name: next_due_at
 SELECT min(due_at) AS due_at FROM enrollments WHERE due_at IS NOT NULL;
 
@@ -246,8 +266,8 @@ DELETE FROM tasks WHERE id = :id AND account_id = :account_id;
 SELECT count FROM send_counts WHERE scope = :scope AND owner_id = :owner_id AND day = :day;
 
 -- name: add_send
-INSERT INTO send_counts (scope, owner_id, day, count) VALUES (:scope, :owner_id, :day, 1)
-ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = send_counts.count + 1;
+INSERT INTO send_counts (scope, owner_id, day, count) VALUES (:scope, :owner_id, :day, :delta)
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = send_counts.count + :delta;
 
 -- name: get_idempotent
 SELECT status, body FROM idempotent_responses WHERE account_id = :account_id AND key = :key;
