@@ -15,7 +15,14 @@ from engine.adapters.http.context import HttpContext
 from engine.adapters.http.gate import Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
-from engine.adapters.http.resources import docs, enrollments, extension, sequences, tasks
+from engine.adapters.http.resources import (
+    docs,
+    enrollments,
+    extension,
+    sequences,
+    tasks,
+    users,
+)
 from engine.app.service import SequenceEngine
 from engine.wire.parse import MAX_ID
 
@@ -55,6 +62,9 @@ def create_app(
     app.add_route(f"/v2/sequences/{ID}", sequences.SequenceItem(ctx))
     app.add_route("/v2/tasks", tasks.TaskList(ctx))
     app.add_route(f"/v2/tasks/{ID}", tasks.TaskItem(ctx))
+    app.add_route("/v2/users", users.UserList(ctx))
+    app.add_route("/v2/users/self", users.UserSelf(ctx))
+    app.add_route(f"/v2/users/{ID}", users.UserItem(ctx))
     app.add_route("/engine/v1/events", extension.Events(ctx))
     app.add_route("/engine/v1/clock", extension.Clock(ctx))
     app.add_route("/engine/v1/outbox", extension.Outbox(ctx))

@@ -182,7 +182,9 @@ def test_sequences_create_read_edit(api):
     data = created.json["data"]
     assert created.json["meta"] == {"type": "sequence"}
     assert (data["steps_total"], data["unsubscribe_settings"]["locale"]) == (2, "pl-PL")
-    assert data["steps"][1]["action_properties"] == {"email_template_id": 7, "is_reply": True}
+    steps = data["steps"]["items"]
+    assert steps[1]["data"]["action_properties"] == {"email_template_id": 7, "is_reply": True}
+    assert [s["data"]["id"] for s in steps] == [data["id"] * 1000, data["id"] * 1000 + 1]
     enrollment = api.enroll(data["id"])
     edited = api.put(f"/v2/sequences/{data['id']}", {"name": "Renamed", "steps": []})
     assert edited.json["data"]["steps_total"] == 0
