@@ -106,20 +106,21 @@ def serving(db: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]
         server.communicate(timeout=30)
 
 
-SIMULATED = ("--clock", "simulated", "--start", "2020-12-15T19:58:53.526Z")
+START = "2020-12-15T19:58:53.526Z"
+SIMULATED = ("--clock", "simulated", "--start", START)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     db = tmp_path / "serve.db"
-    demo = run_json("demo", db=db)
+    demo = run_json("demo", "--start", START, db=db)
     with serving(db, *SIMULATED) as (base, _):
         yield base, str(demo["token"])
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    token = str(run_json("demo", db=db)["token"])
+    token = str(run_json("demo", "--start", START, db=db)["token"])
     auth = {"Authorization": f"Bearer {token}"}
     with serving(db, *SIMULATED, "--rate-limit", "0") as (base, server):
         acknowledged = []
@@ -224,7 +225,7 @@ def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
 
 def test_serve_applies_the_rate_limit_it_is_given(tmp_path: Path) -> None:
     db = tmp_path / "limited.db"
-    token = str(run_json("demo", db=db)["token"])
+    token = str(run_json("demo", "--start", START, db=db)["token"])
     auth = {"Authorization": f"Bearer {token}"}
     with serving(db, *SIMULATED, "--rate-limit", "3600", "--rate-burst", "2") as (base, _):
         answers = [httpx.get(f"{base}/v2/sequences", headers=auth) for _ in range(3)]
