@@ -203,7 +203,8 @@ def _list_enrollments(args: argparse.Namespace) -> int:
                      str(e.state), step, format_instant(e.due_at) or "-"))
     header = ("id", "sequence", "resource", "state", "step", "next action (UTC)")
     show(args, [enrollment_data(v) for v in views],
-         table(header, rows) if rows else f"Account {args.account} has no such enrollments.")
+         table(header, rows) if rows
+         else f"Account {args.account} has no {args.state + ' ' if args.state else ''}enrollments.")
     return 0
 
 

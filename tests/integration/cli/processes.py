@@ -76,8 +76,7 @@ def serving(command: list[str], port: int, folder: Path, *, cwd: Path | None = N
                                    env=environment(env), start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", process, out, err)
     try:
-        wait_until(lambda: process.poll() is None and answers(server.base) or
-                   _exited(process, err))
+        wait_until(lambda: _exited(process, err) or answers(server.base))
         yield server
     finally:
         server.stop()

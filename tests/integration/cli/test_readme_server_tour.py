@@ -63,7 +63,8 @@ def test_the_server_tour_works_twice_on_one_database_and_any_port(tmp_path: Path
     second_demo, second = tour_once(port, db, tmp_path)
 
     first_ids = first_demo.splitlines()[0]
-    assert first_ids.startswith("Demo account 1, user 1, sequences 1 ") and "created in" in first_ids
+    assert first_ids.startswith("Demo account 1, user 1, sequences 1 ")
+    assert "created in" in first_ids
     assert second_demo.splitlines()[0] == first_ids.replace("created in", "reused from")
     for results in (first, second):
         enrolled, listed, finished, client = results
