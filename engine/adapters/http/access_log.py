@@ -36,7 +36,7 @@ class AccessLog:
         duration = round((self.timer() - started) * 1000, 3) if started is not None else None
         status = int(str(resp.status).split(" ", 1)[0])
         self.logger.info(
-            "%s %s %d %s ms", req.method, req.path, status, duration,
+            "request",
             extra={"method": req.method, "path": req.path, "status": status,
                    "duration_ms": duration, "request_id": request_id(req)},
         )

@@ -39,6 +39,7 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none (else granian logs that it ignores them)
         workers=1,
         blocking_threads=blocking_threads,
         factory=True,
