@@ -59,10 +59,11 @@ def test_the_wheel_embeds_beside_another_httpx(tmp_path: Path) -> None:
         tmp_path / "dist", source)
     [wheel] = (tmp_path / "dist").glob("seqengine-*.whl")
     venv = tmp_path / "host"
-    run(sys.executable, "-m", "venv", venv)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)  # this pip installs into it
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "--quiet", wheel, f"httpx=={HOST_HTTPX}")
-    run(python, "-m", "pip", "check")
+    pip = (sys.executable, "-m", "pip", "--python", python)
+    run(*pip, "install", "--quiet", wheel, f"httpx=={HOST_HTTPX}")
+    run(*pip, "check")
     assert run(python, "-c", FLOW, cwd=tmp_path).strip() == "embedded"
     version = run(venv / "bin" / "seqengine", "--version")
     assert version.startswith("seqengine ") and "unknown" not in version
