@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.runtime import logs
-from engine.runtime.database import Database, newest_instant
+from engine.runtime.database import Database, newest_instant, opened
 from engine.runtime.output import show
 from engine.runtime.settings import open_delivery, open_store
 
@@ -28,13 +28,10 @@ def _check(settings: dict[str, Any]) -> None:
     from engine.wire.parse import parse_instant
 
     start = parse_instant(settings["start"]) if settings["start"] is not None else None
-    store = open_store(settings["db"])  # creates or migrates the schema
-    try:
+    with opened(settings["db"]) as store:  # creates or migrates the schema
         open_delivery(settings["delivery"], store, settings["webhook_secret"])
         if settings["clock"] == "simulated" and start is not None:
             _refuse_rewind(start, newest_instant(store), settings["db"])
-    finally:
-        getattr(store, "close", lambda: None)()
 
 
 def _refuse_rewind(start: datetime, newest: datetime | None, url: str) -> None:
@@ -128,6 +125,8 @@ def work(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
     logs.configure(args.log_level, args.log_format)
+    with opened(args.db) as checked:  # bad settings fail here, leaving no new file behind
+        open_delivery(args.delivery, checked, args.webhook_secret)
     store = open_store(args.db)
     engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret))
     engine.policy = replace(engine.policy, lease=timedelta(seconds=args.lease_seconds))

@@ -17,6 +17,8 @@ RELATIVE = "sqlite:///here.db"
     ["tokens", "create", "--user", "1"],
     ["users", "create", "--account", "1"],
     ["sequences", "create", "--user", "1", "missing.json"],
+    ["serve", "--delivery", "pigeon"],
+    ["worker", "--delivery", "pigeon"],
 ])
 def test_a_failing_command_leaves_no_new_database(tmp_path: Path, command: list[str]) -> None:
     done = seqengine("--db", RELATIVE, *command, cwd=tmp_path)

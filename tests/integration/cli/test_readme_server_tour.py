@@ -77,3 +77,26 @@ def test_the_server_tour_works_twice_on_one_database_and_any_port(tmp_path: Path
         assert client == ["200", "active", "1", "finished"]
     # the second run enrolled the same lead again: the first enrollment was finished
     assert isinstance(second[1], dict) and second[1]["meta"]["count"] >= 3
+
+
+def test_the_simulated_clock_example_runs_on_its_own_database(tmp_path: Path) -> None:
+    exports, demo, serve, curl = shell_commands(code_blocks("Quick tour: the server", "sh")[1])
+    port = str(free_port())
+    env = dict(pair.split("=", 1) for pair in exports.removeprefix("export ").split())
+    assert env["SEQENGINE_DB"] == "sqlite:///simulated.db"
+
+    def argv(command: str) -> list[str]:
+        words = command.split("#")[0].replace("8001", port).split()
+        assert words[0] == ".venv/bin/seqengine"
+        return [SEQENGINE, *words[1:]]
+
+    made = subprocess.run(argv(demo), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env=environment(env))
+    assert made.returncode == 0, made.stderr
+    [token] = re.findall(r"^\s*export TOKEN=([0-9a-f]{64})$", made.stdout, re.M)
+    with serving(argv(serve), int(port), tmp_path, cwd=tmp_path, env=env):
+        moved = subprocess.run(["bash", "-c", curl.replace("8001", port)], capture_output=True,
+                               text=True, timeout=60, env=environment({"TOKEN": token}))
+    assert json.loads(moved.stdout)["data"] == {"now": "2020-12-16T19:58:53.526Z",
+                                                "mode": "simulated"}
+    assert (tmp_path / "simulated.db").exists()
