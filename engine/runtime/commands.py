@@ -73,7 +73,7 @@ def _log_options(p: argparse.ArgumentParser) -> None:
     from engine.runtime.logs import FORMATS, LEVELS
 
     p.add_argument("--log-level", choices=LEVELS, default="info",
-                   help="the least important log lines shown on stderr (default info)")
+                   help="log to stderr at this level and above (default info)")
     p.add_argument("--log-format", choices=FORMATS, default="text",
                    help="text lines (default) or one JSON object per line")
 
@@ -105,8 +105,9 @@ def _demo(args: argparse.Namespace) -> int:
         "reused": demo.reused,
         "token": demo.token,
         "base_url": base_url,
+        "database": Database.locate(args.db).describe(),
     }
-    show(args, document, howto(demo, base_url, Database.locate(args.db).describe()))
+    show(args, document, howto(demo, base_url, document["database"]))
     return 0
 
 

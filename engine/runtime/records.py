@@ -20,7 +20,7 @@ def register(commands: Any, add: Add) -> None:
     from engine.domain.enums import EnrollmentState
     from engine.runtime.cli import add_calendar_options
 
-    accounts = add(commands, "accounts", "tenants")
+    accounts = add(commands, "accounts", "accounts (tenants)")
     account_commands = accounts.add_subparsers(
         dest="accounts_command", required=True, metavar="ACTION"
     )

@@ -2,11 +2,13 @@
 summary by default, JSON with --json."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 from processes import seqengine
 
 from engine import SystemClock, build
+from engine.adapters.http import hash_token
 from engine.adapters.storage.sqlite import SqliteStore
 
 SEQUENCE = {"data": {"name": "Warm approach", "steps": [
@@ -93,3 +95,21 @@ def test_enrollments_are_listed_as_a_table_by_state(tmp_path: Path) -> None:
     assert [e["id"] for e in listed] == [2] and listed[0]["state"] == "finished"
     assert cli(db, "enrollments", "list", "--account", "1", "--state", "blocked") == (
         "Account 1 has no blocked enrollments.\n")
+
+
+def test_demo_reuses_its_objects_and_replaces_them_if_they_are_gone(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    first = json.loads(cli(db, "demo", "--json"))
+    again = json.loads(cli(db, "demo", "--json", "--port", "8123"))
+    assert (first["reused"], again["reused"]) == (False, True)
+    assert [again[k] for k in ("account_id", "user_id", "sequence_ids")] == [1, 1, [1, 2]]
+    assert again["token"] != first["token"] and again["base_url"] == "http://127.0.0.1:8123"
+    assert again["database"] == str(db)
+    with SqliteStore(str(db)) as store, store.unit_of_work() as uow:
+        token = uow.get_token(hash_token(again["token"]))
+        assert token is not None and token.scopes == frozenset({"read", "write", "admin"})
+    with sqlite3.connect(db) as conn:  # a demo sequence disappears behind the engine's back
+        conn.execute("DELETE FROM sequences WHERE id = 2")
+    remade = json.loads(cli(db, "demo", "--json"))
+    assert remade["reused"] is False and remade["account_id"] == 2
+    assert json.loads(cli(db, "demo", "--json"))["account_id"] == 2
