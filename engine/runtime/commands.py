@@ -97,7 +97,7 @@ def _demo(args: argparse.Namespace) -> int:
     base_url = f"http://{args.host}:{args.port}"
     with opened(args.db) as store:
         demo = ensure_demo(build(store, clock))
-    ids = demo.ids
+    ids, database = demo.ids, Database.locate(args.db).describe()
     document = {
         "account_id": ids.account_id,
         "user_id": ids.user_id,
@@ -105,9 +105,9 @@ def _demo(args: argparse.Namespace) -> int:
         "reused": demo.reused,
         "token": demo.token,
         "base_url": base_url,
-        "database": Database.locate(args.db).describe(),
+        "database": database,
     }
-    show(args, document, howto(demo, base_url, document["database"]))
+    show(args, document, howto(demo, base_url, database))
     return 0
 
 
