@@ -125,6 +125,21 @@ def migrate(conn: sqlite3.Connection, steps: tuple[Migration, ...] | None = None
     return max(current, len(steps))
 
 
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version in place, 0 for a file without the schema (nothing is written)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    return int(conn.execute(queries()["schema_version"]).fetchone()[0]) if found else 0
+
+
+def newest_instant(conn: sqlite3.Connection) -> int | None:
+    """The latest instant any recorded change carries (microseconds), None when empty:
+    a simulated clock must not start before it."""
+    row = conn.execute(queries()["newest_instant"]).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
 def split_statements(script: str) -> list[str]:
     """A script's statements, one by one (executescript would COMMIT on its own)."""
     statements, pending = [], ""

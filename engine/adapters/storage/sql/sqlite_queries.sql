@@ -17,6 +17,14 @@ CREATE TABLE IF NOT EXISTS schema_version (
 -- name: schema_version
 SELECT coalesce(max(version), 0) AS version FROM schema_version;
 
+-- name: newest_instant
+SELECT max(t) FROM (
+    SELECT max(updated_at) AS t FROM sequences
+    UNION ALL SELECT max(updated_at) FROM enrollments
+    UNION ALL SELECT max(updated_at) FROM tasks
+    UNION ALL SELECT max(sent_at) FROM outbox
+);
+
 -- name: record_migration
 INSERT INTO schema_version (version, description) VALUES (:version, :description);
 
