@@ -62,12 +62,17 @@ class Scheduler:
         engine: SequenceEngine,
         *,
         concurrency: int = 1,
-        max_idle: float = 1.0,
+        max_idle: float | None = None,
         worker: str | None = None,
         wake: threading.Event | None = None,
         failpoint: Failpoint = no_failpoint,
     ) -> None:
-        """`wake` is the event this process's engine sets on commit (bootstrap wires it)."""
+        """`wake` is the event this process's engine sets on commit (bootstrap wires it).
+        `max_idle` is the longest sleep: by default 1 s, since writes of other
+        processes are seen only by looking, or 30 s on a store that notifies
+        (PostgreSQL's LISTEN wakes every worker when work is added)."""
+        if max_idle is None:
+            max_idle = 30.0 if hasattr(engine.store, "listen_due") else 1.0
         if concurrency < 1 or max_idle <= 0:
             raise ValueError("concurrency must be at least 1 and max_idle positive")
         self.engine = engine

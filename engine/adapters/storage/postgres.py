@@ -48,6 +48,7 @@ on a connection of its own in a daemon thread and calls wake() for each.
 
 import contextlib
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,12 @@ from engine.adapters.storage.postgres_database import (
     translate,
 )
 from engine.adapters.storage.postgres_database import migrate as migrate_connection
-from engine.adapters.storage.postgres_unit import BEGIN, BEGIN_READING, LOCKS, PostgresUnitOfWork
+from engine.adapters.storage.postgres_unit import (
+    BEGIN,
+    BEGIN_READING,
+    PostgresUnitOfWork,
+    locked,
+)
 from engine.domain.sequence import Step
 
 if TYPE_CHECKING:
@@ -106,8 +112,7 @@ class PostgresStore:
             raise ValueError("PostgresStore needs a conninfo or a pool (exactly one)")
         self.schema = checked_schema(schema)
         self.sql = queries()
-        self.sql_locked = {name: f"{text}\n{LOCKS[name]}" if name in LOCKS else text
-                           for name, text in self.sql.items()}
+        self.sql_locked = {name: locked(name, text) for name, text in self.sql.items()}
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
         self.claims_key = advisory_key("claims", self.schema)  # see PostgresUnitOfWork.claim_due
         self.connect_timeout = connect_timeout
@@ -164,6 +169,25 @@ class PostgresStore:
             return migrate_connection(conn, self.schema)
         finally:
             self.release(conn)
+
+    def schema_version(self) -> int:
+        """The schema version in place (0: none yet), without migrating."""
+        conn = self.acquire()
+        try:
+            found = conn.execute("SELECT to_regclass(%s)",
+                                 (f'"{self.schema}".schema_version',)).fetchone()
+            if found is None or found[0] is None:
+                return 0
+            row = conn.execute(f'SELECT coalesce(max(version), 0) FROM "{self.schema}"'
+                               ".schema_version").fetchone()
+            return int(row[0]) if row is not None else 0
+        finally:
+            self.release(conn)
+
+    def newest_instant(self) -> datetime | None:
+        """The latest instant recorded by any change (None for an empty database)."""
+        with self.unit_of_work(read_only=True) as uow:
+            return uow.newest_instant()
 
     def listen_due(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Call `wake()` whenever due work appears or moves sooner; returns a stop function.

@@ -15,13 +15,14 @@ import psycopg
 from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
-from engine.adapters.storage.postgres_database import translate
+from engine.adapters.storage.postgres_database import sorted_name, translate
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
     Lease,
     OutboxMessage,
     Page,
+    SequenceFilter,
     StoredResponse,
     TaskFilter,
 )
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 LOCKS = {
     "get_account": "FOR SHARE",
     "get_user": "FOR SHARE",
+    "list_users": "FOR SHARE",
     "get_sequence": "FOR SHARE OF q",
     "list_sequences": "FOR SHARE OF q",
     "get_enrollment": "FOR UPDATE OF e",
@@ -53,6 +55,12 @@ LOCKS = {
     "list_tasks": "FOR UPDATE",
     "get_token": "FOR UPDATE",
 }
+def locked(name: str, text: str) -> str:
+    """The statement as a write unit runs it (sorted lists are named `list_x by ...`)."""
+    clause = LOCKS.get(name.split(" by ", 1)[0])
+    return text if clause is None else f"{text}\n{clause}"
+
+
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 BEGIN_READING = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot, no writes
 
@@ -180,6 +188,10 @@ class PostgresUnitOfWork:
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
 
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
+        return [codec.user_from(row) for row in rows]
+
     def get_token(self, token_hash: str) -> ApiToken | None:
         row = self._row("get_token", {"token_hash": token_hash})
         return None if row is None else codec.token_from(row)
@@ -211,8 +223,12 @@ class PostgresUnitOfWork:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
         self._write("save_sequence", params)
 
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
-        rows = self._rows("list_sequences", {"account_id": account_id, **_page(page)})
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]:
+        params = {"account_id": account_id, "ids": codec.id_list(where.ids),
+                  "name": where.name, **_page(page)}
+        rows = self._rows(sorted_name("list_sequences", where.sort), params)
         return [codec.sequence_from(row) for row in rows]
 
     # -- enrollments --------------------------------------------------------------------
@@ -237,7 +253,8 @@ class PostgresUnitOfWork:
             "state": _value(where.state),
             **_page(page),
         }
-        return [codec.enrollment_from(row) for row in self._rows("list_enrollments", params)]
+        rows = self._rows(sorted_name("list_enrollments", where.sort), params)
+        return [codec.enrollment_from(row) for row in rows]
 
     def ongoing_enrollments(
         self,
@@ -272,6 +289,10 @@ class PostgresUnitOfWork:
     def next_due_at(self) -> datetime | None:
         row = self._row("next_due_at", {})
         return None if row is None else codec.opt_utc(row["due_at"])
+
+    def newest_instant(self) -> datetime | None:
+        row = self._row("newest_instant", {})
+        return None if row is None else codec.opt_utc(row["newest"])
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -331,7 +352,8 @@ class PostgresUnitOfWork:
             "completed": where.completed,
             **_page(page),
         }
-        return [codec.task_from(row) for row in self._rows("list_tasks", params)]
+        rows = self._rows(sorted_name("list_tasks", where.sort), params)
+        return [codec.task_from(row) for row in rows]
 
     # -- sending limits, idempotent responses, outbox, failure rules ---------------------
 

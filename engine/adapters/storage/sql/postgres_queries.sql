@@ -5,6 +5,11 @@
 --
 -- Reads that a write unit of work may act on get a locking clause appended by
 -- the store (see postgres_unit.LOCKS); the texts here are the plain reads.
+--
+-- Lists end in `ORDER BY {order}`: filled, once when the file is read, with each
+-- entry of the sort whitelist (postgres_database.ORDERS), giving one fixed
+-- statement per list and sort. Names sort by code point (COLLATE "C"), as on
+-- SQLite, whatever the database's collation.
 
 -- name: create_schema_version
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -14,6 +19,14 @@ CREATE TABLE IF NOT EXISTS schema_version (
 
 -- name: schema_version
 SELECT coalesce(max(version), 0) AS version FROM schema_version;
+
+-- name: newest_instant
+SELECT max(t) AS newest FROM (
+    SELECT max(updated_at) AS t FROM sequences
+    UNION ALL SELECT max(updated_at) FROM enrollments
+    UNION ALL SELECT max(updated_at) FROM tasks
+    UNION ALL SELECT max(sent_at) FROM outbox
+) AS instants;
 
 -- name: record_migration
 INSERT INTO schema_version (version, description) VALUES (%(version)s, %(description)s);
@@ -78,6 +91,11 @@ ON CONFLICT (id) DO UPDATE SET
     send_window = excluded.send_window,
     daily_email_limit = excluded.daily_email_limit;
 
+-- name: list_users
+SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
+FROM users WHERE account_id = %(account_id)s
+ORDER BY id LIMIT %(limit)s OFFSET %(offset)s;
+
 -- name: get_token
 SELECT token_hash, user_id, account_id, scopes, revoked FROM api_tokens
 WHERE token_hash = %(token_hash)s;
@@ -108,11 +126,16 @@ FROM sequences q JOIN step_lists s ON s.id = q.steps_id
 WHERE q.id = %(id)s AND q.account_id = %(account_id)s;
 
 -- name: list_sequences
+-- (The step list is read by a subquery, not a join, so the sort's bare column
+-- names are the sequence's alone.)
 SELECT q.id, q.account_id, q.name, q.creator_id, q.created_at, q.updated_at,
-       q.unsubscribe_enabled, q.unsubscribe_locale, s.body AS steps
-FROM sequences q JOIN step_lists s ON s.id = q.steps_id
+       q.unsubscribe_enabled, q.unsubscribe_locale,
+       (SELECT body FROM step_lists WHERE step_lists.id = q.steps_id) AS steps
+FROM sequences q
 WHERE q.account_id = %(account_id)s
-ORDER BY q.id LIMIT %(limit)s OFFSET %(offset)s;
+  AND (%(ids)s::bigint[] IS NULL OR q.id = ANY (%(ids)s::bigint[]))
+  AND (%(name)s::text IS NULL OR q.name = %(name)s::text)
+ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: save_sequence
 INSERT INTO sequences (id, account_id, name, creator_id, created_at, updated_at, steps_id,
@@ -141,15 +164,15 @@ WHERE e.id = %(id)s AND e.account_id = %(account_id)s;
 SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id,
        e.state, e.current_step_position, e.created_at, e.updated_at, e.started_at,
        e.finished_at, e.finished_reason, e.finished_actor_id, e.due_at, e.actions::text,
-       s.body AS steps
-FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
+       (SELECT body FROM step_lists WHERE step_lists.id = e.steps_id) AS steps
+FROM enrollments e
 WHERE e.account_id = %(account_id)s
   AND (%(ids)s::bigint[] IS NULL OR e.id = ANY (%(ids)s::bigint[]))
   AND (%(resource_ids)s::bigint[] IS NULL OR e.resource_id = ANY (%(resource_ids)s::bigint[]))
   AND (%(resource_type)s::text IS NULL OR e.resource_type = %(resource_type)s::text)
   AND (%(sequence_id)s::bigint IS NULL OR e.sequence_id = %(sequence_id)s::bigint)
   AND (%(state)s::text IS NULL OR e.state = %(state)s::text)
-ORDER BY e.id LIMIT %(limit)s OFFSET %(offset)s;
+ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: ongoing_for_resource
 SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id,
@@ -263,7 +286,7 @@ WHERE account_id = %(account_id)s
   AND (%(resource_type)s::text IS NULL OR resource_type = %(resource_type)s::text)
   AND (%(resource_id)s::bigint IS NULL OR resource_id = %(resource_id)s::bigint)
   AND (%(completed)s::boolean IS NULL OR completed = %(completed)s::boolean)
-ORDER BY id LIMIT %(limit)s OFFSET %(offset)s;
+ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: save_task
 INSERT INTO tasks (id, account_id, creator_id, owner_id, resource_type, resource_id, content,
