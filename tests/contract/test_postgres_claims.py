@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from contract_samples import T0, enrollment, reading, write
+from test_postgres_store import Background, wait_until, waiting_sessions
 
 from engine.adapters.storage.postgres import PostgresStore
 from engine.app.ports import Lease
@@ -48,16 +49,25 @@ def test_claims_take_due_work_in_order_and_move_it_to_the_lease_expiry(
         assert uow.next_due_at() == T0 + timedelta(seconds=1)
 
 
-def test_two_workers_claiming_at_once_share_the_work_without_waiting(pg: PostgresStore) -> None:
+def test_two_workers_claiming_at_once_take_turns_and_share_the_work(
+    pg: PostgresStore, pg_url: str,
+) -> None:
     write(pg, *(enrollment(30 + i, due_at=T0 + timedelta(seconds=i)) for i in range(5)))
     with pg.unit_of_work() as first:
-        mine = [e.id for e, _ in first.claim_due("w1", T0 + LEASE, T0 + LEASE, 3)]
-        # w1 has not committed: w2 skips its rows instead of waiting for them
-        with pg.unit_of_work() as second:
-            theirs = [e.id for e, _ in second.claim_due("w2", T0 + LEASE, T0 + LEASE, 10)]
-            second.commit()
+        mine = [e.id for e, _ in first.claim_due("w1", T0 + LEASE, T0 + 2 * LEASE, 3)]
+
+        def second_claim() -> list[int]:
+            with pg.unit_of_work() as uow:
+                found = [e.id for e, _ in uow.claim_due("w2", T0 + LEASE, T0 + LEASE, 10)]
+                uow.commit()
+                return found
+
+        # claim transactions run one at a time (their dispatch locks send counters in
+        # any order): the second waits for the first, then finds only what is left
+        second = Background(second_claim)
+        wait_until(lambda: waiting_sessions(pg_url) == 1, "the second claim waits")
         first.commit()
-    assert mine == [30, 31, 32] and theirs == [33, 34]
+    assert mine == [30, 31, 32] and second.result() == [33, 34]
 
 
 def test_a_claim_rolled_back_leaves_the_work_due_and_its_token_unused(pg: PostgresStore) -> None:
