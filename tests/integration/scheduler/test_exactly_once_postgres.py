@@ -32,7 +32,7 @@ def test_four_workers_on_one_database_deliver_every_send_exactly_once(pg_url: st
     try:
         delivery = CountingDelivery(stores[0])
         for now in (START + timedelta(seconds=1), START + timedelta(hours=2)):
-            policy = ExecutionPolicy(batch_size=7)
+            policy = ExecutionPolicy()
             workers = [Executor(store, delivery, policy, SimulatedClock(now), f"w{n}")
                        for n, store in enumerate(stores)]
             run_all([worker.run_due for worker in workers])
