@@ -22,7 +22,7 @@ from engine.adapters.clocks import SimulatedClock
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import EnrollmentFilter, Page, SendRequest, SendResult
 from engine.app.service import SequenceEngine
-from engine.app.views import EnrollmentView
+from engine.app.views import EnrollmentView, overdue_position
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import EnrollmentState, FailureReason, ResourceType
 from engine.domain.events import EmailReplied, ResourceDeleted, SubscriptionCancelled
@@ -171,7 +171,7 @@ class Simulation:
     def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
         engine, account, tally = self.engine, self.account, self.tally
         if kind is Kind.TICK:
-            if self.scenario.overdue_snapshots:
+            if self.scenario.overdue_snapshots and not self.cancelled:
                 self._snapshot_overdue()
             if progress is not None:
                 progress(payload)
@@ -252,8 +252,20 @@ class Simulation:
                     self.tally.overdue[(self.actor_names[view.enrollment.actor_id], today)] += 1
 
     def _outcome(self) -> Outcome:
-        views = self.engine.list_enrollments(self.account, page=Page(size=max(self.count, 1)))
+        # read from the store, not through the use cases: after a cancelled subscription
+        # the account can no longer list its enrollments, but the results still count
+        now, grace = self.clock.now(), self.engine.policy.email_grace
+        with self.store.unit_of_work(read_only=True) as uow:
+            found = uow.list_enrollments(self.account, EnrollmentFilter(), Page(size=max(self.count, 1)))
+            users = {uid: uow.get_user(uid) for uid in self.actor_ids}
+            sequences = {sid: uow.get_sequence(self.account, sid) for sid in self.sequence_ids}
+        views = []
+        for enrollment in found:
+            actor, sequence = users[enrollment.actor_id], sequences[enrollment.sequence_id]
+            assert actor is not None and sequence is not None
+            late = overdue_position(enrollment, actor, now, grace)
+            views.append(EnrollmentView(enrollment, sequence, late))
         names = {sid: spec.name for sid, spec in zip(self.sequence_ids, self.scenario.sequences,
                                                       strict=True)}
         return Outcome(self.scenario, self.count, self.seed, self.tally, views, names,
-                       self.actor_names, self.clock.now())
+                       self.actor_names, now)
