@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup setup-run run test lint unit fuzz bench-setup bench bench-quick diagrams clean
+.PHONY: setup setup-run setup-test run test lint unit fuzz bench-setup bench bench-quick diagrams \
+	docs notebooks clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,6 +18,10 @@ setup: $(BIN)/python
 setup-run: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
+# the tests also run the simulator, the notebooks and the docs build
+setup-test: setup
+	$(BIN)/pip install --quiet -e '.[dev,sim,docs]'
+
 run: setup-run
 	$(BIN)/seqengine --db $(DB) demo
 	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port 8000
@@ -25,7 +30,7 @@ lint: setup
 	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy
 
-unit: setup
+unit: setup-test
 	$(BIN)/pytest
 
 test: lint unit
@@ -37,7 +42,7 @@ fuzz: setup
 	tests/property
 
 bench-setup: setup
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,sim,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: bench-setup
@@ -45,6 +50,14 @@ bench: bench-setup
 
 bench-quick: bench-setup
 	$(BIN)/python -m bench --quick
+
+docs: setup
+	$(BIN)/pip install --quiet -e '.[docs]'
+	$(BIN)/mkdocs serve
+
+notebooks: setup
+	$(BIN)/pip install --quiet -e '.[notebooks]'
+	$(BIN)/jupyter lab notebooks
 
 diagrams: setup
 	$(BIN)/python -m engine.runtime.diagrams docs/lifecycles.md

@@ -40,7 +40,12 @@ def draw_timeline(
     zone = calendar.zone
     steps = [item["data"] for item in wire["items"]]
     planned = [
-        (s, datetime.fromisoformat(s["action"]["data"]["estimated_execute_at"].replace("Z", "+00:00")))
+        (
+            s,
+            datetime.fromisoformat(
+                s["action"]["data"]["estimated_execute_at"].replace("Z", "+00:00")
+            ),
+        )
         for s in steps
         if s["action"]["data"]["estimated_execute_at"]
     ]
@@ -63,15 +68,25 @@ def draw_timeline(
             opens = window.opens.hour + window.opens.minute / 60
             closes = window.closes.hour + window.closes.minute / 60
             ax.bar(i, closes - opens, bottom=opens, width=0.9, color="#2a9d8f", alpha=0.25)
-    ax.plot(days.index(local_start.date()), _hour(local_start), "k*", markersize=12,
-            label="enrollment starts")
+    ax.plot(
+        days.index(local_start.date()),
+        _hour(local_start),
+        "k*",
+        markersize=12,
+        label="enrollment starts",
+    )
     for step, at in planned:
         local = at.astimezone(zone)
         marker = "o" if step["action_type"] == "automated_email" else "s"
         x = days.index(local.date())
         ax.plot(x, _hour(local), marker, color="#1d3557", markersize=9)
-        ax.annotate(f"step {step['position']}", (x, _hour(local)), textcoords="offset points",
-                    xytext=(6, 6), fontsize=8)
+        ax.annotate(
+            f"step {step['position']}",
+            (x, _hour(local)),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+        )
     ax.plot([], [], "o", color="#1d3557", label="email step")
     ax.plot([], [], "s", color="#1d3557", label="task step")
     for colour, alpha, label in (

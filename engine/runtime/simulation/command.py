@@ -42,8 +42,10 @@ def simulate(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     reasons = ", ".join(f"{k} {v}" for k, v in summary["finished_reasons"].items())
-    print(f"{summary['enrollments']} enrollments of '{scenario.name}' (seed {summary['seed']}), "
-          f"{summary['start']} to {summary['end']}")
+    print(
+        f"{summary['enrollments']} enrollments of '{scenario.name}' (seed {summary['seed']}), "
+        f"{summary['start']} to {summary['end']}"
+    )
     print(f"finished: {reasons}")
     print(f"emails sent {summary['emails']['sent']}, tasks created {summary['tasks']['created']}")
     print(f"results in {out.resolve()}: {', '.join(summary['files'])}, summary.json")

@@ -9,8 +9,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402 (the backend must be chosen first)
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.dates as mdates  # after use(): the backend is chosen first
+import matplotlib.pyplot as plt
 
 REASON_COLOURS = {
     "all_steps_completed": "#2a9d8f",
@@ -23,8 +23,10 @@ REASON_COLOURS = {
 }
 
 
-def _when(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _when(text: str) -> float:
+    """An instant as matplotlib's date number."""
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return float(mdates.date2num(instant))  # type: ignore[no-untyped-call]
 
 
 def funnel(summary: dict[str, Any], path: Path) -> None:
@@ -32,16 +34,32 @@ def funnel(summary: dict[str, Any], path: Path) -> None:
     by_sequence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in summary["funnel"]:
         by_sequence[row["sequence"]].append(row)
-    fig, axes = plt.subplots(1, len(by_sequence), figsize=(5.5 * len(by_sequence), 4),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(by_sequence), figsize=(5.5 * len(by_sequence), 4), squeeze=False
+    )
     for ax, (name, rows) in zip(axes[0], by_sequence.items(), strict=True):
         positions = [r["position"] for r in rows]
-        ax.bar([p - 0.2 for p in positions], [r["reached"] for r in rows], 0.4,
-               label="reached", color="#457b9d")
-        ax.bar([p + 0.2 for p in positions], [r["completed"] for r in rows], 0.4,
-               label="completed", color="#2a9d8f")
-        ax.set_xticks(positions, [f"{p}\n{r['action'].replace('automated_', '')}"
-                                  for p, r in zip(positions, rows, strict=True)])
+        ax.bar(
+            [p - 0.2 for p in positions],
+            [r["reached"] for r in rows],
+            0.4,
+            label="reached",
+            color="#457b9d",
+        )
+        ax.bar(
+            [p + 0.2 for p in positions],
+            [r["completed"] for r in rows],
+            0.4,
+            label="completed",
+            color="#2a9d8f",
+        )
+        ax.set_xticks(
+            positions,
+            [
+                f"{p}\n{r['action'].replace('automated_', '')}"
+                for p, r in zip(positions, rows, strict=True)
+            ],
+        )
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.set_ylabel("enrollments")
@@ -55,18 +73,24 @@ def funnel(summary: dict[str, Any], path: Path) -> None:
 def workload(summary: dict[str, Any], path: Path) -> None:
     """Emails sent and tasks created per actor per local day."""
     actors = sorted({r["actor"] for r in summary["workload"]})
-    fig, axes = plt.subplots(len(actors) or 1, 1, figsize=(10, 2.6 * max(len(actors), 1)),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(actors) or 1, 1, figsize=(10, 2.6 * max(len(actors), 1)), squeeze=False, sharex=True
+    )
     for ax, actor in zip(axes[:, 0], actors, strict=False):
         rows = [r for r in summary["workload"] if r["actor"] == actor]
         days = [datetime.fromisoformat(r["day"]) for r in rows]
         ax.bar(days, [r["emails_sent"] for r in rows], 0.8, label="emails sent", color="#457b9d")
-        ax.plot(days, [r["tasks_created"] for r in rows], "o-", label="tasks created",
-                color="#e76f51")
+        ax.plot(
+            days, [r["tasks_created"] for r in rows], "o-", label="tasks created", color="#e76f51"
+        )
         ax.set_title(actor)
         ax.set_ylabel("per day")
         ax.legend(loc="upper right")
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    axes[-1, 0].xaxis.set_major_formatter(
+        mdates.DateFormatter(  # type: ignore[no-untyped-call]
+            "%a %d %b"
+        )
+    )
     fig.autofmt_xdate()
     fig.suptitle("Daily workload per actor (actor's local days)")
     fig.tight_layout()
@@ -74,7 +98,7 @@ def workload(summary: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def timeline(sample: list[dict[str, Any]], end: datetime, path: Path) -> None:
+def timeline(sample: list[dict[str, Any]], end: float, path: Path) -> None:
     """One line per enrollment from start to finish, a mark per executed step."""
     fig, ax = plt.subplots(figsize=(11, 0.32 * max(len(sample), 4) + 1.5))
     for row, item in enumerate(sample):
@@ -93,7 +117,11 @@ def timeline(sample: list[dict[str, Any]], end: datetime, path: Path) -> None:
     ax.plot([], [], "s", color="#1d3557", label="task completed")
     ax.set_yticks(range(len(sample)), [f"#{i['id']}" for i in sample], fontsize=7)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.xaxis.set_major_formatter(
+        mdates.DateFormatter(  # type: ignore[no-untyped-call]
+            "%d %b"
+        )
+    )
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title("A sample of enrollments: start to finish, coloured by how they finished")
     fig.tight_layout()

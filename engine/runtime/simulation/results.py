@@ -37,11 +37,18 @@ def funnel_rows(outcome: Outcome) -> list[Row]:
     for spec in outcome.scenario.sequences:
         for step in spec.steps:
             rows[(spec.name, step.position)] = {
-                "sequence": spec.name, "position": step.position,
-                "action": step.action_type.value, "enrolled_here": 0, "reached": 0,
-                "completed": 0, "still_here": 0,
-                **{f"dropped_{r.value}": 0 for r in FinishedReason
-                   if r is not FinishedReason.ALL_STEPS_COMPLETED},
+                "sequence": spec.name,
+                "position": step.position,
+                "action": step.action_type.value,
+                "enrolled_here": 0,
+                "reached": 0,
+                "completed": 0,
+                "still_here": 0,
+                **{
+                    f"dropped_{r.value}": 0
+                    for r in FinishedReason
+                    if r is not FinishedReason.ALL_STEPS_COMPLETED
+                },
             }
     for view in outcome.views:
         e = view.enrollment
@@ -63,28 +70,40 @@ def enrollment_rows(outcome: Outcome) -> list[Row]:
     rows = []
     for view in outcome.views:
         e = view.enrollment
-        rows.append({
-            "id": e.id, "sequence": outcome.sequence_names[e.sequence_id],
-            "actor": outcome.actor_names[e.actor_id], "resource_type": e.resource_type.value,
-            "created_at": iso(e.created_at), "state": e.state.value,
-            "finished_at": iso(e.finished_at),
-            "finished_reason": e.finished_reason.value if e.finished_reason else None,
-            "steps_completed": sum(a.status is ActionStatus.COMPLETED for a in e.actions),
-            "current_step_position": e.current_step_position,
-            "overdue_at_end": view.overdue_position is not None,
-        })
+        rows.append(
+            {
+                "id": e.id,
+                "sequence": outcome.sequence_names[e.sequence_id],
+                "actor": outcome.actor_names[e.actor_id],
+                "resource_type": e.resource_type.value,
+                "created_at": iso(e.created_at),
+                "state": e.state.value,
+                "finished_at": iso(e.finished_at),
+                "finished_reason": e.finished_reason.value if e.finished_reason else None,
+                "steps_completed": sum(a.status is ActionStatus.COMPLETED for a in e.actions),
+                "current_step_position": e.current_step_position,
+                "overdue_at_end": view.overdue_position is not None,
+            }
+        )
     return rows
 
 
 def workload_rows(outcome: Outcome) -> list[Row]:
     """Per actor and local day: emails sent and tasks created, completed, deleted."""
     tally = outcome.tally
-    columns = {"emails_sent": tally.emails_sent, "tasks_created": tally.tasks_created,
-               "tasks_completed": tally.tasks_completed, "tasks_deleted": tally.tasks_deleted}
+    columns = {
+        "emails_sent": tally.emails_sent,
+        "tasks_created": tally.tasks_created,
+        "tasks_completed": tally.tasks_completed,
+        "tasks_deleted": tally.tasks_deleted,
+    }
     keys = sorted(set().union(*columns.values()), key=lambda k: (k[1], k[0]))
     return [
-        {"day": day.isoformat(), "actor": actor,
-         **{name: counts.get((actor, day), 0) for name, counts in columns.items()}}
+        {
+            "day": day.isoformat(),
+            "actor": actor,
+            **{name: counts.get((actor, day), 0) for name, counts in columns.items()},
+        }
         for actor, day in keys
     ]
 
@@ -93,7 +112,9 @@ def overdue_rows(outcome: Outcome) -> list[Row]:
     """Per actor, once a simulated day: enrollments whose current step is overdue."""
     return [
         {"day": day.isoformat(), "actor": actor, "overdue": n}
-        for (actor, day), n in sorted(outcome.tally.overdue.items(), key=lambda i: (i[0][1], i[0][0]))
+        for (actor, day), n in sorted(
+            outcome.tally.overdue.items(), key=lambda i: (i[0][1], i[0][0])
+        )
     ]
 
 
@@ -102,17 +123,25 @@ def timeline_sample(outcome: Outcome) -> list[Row]:
     sample = []
     for view in outcome.views[: outcome.scenario.timeline_sample]:
         e = view.enrollment
-        sample.append({
-            "id": e.id, "sequence": outcome.sequence_names[e.sequence_id],
-            "actor": outcome.actor_names[e.actor_id], "created_at": iso(e.created_at),
-            "finished_at": iso(e.finished_at),
-            "finished_reason": e.finished_reason.value if e.finished_reason else ONGOING,
-            "steps": [
-                {"position": s.position, "action": s.action_type.value,
-                 "status": a.status.value, "executed_at": iso(a.executed_at)}
-                for s, a in zip(e.steps, e.actions, strict=True)
-            ],
-        })
+        sample.append(
+            {
+                "id": e.id,
+                "sequence": outcome.sequence_names[e.sequence_id],
+                "actor": outcome.actor_names[e.actor_id],
+                "created_at": iso(e.created_at),
+                "finished_at": iso(e.finished_at),
+                "finished_reason": e.finished_reason.value if e.finished_reason else ONGOING,
+                "steps": [
+                    {
+                        "position": s.position,
+                        "action": s.action_type.value,
+                        "status": a.status.value,
+                        "executed_at": iso(a.executed_at),
+                    }
+                    for s, a in zip(e.steps, e.actions, strict=True)
+                ],
+            }
+        )
     return sample
 
 
@@ -121,7 +150,8 @@ def _days(values: list[float]) -> dict[str, float | int]:
         return {"count": 0}
     ordered = sorted(values)
     return {
-        "count": len(ordered), "mean": round(statistics.fmean(ordered), 3),
+        "count": len(ordered),
+        "mean": round(statistics.fmean(ordered), 3),
         "median": round(statistics.median(ordered), 3),
         "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3),
         "max": round(ordered[-1], 3),

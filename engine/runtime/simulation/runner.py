@@ -70,8 +70,9 @@ Progress = Callable[[int], None]  # called with simulated days done
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, *, enrollments: int | None = None,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, *, enrollments: int | None = None, seed: int | None = None
+    ) -> None:
         self.scenario = scenario
         self.count = scenario.arrivals.count if enrollments is None else enrollments
         self.seed = scenario.seed if seed is None else seed
@@ -98,22 +99,30 @@ class Simulation:
         self.calendars: dict[int, BusinessCalendar] = {}
         for spec in scenario.actors:
             user = self.engine.create_user(
-                self.account, name=spec.name, time_zone=spec.time_zone, holidays=spec.holidays,
-                weekmask=spec.weekmask, send_window=spec.send_window,
+                self.account,
+                name=spec.name,
+                time_zone=spec.time_zone,
+                holidays=spec.holidays,
+                weekmask=spec.weekmask,
+                send_window=spec.send_window,
                 daily_email_limit=spec.daily_email_limit,
             )
             self.actor_ids.append(user.id)
             self.actor_names[user.id] = spec.name
-            self.calendars[user.id] = calendar_for(spec.time_zone, spec.holidays, spec.weekmask,
-                                               spec.send_window)
+            self.calendars[user.id] = calendar_for(
+                spec.time_zone, spec.holidays, spec.weekmask, spec.send_window
+            )
         self.sequence_ids: list[int] = []
         self.replies: dict[int, tuple[float, ...]] = {}
-        for spec in scenario.sequences:
+        for sequence_spec in scenario.sequences:
             sequence = self.engine.create_sequence(
-                self.account, name=spec.name, steps=spec.steps, creator_id=self.actor_ids[0]
+                self.account,
+                name=sequence_spec.name,
+                steps=sequence_spec.steps,
+                creator_id=self.actor_ids[0],
             )
             self.sequence_ids.append(sequence.id)
-            self.replies[sequence.id] = spec.reply_probability
+            self.replies[sequence.id] = sequence_spec.reply_probability
         self.sequence_of: dict[int, int] = {}  # enrollment id -> engine sequence id
 
     # -- the loop ------------------------------------------------------------
@@ -256,7 +265,9 @@ class Simulation:
         # the account can no longer list its enrollments, but the results still count
         now, grace = self.clock.now(), self.engine.policy.email_grace
         with self.store.unit_of_work(read_only=True) as uow:
-            found = uow.list_enrollments(self.account, EnrollmentFilter(), Page(size=max(self.count, 1)))
+            found = uow.list_enrollments(
+                self.account, EnrollmentFilter(), Page(size=max(self.count, 1))
+            )
             users = {uid: uow.get_user(uid) for uid in self.actor_ids}
             sequences = {sid: uow.get_sequence(self.account, sid) for sid in self.sequence_ids}
         views = []
@@ -265,7 +276,10 @@ class Simulation:
             assert actor is not None and sequence is not None
             late = overdue_position(enrollment, actor, now, grace)
             views.append(EnrollmentView(enrollment, sequence, late))
-        names = {sid: spec.name for sid, spec in zip(self.sequence_ids, self.scenario.sequences,
-                                                      strict=True)}
-        return Outcome(self.scenario, self.count, self.seed, self.tally, views, names,
-                       self.actor_names, now)
+        names = {
+            sid: spec.name
+            for sid, spec in zip(self.sequence_ids, self.scenario.sequences, strict=True)
+        }
+        return Outcome(
+            self.scenario, self.count, self.seed, self.tally, views, names, self.actor_names, now
+        )

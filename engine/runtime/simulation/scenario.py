@@ -60,10 +60,13 @@ class Chance:
     delay: Delay
 
 
+A_DAY, FOUR_HOURS = Delay("fixed", 24.0), Delay("fixed", 4.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Behaviour:
-    reply_delay: Delay = Delay("fixed", 24.0)
-    task_completion: Delay = Delay("fixed", 4.0)
+    reply_delay: Delay = A_DAY
+    task_completion: Delay = FOUR_HOURS
     task_deletion_rate: float = 0.0
     failures: dict[FailureReason, float] = field(default_factory=dict)
     transient_error_rate: float = 0.0
@@ -87,8 +90,18 @@ class Scenario:
     timeline_sample: int = 25
 
 
-TOP = {"name", "start", "days", "seed", "limit_policy", "sequences", "actors", "arrivals",
-       "behaviour", "report"}
+TOP = {
+    "name",
+    "start",
+    "days",
+    "seed",
+    "limit_policy",
+    "sequences",
+    "actors",
+    "arrivals",
+    "behaviour",
+    "report",
+}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -118,13 +131,18 @@ def read_scenario(document: Any, *, base: Path = Path("."), at: str = "scenario"
         _actor(item, f"{at}.actors[{i}]")
         for i, item in enumerate(sequence_of(top["actors"], f"{at}.actors"))
     )
-    for kind, names in (("sequence", [s.name for s in sequences]), ("actor", [a.name for a in actors])):
+    for kind, names in (
+        ("sequence", [s.name for s in sequences]),
+        ("actor", [a.name for a in actors]),
+    ):
         if len(set(names)) != len(names):
             raise ScenarioError(f"{at}: two {kind}s share a name; each needs its own")
     arrivals = _arrivals(top["arrivals"], f"{at}.arrivals", start, sequences, actors)
     behaviour = _behaviour(top.get("behaviour", {}), f"{at}.behaviour")
     days = number(top.get("days", arrivals.period.days + 30), f"{at}.days", 1)
-    report = mapping(top.get("report", {}), f"{at}.report", {"overdue_snapshots", "timeline_sample"})
+    report = mapping(
+        top.get("report", {}), f"{at}.report", {"overdue_snapshots", "timeline_sample"}
+    )
     snapshots = report.get("overdue_snapshots", True)
     if not isinstance(snapshots, bool):
         raise ScenarioError(f"{at}.report.overdue_snapshots must be true or false")
@@ -157,8 +175,10 @@ def _sequence(value: Any, at: str, base: Path) -> SequenceSpec:
         source = base / text(found["file"], f"{at}.file")
         try:
             document = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ScenarioError(f"{at}.file: cannot read {source} as JSON ({error})") from None
+        except OSError as error:
+            raise ScenarioError(f"{at}.file: cannot read {source}: {error.strerror}") from None
+        except ValueError as error:
+            raise ScenarioError(f"{at}.file: {source} is not valid JSON ({error})") from None
         if isinstance(document, dict) and isinstance(document.get("data"), dict):
             document = document["data"]
         steps_value = document.get("steps") if isinstance(document, dict) else None
@@ -170,7 +190,9 @@ def _sequence(value: Any, at: str, base: Path) -> SequenceSpec:
         raise ScenarioError(f"{at}.steps: {error.message}") from None
     if not steps:
         raise ScenarioError(f"{at} has no steps")
-    replies = _reply_probability(found.get("reply_probability", 0.0), f"{at}.reply_probability", steps)
+    replies = _reply_probability(
+        found.get("reply_probability", 0.0), f"{at}.reply_probability", steps
+    )
     return SequenceSpec(name, steps, replies)
 
 
@@ -220,24 +242,36 @@ def _arrivals(
         start=instant(found["start"], f"{at}.start") if "start" in found else start,
         period=timedelta(days=number(found.get("period_days", 5), f"{at}.period_days")),
         resource_types=weights(
-            found.get("resource_types", {"lead": 1}), f"{at}.resource_types",
+            found.get("resource_types", {"lead": 1}),
+            f"{at}.resource_types",
             [t.value for t in ResourceType],
         ),
         sequences=weights(
-            found.get("sequences", dict.fromkeys(sequence_names, 1)), f"{at}.sequences",
+            found.get("sequences", dict.fromkeys(sequence_names, 1)),
+            f"{at}.sequences",
             sequence_names,
         ),
-        actors=weights(found.get("actors", dict.fromkeys(actor_names, 1)), f"{at}.actors", actor_names),
+        actors=weights(
+            found.get("actors", dict.fromkeys(actor_names, 1)), f"{at}.actors", actor_names
+        ),
     )
 
 
 def _behaviour(value: Any, at: str) -> Behaviour:
-    keys = {"reply_delay", "task_completion", "task_deletion_rate", "failures",
-            "transient_error_rate", "resume_blocked", "resource_deletion",
-            "subscription_cancelled_at"}
+    keys = {
+        "reply_delay",
+        "task_completion",
+        "task_deletion_rate",
+        "failures",
+        "transient_error_rate",
+        "resume_blocked",
+        "resource_deletion",
+        "subscription_cancelled_at",
+    }
     found = mapping(value, at, keys)
-    failures = mapping(found.get("failures", {}), f"{at}.failures",
-                       [r.value for r in FailureReason])
+    failures = mapping(
+        found.get("failures", {}), f"{at}.failures", [r.value for r in FailureReason]
+    )
     rates = {FailureReason(k): probability(v, f"{at}.failures.{k}") for k, v in failures.items()}
     if sum(rates.values()) > 1:
         raise ScenarioError(f"{at}.failures: the rates add up to more than 1")
@@ -245,18 +279,23 @@ def _behaviour(value: Any, at: str) -> Behaviour:
     cancelled = found.get("subscription_cancelled_at")
     return Behaviour(
         reply_delay=read_delay(found["reply_delay"], f"{at}.reply_delay")
-        if "reply_delay" in found else defaults.reply_delay,
+        if "reply_delay" in found
+        else defaults.reply_delay,
         task_completion=read_delay(found["task_completion"], f"{at}.task_completion")
-        if "task_completion" in found else defaults.task_completion,
-        task_deletion_rate=probability(found.get("task_deletion_rate", 0.0),
-                                       f"{at}.task_deletion_rate"),
+        if "task_completion" in found
+        else defaults.task_completion,
+        task_deletion_rate=probability(
+            found.get("task_deletion_rate", 0.0), f"{at}.task_deletion_rate"
+        ),
         failures=rates,
-        transient_error_rate=probability(found.get("transient_error_rate", 0.0),
-                                         f"{at}.transient_error_rate"),
+        transient_error_rate=probability(
+            found.get("transient_error_rate", 0.0), f"{at}.transient_error_rate"
+        ),
         resume_blocked=_chance(found.get("resume_blocked"), f"{at}.resume_blocked"),
         resource_deletion=_chance(found.get("resource_deletion"), f"{at}.resource_deletion"),
         subscription_cancelled_at=instant(cancelled, f"{at}.subscription_cancelled_at")
-        if cancelled is not None else None,
+        if cancelled is not None
+        else None,
     )
 
 
@@ -264,5 +303,7 @@ def _chance(value: Any, at: str) -> Chance | None:
     if value is None:
         return None
     found = mapping(value, at, {"probability", "delay"}, {"probability", "delay"})
-    return Chance(probability(found["probability"], f"{at}.probability"),
-                  read_delay(found["delay"], f"{at}.delay"))
+    return Chance(
+        probability(found["probability"], f"{at}.probability"),
+        read_delay(found["delay"], f"{at}.delay"),
+    )
