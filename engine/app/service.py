@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from engine.app import catalog, enrollments, execution, tasks
 from engine.app.events import handle_event
@@ -277,9 +277,11 @@ class SequenceEngine:
     def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
         """Simulated clock only: move time forward, running every piece of due work in
         time order, each at its own due instant, up to the new instant."""
-        clock = self.clock
-        if not isinstance(clock, SettableClock):
+        # not isinstance(clock, SettableClock): a runtime Protocol check costs ~4 us, and
+        # a simulation calls advance once per due instant
+        if not callable(getattr(self.clock, "set", None)):
             raise ClockNotSimulated("the clock is the system clock: time cannot be advanced")
+        clock = cast(SettableClock, self.clock)
         start = clock.now()
         target = to if to is not None else start + timedelta(seconds=seconds)
         if target < start:
