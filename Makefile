@@ -60,6 +60,7 @@ notebooks: setup
 	$(BIN)/jupyter lab notebooks
 
 diagrams: setup
+	$(BIN)/pip install --quiet -e '.[sim]'
 	$(BIN)/python -m engine.runtime.diagrams docs/lifecycles.md
 
 clean:
