@@ -127,12 +127,13 @@ LAYERS = [
 def draw_architecture(ax: Any = None) -> Any:
     """The layers, outermost on top; every dependency points down."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 5))
     for i, (name, what, colour) in enumerate(LAYERS):
         y = (len(LAYERS) - 1 - i) * 1.2
-        ax.add_patch(plt.Rectangle((0, y), 10, 0.9, fc=colour, ec="#1d3557", alpha=0.85))
+        ax.add_patch(Rectangle((0, y), 10, 0.9, fc=colour, ec="#1d3557", alpha=0.85))
         ax.text(0.25, y + 0.45, name, va="center", fontsize=11, fontweight="bold")
         ax.text(2.9, y + 0.45, what, va="center", fontsize=8.5)
         if i < len(LAYERS) - 1:
