@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
 .PHONY: setup setup-run setup-test run test lint unit fuzz bench-setup bench bench-quick diagrams \
-	docs notebooks clean
+	docs notebooks simulate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -53,7 +53,12 @@ bench-quick: bench-setup
 
 docs: setup
 	$(BIN)/pip install --quiet -e '.[docs]'
-	$(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve -a 127.0.0.1:8001
+
+# the README's simulation tour: plots land in ./simulation
+simulate: setup
+	$(BIN)/pip install --quiet -e '.[sim]'
+	$(BIN)/seqengine simulate examples/scenarios/two_reps.yaml --out simulation
 
 notebooks: setup
 	$(BIN)/pip install --quiet -e '.[notebooks]'
