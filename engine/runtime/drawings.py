@@ -39,11 +39,11 @@ def _positions(lifecycle: Lifecycle[Any], used: set[str]) -> dict[str, tuple[flo
 
 def draw_lifecycle(lifecycle: Lifecycle[Any], ax: Any = None) -> Any:
     """The lifecycle's states and transitions on `ax` (a new figure if None)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 5))
+        ax = Figure(figsize=(9, 5)).subplots()
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for transition in lifecycle.table:
         for source in transition.sources:
@@ -126,11 +126,11 @@ LAYERS = [
 
 def draw_architecture(ax: Any = None) -> Any:
     """The layers, outermost on top; every dependency points down."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 5))
+        ax = Figure(figsize=(9, 5)).subplots()
     for i, (name, what, colour) in enumerate(LAYERS):
         y = (len(LAYERS) - 1 - i) * 1.2
         ax.add_patch(Rectangle((0, y), 10, 0.9, fc=colour, ec="#1d3557", alpha=0.85))
@@ -152,9 +152,6 @@ def write_images(folder: Path) -> list[Path]:
     """Every picture as SVG (no timestamp inside, so regenerating changes nothing)."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     matplotlib.rcParams["svg.hashsalt"] = "seqengine"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -164,11 +161,9 @@ def write_images(folder: Path) -> list[Path]:
     for name, lifecycle in figures:
         ax = draw_lifecycle(lifecycle)
         ax.figure.savefig(folder / name, metadata={"Date": None})
-        plt.close(ax.figure)
         written.append(folder / name)
     ax = draw_architecture()
     ax.figure.savefig(folder / "architecture.svg", metadata={"Date": None})
-    plt.close(ax.figure)
     return [*written, folder / "architecture.svg"]
 
 

@@ -31,10 +31,12 @@ def holiday_names(calendar: BusinessCalendar, first: date, last: date) -> dict[d
 def draw_timeline(
     wire: dict[str, Any], start: datetime, calendar: BusinessCalendar, path: str | Path
 ) -> None:
-    import matplotlib
+    timeline_figure(wire, start, calendar).savefig(path, dpi=100)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def timeline_figure(wire: dict[str, Any], start: datetime, calendar: BusinessCalendar) -> Any:
+    """The plan as a matplotlib Figure (no pyplot: a notebook shows it inline)."""
+    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     zone = calendar.zone
@@ -57,7 +59,8 @@ def draw_timeline(
     names = holiday_names(calendar, first, last)
     window = calendar.send_window
 
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(days) + 2), 4.2))
+    fig = Figure(figsize=(max(6.0, 0.55 * len(days) + 2), 4.2))
+    ax = fig.subplots()
     for i, day in enumerate(days):
         if day in names:
             ax.axvspan(i - 0.5, i + 0.5, color="#f4a261", alpha=0.35, lw=0)
@@ -103,8 +106,7 @@ def draw_timeline(
     ax.set_title("Planned steps on the actor's calendar")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def plot_file(wire: dict[str, Any], options: Any, path: str) -> None:

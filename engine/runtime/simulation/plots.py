@@ -1,16 +1,14 @@
-"""The pictures of a run (matplotlib, Agg backend: no display needed): the funnel,
-daily workload per actor, and a timeline of a sample of enrollments."""
+"""The pictures of a run: the funnel, daily workload per actor, and a timeline of a
+sample of enrollments. Built as matplotlib `Figure`s without pyplot, so nothing
+global (no backend) is chosen: a notebook shows them inline, `draw_all` saves them."""
 
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # after use(): the backend is chosen first
-import matplotlib.pyplot as plt
+import matplotlib.dates as mdates
+from matplotlib.figure import Figure
 
 REASON_COLOURS = {
     "all_steps_completed": "#2a9d8f",
@@ -29,14 +27,13 @@ def _when(text: str) -> float:
     return float(mdates.date2num(instant))  # type: ignore[no-untyped-call]
 
 
-def funnel(summary: dict[str, Any], path: Path) -> None:
+def funnel(summary: dict[str, Any]) -> Figure:
     """One bar group per sequence: reached and completed at each step."""
     by_sequence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in summary["funnel"]:
         by_sequence[row["sequence"]].append(row)
-    fig, axes = plt.subplots(
-        1, len(by_sequence), figsize=(5.5 * len(by_sequence), 4), squeeze=False
-    )
+    fig = Figure(figsize=(5.5 * len(by_sequence), 4))
+    axes = fig.subplots(1, len(by_sequence), squeeze=False)
     for ax, (name, rows) in zip(axes[0], by_sequence.items(), strict=True):
         positions = [r["position"] for r in rows]
         ax.bar(
@@ -66,16 +63,14 @@ def funnel(summary: dict[str, Any], path: Path) -> None:
         ax.legend()
     fig.suptitle("Funnel: enrollments reaching and completing each step")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
-def workload(summary: dict[str, Any], path: Path) -> None:
+def workload(summary: dict[str, Any]) -> Figure:
     """Emails sent and tasks created per actor per local day."""
     actors = sorted({r["actor"] for r in summary["workload"]})
-    fig, axes = plt.subplots(
-        len(actors) or 1, 1, figsize=(10, 2.6 * max(len(actors), 1)), squeeze=False, sharex=True
-    )
+    fig = Figure(figsize=(10, 2.6 * max(len(actors), 1)))
+    axes = fig.subplots(len(actors) or 1, 1, squeeze=False, sharex=True)
     for ax, actor in zip(axes[:, 0], actors, strict=False):
         rows = [r for r in summary["workload"] if r["actor"] == actor]
         days = [datetime.fromisoformat(r["day"]) for r in rows]
@@ -94,13 +89,13 @@ def workload(summary: dict[str, Any], path: Path) -> None:
     fig.autofmt_xdate()
     fig.suptitle("Daily workload per actor (actor's local days)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
-def timeline(sample: list[dict[str, Any]], end: float, path: Path) -> None:
+def timeline(sample: list[dict[str, Any]], end: float) -> Figure:
     """One line per enrollment from start to finish, a mark per executed step."""
-    fig, ax = plt.subplots(figsize=(11, 0.32 * max(len(sample), 4) + 1.5))
+    fig = Figure(figsize=(11, 0.32 * max(len(sample), 4) + 1.5))
+    ax = fig.subplots()
     for row, item in enumerate(sample):
         start = _when(item["created_at"])
         stop = _when(item["finished_at"]) if item["finished_at"] else end
@@ -125,12 +120,15 @@ def timeline(sample: list[dict[str, Any]], end: float, path: Path) -> None:
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title("A sample of enrollments: start to finish, coloured by how they finished")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def draw_all(summary: dict[str, Any], sample: list[dict[str, Any]], out: Path) -> list[str]:
-    funnel(summary, out / "funnel.png")
-    workload(summary, out / "workload.png")
-    timeline(sample, _when(summary["end"]), out / "timeline.png")
-    return ["funnel.png", "workload.png", "timeline.png"]
+    figures = {
+        "funnel.png": funnel(summary),
+        "workload.png": workload(summary),
+        "timeline.png": timeline(sample, _when(summary["end"])),
+    }
+    for name, figure in figures.items():
+        figure.savefig(out / name, dpi=100)
+    return list(figures)
