@@ -140,6 +140,12 @@ def read_scenario(document: Any, *, base: Path = Path("."), at: str = "scenario"
     arrivals = _arrivals(top["arrivals"], f"{at}.arrivals", start, sequences, actors)
     behaviour = _behaviour(top.get("behaviour", {}), f"{at}.behaviour")
     days = number(top.get("days", arrivals.period.days + 30), f"{at}.days", 1)
+    last_arrival, end = arrivals.start + arrivals.period, start + timedelta(days=days)
+    if arrivals.start < start or last_arrival > end:
+        raise ScenarioError(
+            f"{at}.arrivals must fall inside the simulated time ({_iso(start)} to {_iso(end)}), "
+            f"but run from {_iso(arrivals.start)} to {_iso(last_arrival)}"
+        )
     report = mapping(
         top.get("report", {}), f"{at}.report", {"overdue_snapshots", "timeline_sample"}
     )
@@ -152,7 +158,7 @@ def read_scenario(document: Any, *, base: Path = Path("."), at: str = "scenario"
     return Scenario(
         name=text(top.get("name", at), f"{at}.name"),
         start=start,
-        end=start + timedelta(days=days),
+        end=end,
         seed=integer(top.get("seed", 0), f"{at}.seed"),
         limit_policy=LimitPolicy(policy),
         sequences=sequences,
@@ -162,6 +168,10 @@ def read_scenario(document: Any, *, base: Path = Path("."), at: str = "scenario"
         overdue_snapshots=snapshots,
         timeline_sample=integer(report.get("timeline_sample", 25), f"{at}.report.timeline_sample"),
     )
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
 
 
 def _sequence(value: Any, at: str, base: Path) -> SequenceSpec:

@@ -116,6 +116,14 @@ def test_a_good_scenario_reads_into_typed_values() -> None:
             "scenario.behaviour.task_completion.hours is required",
         ),
         (["limit_policy"], "queue", "scenario.limit_policy must be block or defer"),
+        (
+            ["days"],
+            3,
+            "scenario.arrivals must fall inside the simulated time "
+            "(2026-03-02T08:00:00Z to 2026-03-05T08:00:00Z), but run from 2026-03-02T08:00:00Z "
+            "to 2026-03-07T08:00:00Z",
+        ),
+        (["arrivals", "start"], "2026-03-01T00:00:00Z", "scenario.arrivals must fall inside"),
     ],
 )
 def test_a_bad_scenario_names_its_location(path: list[str | int], value: Any, message: str) -> None:
