@@ -1,36 +1,50 @@
 # Everyday commands. `make run` and `make test` are the README's two commands:
-# each sets up the virtual environment at .venv first.
+# each sets up the virtual environment at .venv first. Installs are constrained by
+# the lock file (exact versions for reproducible dev and CI); `make lock` rewrites it
+# from pyproject.toml's ranges after a dependency changes.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DB ?= sqlite:///seqengine.db
+LOCK := requirements/lock.txt
+DB ?= $(or $(SEQENGINE_DB),sqlite:///seqengine.db)
+PORT ?= $(or $(SEQENGINE_PORT),8000)
 
-.PHONY: setup setup-run setup-test run test lint unit fuzz bench-setup bench bench-quick diagrams \
-	docs notebooks simulate clean
+.PHONY: setup setup-run setup-test run test lint unit chromium lock fuzz bench-setup bench \
+	bench-quick diagrams docs notebooks simulate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]'
 
 setup-run: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 
 # the tests also run the simulator, the notebooks and the docs build
 setup-test: setup
-	$(BIN)/pip install --quiet -e '.[dev,sim,docs]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,docs]'
 
 run: setup-run
-	$(BIN)/seqengine --db $(DB) demo
-	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port 8000
+	$(BIN)/seqengine --db $(DB) demo --port $(PORT)
+	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port $(PORT)
+
+# every extra, so one file constrains all installs; pip ignores pins nothing asks for
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet 'uv>=0.5,<1'
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet \
+	  --custom-compile-command 'make lock' --output-file $(LOCK)
+
+# the /docs test loads Swagger UI in headless Chromium
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: setup
 	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy
 
-unit: setup-test
+unit: setup-test chromium
 	$(BIN)/pytest
 
 test: lint unit
@@ -42,7 +56,7 @@ fuzz: setup
 	tests/property
 
 bench-setup: setup
-	$(BIN)/pip install --quiet -e '.[dev,sim,bench]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: bench-setup
@@ -52,20 +66,20 @@ bench-quick: bench-setup
 	$(BIN)/python -m bench --quick
 
 docs: setup
-	$(BIN)/pip install --quiet -e '.[docs]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[docs]'
 	$(BIN)/mkdocs serve -a 127.0.0.1:8001
 
 # the README's simulation tour: plots land in ./simulation
 simulate: setup
-	$(BIN)/pip install --quiet -e '.[sim]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[sim]'
 	$(BIN)/seqengine simulate examples/scenarios/two_reps.yaml --out simulation
 
 notebooks: setup
-	$(BIN)/pip install --quiet -e '.[notebooks]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[notebooks]'
 	$(BIN)/jupyter lab notebooks
 
 diagrams: setup
-	$(BIN)/pip install --quiet -e '.[sim]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[sim]'
 	$(BIN)/python -m engine.runtime.diagrams docs/lifecycles.md
 
 clean:

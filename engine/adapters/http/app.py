@@ -10,12 +10,20 @@ from collections.abc import Callable
 import falcon
 
 from engine.adapters.http import errors
+from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.gate import Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
-from engine.adapters.http.resources import docs, enrollments, extension, sequences, tasks
+from engine.adapters.http.resources import (
+    docs,
+    enrollments,
+    extension,
+    sequences,
+    tasks,
+    users,
+)
 from engine.app.service import SequenceEngine
 from engine.wire.parse import MAX_ID
 
@@ -31,18 +39,21 @@ def create_app(
     clock_mode: str,
     guard: EngineGuard | None = None,
     rate_clock: Callable[[], float] = time.monotonic,
+    access_log: bool = False,
 ) -> "falcon.App[falcon.Request, falcon.Response]":
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
-    store, see engine.adapters.http.guard)."""
+    store, see engine.adapters.http.guard). `access_log`: one INFO line per request on
+    the `seqengine.http.access` logger."""
     if clock_mode not in CLOCK_MODES:
         raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
     guard = guard or EngineGuard.for_store(engine.store)
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
     router = falcon.routing.CompiledRouter()
-    app = falcon.App(middleware=[Gate(auth, limiter, guard, router)], router=router)
+    gate = Gate(auth, limiter, guard, router)
+    app = falcon.App(middleware=[AccessLog(), gate] if access_log else [gate], router=router)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)
@@ -55,6 +66,9 @@ def create_app(
     app.add_route(f"/v2/sequences/{ID}", sequences.SequenceItem(ctx))
     app.add_route("/v2/tasks", tasks.TaskList(ctx))
     app.add_route(f"/v2/tasks/{ID}", tasks.TaskItem(ctx))
+    app.add_route("/v2/users", users.UserList(ctx))
+    app.add_route("/v2/users/self", users.UserSelf(ctx))
+    app.add_route(f"/v2/users/{ID}", users.UserItem(ctx))
     app.add_route("/engine/v1/events", extension.Events(ctx))
     app.add_route("/engine/v1/clock", extension.Clock(ctx))
     app.add_route("/engine/v1/outbox", extension.Outbox(ctx))
@@ -62,4 +76,5 @@ def create_app(
     app.add_route("/engine/v1/health", extension.Health(ctx))
     app.add_route("/openapi.json", docs.OpenApi())
     app.add_route("/docs", docs.Docs())
+    app.add_route("/docs/{name}", docs.DocsAsset())
     return app
