@@ -34,14 +34,14 @@ GOAL = ">= 1x SimPy (must), >= 2x SimPy (goal); peak memory reported"
 NOTE = (
     "Rates are per CPU second of each model's own process (the machine is shared; wall "
     "times are in the table too). Where the engine's time goes (pyinstrument, 5,000 "
-    "enrollments, 2026-11-28): 55% in SequenceEngine.run_due, i.e. the scheduler "
-    "(engine/app/execution.py): recording each send re-plans every later step of the "
-    "enrollment (14%, planning with send-window rolls), claiming checks the daily limits "
-    "with two local-date computations per send (4%) and runs claim and record as two "
-    "units of work; 15% in enroll (it returns a view with the overdue check); 7% in "
-    "advance's runtime Protocol isinstance check (removed: advance now looks for `set`); "
-    "the simulator's own bookkeeping is under 10%. Reaching SimPy needs the scheduler "
-    "to re-plan lazily (only the next step) and to batch claims of in-process deliveries."
+    "enrollments, 2026-11-28): 72% in SequenceEngine.run_due, the scheduler "
+    "(engine/app/execution.py): claiming 33% (finding due work in the store 12%, the "
+    "daily-limit checks with their local-date computations 7%), recording 30% (each "
+    "completed send re-plans every later step of the enrollment: 16%, mostly send-window "
+    "rolls), delivering 8%; 11% in enroll (planning all five steps up front: 6%); the "
+    "simulator's own bookkeeping under 10%. advance's runtime Protocol isinstance check "
+    "(7%) was removed. Reaching SimPy needs the scheduler to re-plan lazily (only the "
+    "next step) and to claim and record in-process deliveries in one pass."
 )
 STEPS = [(0, "weekdays"), (1, "weekdays"), (2, "weekdays"), (4, "hours"), (3, "weekdays")]
 DAY = 86400.0
