@@ -126,7 +126,7 @@ def work(args: argparse.Namespace) -> int:
     from engine.runtime.bootstrap import build
     from engine.runtime.scheduler import Scheduler, failpoint_from_environment
 
-    if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
+    if args.concurrency < 1 or args.lease_seconds <= 0 or (args.poll_seconds or 1) <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
     logs.configure(args.log_level, args.log_format)
     with opened(args.db) as checked:  # bad settings fail here, leaving no new file behind
