@@ -29,6 +29,9 @@ def simulate(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--enrollments must be 0 or more, got {args.enrollments}")
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"--seed must be 0 or more, got {args.seed}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out} is a file; give a folder for the results")
     scenario = load_scenario(args.scenario)
     simulation = Simulation(scenario, enrollments=args.enrollments, seed=args.seed)
     days = round((scenario.end - scenario.start).total_seconds() / 86400)
@@ -36,12 +39,11 @@ def simulate(args: argparse.Namespace) -> int:
     with tqdm(total=days, unit="day", desc="simulating", disable=quiet, file=sys.stderr) as bar:
         outcome = simulation.run(progress=lambda day: bar.update(day - bar.n))
         bar.update(days - bar.n)
-    out = Path(args.out)
     summary = write_all(outcome, out)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    reasons = ", ".join(f"{k} {v}" for k, v in summary["finished_reasons"].items())
+    reasons = ", ".join(f"{k} {v}" for k, v in summary["finished_reasons"].items()) or "none"
     print(
         f"{summary['enrollments']} enrollments of '{scenario.name}' (seed {summary['seed']}), "
         f"{summary['start']} to {summary['end']}"

@@ -59,6 +59,10 @@ def test_a_bad_scenario_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     done = seqengine("simulate", str(broken), cwd=tmp_path)
     assert done.returncode == 2 and "is not valid YAML at line" in done.stderr
     assert "Traceback" not in done.stderr
+    (tmp_path / "taken").write_text("")
+    done = seqengine("simulate", str(EXAMPLE), "--out", "taken", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "seqengine: --out taken is a file; give a folder for the results\n"
 
 
 def test_without_the_sim_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
