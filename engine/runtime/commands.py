@@ -73,7 +73,9 @@ def register(
 
 
 def _delivery_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--delivery", default="outbox", help="outbox | webhook:URL")
+    p.add_argument("--delivery", default="outbox", help="emails: outbox | webhook:URL")
+    p.add_argument("--task-delivery", default="internal",
+                   help="task steps' tasks: internal (/v2/tasks) | webhook:URL (a host's)")
     p.add_argument("--webhook-secret", help="HMAC secret (or SEQENGINE_WEBHOOK_SECRET)")
 
 

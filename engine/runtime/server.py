@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-from engine.runtime.settings import open_delivery, open_store
+from engine.runtime.settings import open_delivery, open_store, open_task_delivery
 
 SETTINGS = "SEQENGINE_SERVE"
 
@@ -28,6 +28,7 @@ def _check(settings: dict[str, Any]) -> None:
         parse_instant(settings["start"])
     store = open_store(settings["db"])  # creates or migrates the schema
     open_delivery(settings["delivery"], store, settings["webhook_secret"])
+    open_task_delivery(settings["task_delivery"], settings["webhook_secret"])
     getattr(store, "close", lambda: None)()
 
 
@@ -40,6 +41,7 @@ def serve(args: argparse.Namespace) -> int:
         "start": args.start,
         "scheduler": not args.no_scheduler,
         "delivery": args.delivery,
+        "task_delivery": args.task_delivery,
         "webhook_secret": args.webhook_secret,
         "rate_limit": args.rate_limit,
         "rate_burst": args.rate_burst,
@@ -83,6 +85,7 @@ def app_from_environment() -> Any:
         clock,
         open_delivery(settings["delivery"], store, settings["webhook_secret"]),
         on_commit=wake.set,
+        tasks=open_task_delivery(settings["task_delivery"], settings["webhook_secret"]),
     )
     guard = EngineGuard.for_store(store)
     limit = settings["rate_limit"]
@@ -113,7 +116,8 @@ def work(args: argparse.Namespace) -> int:
     policy = ExecutionPolicy(lease=timedelta(seconds=args.lease_seconds))
     wake = threading.Event()
     engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret),
-                   policy, on_commit=wake.set)
+                   policy, on_commit=wake.set,
+                   tasks=open_task_delivery(args.task_delivery, args.webhook_secret))
     scheduler = Scheduler(engine, max_idle=args.poll_seconds, concurrency=args.concurrency,
                           wake=wake, failpoint=failpoint_from_environment())
     stopped = threading.Event()
