@@ -148,6 +148,10 @@ class UnitOfWork(Protocol):
 
     def next_due_at(self) -> datetime | None: ...
 
+    def count_due(self, now: datetime) -> int:
+        """How many enrollments of every account have due_at <= now (the backlog the
+        metrics show; a leased one is not due until its lease runs out)."""
+
     # -- claims: the scheduler's leases (execution.py states the protocol) --
 
     def claim_due(

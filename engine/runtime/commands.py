@@ -25,6 +25,8 @@ def register(
                        help="requests per token per hour (default 36000; 0 turns it off)")
     serve.add_argument("--rate-burst", type=int, default=10, metavar="N",
                        help="requests per token in a burst (default 10)")
+    serve.add_argument("--no-metrics", action="store_true",
+                       help="do not serve GET /metrics (Prometheus; public when served)")
     _delivery_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -32,6 +34,10 @@ def register(
     worker.add_argument("--concurrency", type=int, default=1)
     worker.add_argument("--lease-seconds", type=float, default=300.0)
     worker.add_argument("--poll-seconds", type=float, default=1.0)
+    worker.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus /metrics on this port (default: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1",
+                        help="address for --metrics-port (default 127.0.0.1)")
     _delivery_options(worker)
     worker.set_defaults(run=_worker)
 

@@ -3,8 +3,9 @@
 `serve` runs the WSGI app on granian (engine.adapters.http.server; docs/http.md
 has the measurements behind that choice). Granian builds the app in its worker process by calling
 `app_from_environment`, which reads the serve settings this process checked and
-left in SEQENGINE_SERVE; the in-process scheduler starts there too, beside the
-app it shares a write guard with.
+left in SEQENGINE_SERVE; the in-process scheduler starts there too, and drains
+when granian ends the worker (SIGTERM or SIGINT). Both commands expose Prometheus
+metrics: `serve` at GET /metrics, a worker on `--metrics-port` (docs/operations.md).
 """
 
 import argparse
@@ -13,9 +14,13 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from engine.app.observer import NO_OBSERVER
 from engine.runtime.settings import open_delivery, open_store, open_task_delivery
+
+if TYPE_CHECKING:
+    from engine.runtime.scheduler import Scheduler
 
 SETTINGS = "SEQENGINE_SERVE"
 
@@ -45,6 +50,7 @@ def serve(args: argparse.Namespace) -> int:
         "webhook_secret": args.webhook_secret,
         "rate_limit": args.rate_limit,
         "rate_burst": args.rate_burst,
+        "metrics": not args.no_metrics,
     }
     if args.rate_limit < 0 or args.rate_burst < 1:
         raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
@@ -80,12 +86,18 @@ def app_from_environment() -> Any:
             parse_instant(settings["start"]) if settings["start"] else system.now()
         )
     wake = threading.Event()
+    metrics = None
+    if settings["metrics"]:
+        from engine.adapters.metrics import Metrics
+
+        metrics = Metrics(store, clock)
     engine = build(
         store,
         clock,
         open_delivery(settings["delivery"], store, settings["webhook_secret"]),
         on_commit=wake.set,
         tasks=open_task_delivery(settings["task_delivery"], settings["webhook_secret"]),
+        observer=metrics.observer if metrics is not None else NO_OBSERVER,
     )
     guard = EngineGuard.for_store(store)
     limit = settings["rate_limit"]
@@ -95,10 +107,27 @@ def app_from_environment() -> Any:
         rate_limit=RateLimit(limit, 3600.0, settings["rate_burst"]) if limit else None,
         clock_mode=settings["clock"],
         guard=guard,
+        metrics=metrics,
     )
     if settings["clock"] == "system" and settings["scheduler"]:
-        Scheduler(engine, wake=wake).start()  # no HTTP guard: it holds nothing across a send
+        scheduler = Scheduler(engine, wake=wake)  # no HTTP guard: nothing is held across a send
+        scheduler.start()
+        drain_at_exit(scheduler)
     return app
+
+
+def drain_at_exit(scheduler: "Scheduler") -> None:
+    """Drain the scheduler when this granian worker process ends.
+
+    On SIGTERM or SIGINT granian's own handlers stop the server: the worker's serve
+    loop returns, and multiprocessing then runs its exit finalizers (a forked worker
+    leaves by os._exit, so atexit would never run). This finalizer stops the
+    scheduler there: no new claims, claims not yet sent handed back (due again at
+    once), sends under way finished and recorded. granian waits for the worker to
+    end, so `serve` exits once the drain is done, within the lease."""
+    from multiprocessing.util import Finalize
+
+    Finalize(None, scheduler.stop, exitpriority=10)
 
 
 def work(args: argparse.Namespace) -> int:
@@ -112,22 +141,36 @@ def work(args: argparse.Namespace) -> int:
 
     if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
+    if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
+        raise ValueError("--metrics-port must be from 1 to 65535")
     store = open_store(args.db)
     policy = ExecutionPolicy(lease=timedelta(seconds=args.lease_seconds))
     wake = threading.Event()
-    engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret),
+    clock = SystemClock()
+    metrics = None
+    if args.metrics_port is not None:
+        from engine.adapters.metrics import Metrics
+
+        metrics = Metrics(store, clock)
+    engine = build(store, clock, open_delivery(args.delivery, store, args.webhook_secret),
                    policy, on_commit=wake.set,
-                   tasks=open_task_delivery(args.task_delivery, args.webhook_secret))
+                   tasks=open_task_delivery(args.task_delivery, args.webhook_secret),
+                   observer=metrics.observer if metrics is not None else NO_OBSERVER)
     scheduler = Scheduler(engine, max_idle=args.poll_seconds, concurrency=args.concurrency,
                           wake=wake, failpoint=failpoint_from_environment())
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
+    stop_metrics = None
+    if metrics is not None:
+        stop_metrics = metrics.serve(args.metrics_port, args.metrics_host)
     print(
         f"seqengine: worker on {args.db} ({args.concurrency} threads)", file=sys.stderr, flush=True
     )
     scheduler.start()
     stopped.wait()
     scheduler.stop()
+    if stop_metrics is not None:
+        stop_metrics()
     getattr(store, "close", lambda: None)()
     return 0
