@@ -22,7 +22,7 @@ run: setup-run
 	$(BIN)/seqengine --db $(DB) serve --host 127.0.0.1 --port 8000
 
 lint: setup
-	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff check engine tests bench examples
 	$(BIN)/mypy
 
 unit: setup
