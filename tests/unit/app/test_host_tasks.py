@@ -221,3 +221,18 @@ def test_the_engines_own_task_follows_a_step_named_event() -> None:
     (finished,) = engine.handle(account, TaskCompleted(enrollment_id=enrollment_id, position=0))
     assert finished.enrollment.finished_reason is FinishedReason.ALL_STEPS_COMPLETED
     assert engine.get_task(account, own.id).completed
+
+
+def test_a_task_completed_before_its_creation_is_recorded_still_counts(
+    world: HostWorld,
+) -> None:
+    enrollment_id = world.enroll()
+    world.clock.set(TUESDAY + timedelta(hours=3))
+    executor = world.engine.executor("w")
+    (claim,), _ = executor.claim(10)
+    created = executor.deliver(claim)
+    world.engine.handle(world.account, TaskCompleted(enrollment_id=enrollment_id, position=0))
+    assert executor.record(claim, created)
+    e = world.enrollment(enrollment_id)
+    assert e.actions[0].status is A.COMPLETED and e.actions[0].task_id == 5000
+    assert e.current_step_position == 1
