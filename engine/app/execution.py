@@ -288,16 +288,17 @@ class Executor:
     # the whole protocol in one pass (the simulated clock's advance, simple loops)
 
     def run_due(self) -> int:
-        """Claim, deliver and record everything due now, one batch after another;
-        returns how many enrollments it took."""
+        """Claim, deliver and record everything due now, one enrollment at a time (so
+        a send's outcome, and the limit count it may give back, is known before the
+        next send is counted); returns how many enrollments it took."""
         done = 0
         while True:
-            claims, taken = self.claim(self.policy.batch_size)
+            claims, taken = self.claim(1)
             for claim in claims:
                 self.record(claim, self.deliver(claim))
-            done += taken
-            if taken < self.policy.batch_size:
+            if not taken:
                 return done
+            done += taken
 
 
 def _label(outcome: Outcome) -> tuple[str, str | None]:

@@ -41,6 +41,29 @@ class Page:
         return (self.number - 1) * self.size
 
 
+# What lists sort on (Sell's `sort_by`). Every backend must know these and no other:
+# they are its whitelist of sort columns, and ties are broken by id in the same direction.
+SORT_FIELDS = frozenset({"id", "created_at", "updated_at"})
+SEQUENCE_SORT_FIELDS = SORT_FIELDS | {"name"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """`field` ascending, or descending; the default is Sell's `id:asc`."""
+
+    field: str = "id"
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.field not in SEQUENCE_SORT_FIELDS:
+            raise ValueError(f"cannot sort on {self.field!r}")
+
+
+def _sortable(sort: Sort, fields: frozenset[str]) -> None:
+    if sort.field not in fields:
+        raise ValueError(f"cannot sort this list on {sort.field!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class EnrollmentFilter:
     ids: tuple[int, ...] | None = None
@@ -48,6 +71,17 @@ class EnrollmentFilter:
     resource_type: ResourceType | None = None
     sequence_id: int | None = None
     state: EnrollmentState | None = None
+    sort: Sort = Sort()
+
+    def __post_init__(self) -> None:
+        _sortable(self.sort, SORT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceFilter:
+    ids: tuple[int, ...] | None = None
+    name: str | None = None  # exact match
+    sort: Sort = Sort()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +90,10 @@ class TaskFilter:
     resource_type: ResourceType | None = None
     resource_id: int | None = None
     completed: bool | None = None
+    sort: Sort = Sort()
+
+    def __post_init__(self) -> None:
+        _sortable(self.sort, SORT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +160,14 @@ class UnitOfWork(Protocol):
     def save_account(self, account: Account) -> None: ...
     def get_user(self, user_id: int) -> User | None: ...
     def save_user(self, user: User) -> None: ...
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        """The account's users, by id."""
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None: ...
     def save_sequence(self, sequence: Sequence) -> None: ...
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]: ...
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]: ...
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None: ...
     def save_enrollment(self, enrollment: Enrollment) -> None: ...

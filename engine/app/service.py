@@ -22,6 +22,7 @@ from engine.app.ports import (
     FailureRule,
     OutboxMessage,
     Page,
+    SequenceFilter,
     SettableClock,
     Store,
     TaskDelivery,
@@ -113,6 +114,17 @@ class SequenceEngine:
             raise NotFound("user", user_id)
         return user
 
+    def get_account_user(self, account_id: int, user_id: int) -> User:
+        """A user of this account; another account's users do not exist for it."""
+        user = self.get_user(user_id)
+        if user.account_id != account_id:
+            raise NotFound("user", user_id)
+        return user
+
+    def list_users(self, account_id: int, page: Page = Page()) -> list[User]:
+        with self._reading() as uow:
+            return uow.list_users(account_id, page)
+
     def update_user(self, user_id: int, **changes: Any) -> User:
         """Change a user's calendar or limit; the actor's pending steps are re-planned."""
         with self._transaction() as uow:
@@ -159,9 +171,12 @@ class SequenceEngine:
         with self._reading() as uow:
             return catalog.get_sequence(uow, catalog.reach_account(uow, account_id), sequence_id)
 
-    def list_sequences(self, account_id: int, page: Page = Page()) -> list[Sequence]:
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter = SequenceFilter(), page: Page = Page()
+    ) -> list[Sequence]:
         with self._reading() as uow:
-            return catalog.list_sequences(uow, catalog.reach_account(uow, account_id), page)
+            account = catalog.reach_account(uow, account_id)
+            return catalog.list_sequences(uow, account, where, page)
 
     # -- enrollments -------------------------------------------------------
 

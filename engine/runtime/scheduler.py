@@ -62,12 +62,17 @@ class Scheduler:
         engine: SequenceEngine,
         *,
         concurrency: int = 1,
-        max_idle: float = 1.0,
+        max_idle: float | None = None,
         worker: str | None = None,
         wake: threading.Event | None = None,
         failpoint: Failpoint = no_failpoint,
     ) -> None:
-        """`wake` is the event this process's engine sets on commit (bootstrap wires it)."""
+        """`wake` is the event this process's engine sets on commit (bootstrap wires it).
+        `max_idle` is the longest sleep: by default 1 s, since writes of other
+        processes are seen only by looking, or 30 s on a store that notifies
+        (PostgreSQL's LISTEN wakes every worker when work is added)."""
+        if max_idle is None:
+            max_idle = 30.0 if hasattr(engine.store, "listen_due") else 1.0
         if concurrency < 1 or max_idle <= 0:
             raise ValueError("concurrency must be at least 1 and max_idle positive")
         self.engine = engine
@@ -88,6 +93,11 @@ class Scheduler:
     def worker(self) -> str:
         return self.executor.worker
 
+    @property
+    def _me(self) -> dict[str, object]:
+        """The `extra` of log lines about this worker rather than one claim."""
+        return {"worker": self.worker}
+
     # -- one pass in the caller's thread ----------------------------------------
 
     def run_once(self) -> int:
@@ -95,10 +105,10 @@ class Scheduler:
         try:
             return self.executor.run_due()
         except EngineError as error:  # a storage hiccup: log it and try again later
-            log.warning("due work failed: %s", error.message)
+            log.warning("due work failed: %s", error.message, extra=self._me)
             return 0
         except Exception:  # a bug must not stop the loop: claims are retried after their lease
-            log.exception("due work failed unexpectedly")
+            log.exception("due work failed unexpectedly", extra=self._me)
             return 0
 
     # -- the threads ------------------------------------------------------------
@@ -148,11 +158,11 @@ class Scheduler:
             except StorageConflict:
                 continue  # another worker won a row: try again at once
             except EngineError as error:
-                log.warning("claiming due work failed: %s", error.message)
+                log.warning("claiming due work failed: %s", error.message, extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             except Exception:
-                log.exception("claiming due work failed unexpectedly")
+                log.exception("claiming due work failed unexpectedly", extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             self.failpoint("after_claim")
@@ -168,7 +178,8 @@ class Scheduler:
         try:
             due = self.engine.next_due_at()
         except EngineError as error:
-            log.warning("reading the next due instant failed: %s", error.message)
+            log.warning("reading the next due instant failed: %s", error.message,
+                        extra=self._me)
             return False
         return due is not None and due <= self.engine.clock.now()
 
@@ -219,7 +230,7 @@ class Scheduler:
             try:
                 held = self.executor.renew([claim.lease for claim in claims])
             except EngineError as error:
-                log.warning("renewing leases failed: %s", error.message)
+                log.warning("renewing leases failed: %s", error.message, extra=self._me)
                 continue
             renewed = {lease.enrollment_id: lease for lease in held}
             with self._held_lock:

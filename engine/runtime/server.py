@@ -12,11 +12,14 @@ import argparse
 import json
 import os
 import signal
-import sys
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.app.observer import NO_OBSERVER
+from engine.runtime import logs
+from engine.runtime.database import Database, newest_instant, opened
+from engine.runtime.output import show
 from engine.runtime.settings import open_delivery, open_store, open_task_delivery
 
 if TYPE_CHECKING:
@@ -29,12 +32,24 @@ def _check(settings: dict[str, Any]) -> None:
     """Fail here, with one clear sentence, rather than inside granian's worker."""
     from engine.wire.parse import parse_instant
 
-    if settings["start"] is not None:
-        parse_instant(settings["start"])
-    store = open_store(settings["db"])  # creates or migrates the schema
-    open_delivery(settings["delivery"], store, settings["webhook_secret"])
-    open_task_delivery(settings["task_delivery"], settings["webhook_secret"])
-    getattr(store, "close", lambda: None)()
+    start = parse_instant(settings["start"]) if settings["start"] is not None else None
+    with opened(settings["db"]) as store:  # creates or migrates the schema
+        open_delivery(settings["delivery"], store, settings["webhook_secret"])
+        open_task_delivery(settings["task_delivery"], settings["webhook_secret"])
+        if settings["clock"] == "simulated" and start is not None:
+            _refuse_rewind(start, newest_instant(store), settings["db"])
+
+
+def _refuse_rewind(start: datetime, newest: datetime | None, url: str) -> None:
+    if newest is not None and start < newest:
+        from engine.wire.render import format_instant
+
+        raise ValueError(
+            f"--start {format_instant(start)} is before {format_instant(newest)}, the newest "
+            f"instant recorded in {Database.locate(url).describe()}: a simulated clock must not "
+            "run behind its data (new enrollments would predate their sequences), so use "
+            "a later --start or a separate --db file"
+        )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -51,20 +66,22 @@ def serve(args: argparse.Namespace) -> int:
         "rate_limit": args.rate_limit,
         "rate_burst": args.rate_burst,
         "metrics": not args.no_metrics,
+        "log_level": args.log_level,
+        "log_format": args.log_format,
     }
     if args.rate_limit < 0 or args.rate_burst < 1:
         raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
     if args.start is not None and args.clock != "simulated":
         raise ValueError("--start goes with --clock simulated")
+    logs.configure(args.log_level, args.log_format)
     _check(settings)
     os.environ[SETTINGS] = json.dumps(settings)
-    print(
-        f"seqengine: serving {args.db} on http://{args.host}:{args.port} "
-        f"({args.clock} clock; API docs at /docs)",
-        file=sys.stderr,
-        flush=True,
-    )
-    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port)
+    database = Database.locate(args.db).describe()
+    url = f"http://{args.host}:{args.port}"
+    show(args, {"database": database, "url": url, "clock": args.clock},
+         f"seqengine: serving {database} on {url} ({args.clock} clock; API docs at {url}/docs)")
+    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
+               log_level=args.log_level)
     return 0
 
 
@@ -78,6 +95,7 @@ def app_from_environment() -> Any:
     from engine.wire.parse import parse_instant
 
     settings = json.loads(os.environ[SETTINGS])
+    logs.configure(settings["log_level"], settings["log_format"])
     store = open_store(settings["db"])
     system = SystemClock()
     clock: Clock = system
@@ -108,6 +126,7 @@ def app_from_environment() -> Any:
         clock_mode=settings["clock"],
         guard=guard,
         metrics=metrics,
+        access_log=True,
     )
     if settings["clock"] == "system" and settings["scheduler"]:
         scheduler = Scheduler(engine, wake=wake)  # no HTTP guard: nothing is held across a send
@@ -143,6 +162,10 @@ def work(args: argparse.Namespace) -> int:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
     if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
         raise ValueError("--metrics-port must be from 1 to 65535")
+    logs.configure(args.log_level, args.log_format)
+    with opened(args.db) as checked:  # bad settings fail here, leaving no new file behind
+        open_delivery(args.delivery, checked, args.webhook_secret)
+        open_task_delivery(args.task_delivery, args.webhook_secret)
     store = open_store(args.db)
     policy = ExecutionPolicy(lease=timedelta(seconds=args.lease_seconds))
     wake = threading.Event()
@@ -164,9 +187,9 @@ def work(args: argparse.Namespace) -> int:
     stop_metrics = None
     if metrics is not None:
         stop_metrics = metrics.serve(args.metrics_port, args.metrics_host)
-    print(
-        f"seqengine: worker on {args.db} ({args.concurrency} threads)", file=sys.stderr, flush=True
-    )
+    database = Database.locate(args.db).describe()
+    show(args, {"database": database, "concurrency": args.concurrency},
+         f"seqengine: worker on {database} ({args.concurrency} threads)")
     scheduler.start()
     stopped.wait()
     scheduler.stop()

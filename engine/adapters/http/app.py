@@ -11,12 +11,20 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from engine.adapters.http import errors
+from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.gate import PUBLIC_PATHS, Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
-from engine.adapters.http.resources import docs, enrollments, extension, sequences, tasks
+from engine.adapters.http.resources import (
+    docs,
+    enrollments,
+    extension,
+    sequences,
+    tasks,
+    users,
+)
 from engine.adapters.http.resources.metrics import MetricsPage
 from engine.app.service import SequenceEngine
 from engine.wire.parse import MAX_ID
@@ -38,12 +46,14 @@ def create_app(
     guard: EngineGuard | None = None,
     rate_clock: Callable[[], float] = time.monotonic,
     metrics: "Metrics | None" = None,
+    access_log: bool = False,
 ) -> "falcon.App[falcon.Request, falcon.Response]":
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
-    store, see engine.adapters.http.guard). With `metrics`, requests are timed and
-    GET /metrics serves them."""
+    store, see engine.adapters.http.guard). `access_log`: one INFO line per request on
+    the `seqengine.http.access` logger. With `metrics`, requests are timed and GET
+    /metrics serves them."""
     if clock_mode not in CLOCK_MODES:
         raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
     guard = guard or EngineGuard.for_store(engine.store)
@@ -52,9 +62,8 @@ def create_app(
     router = falcon.routing.CompiledRouter()
     gate = Gate(auth, limiter, guard, router, public=PUBLIC_PATHS | (
         {METRICS_PATH} if metrics is not None else set()))
-    # the timer goes first, so it also times what the gate refuses
-    middleware: list[Any] = [gate]
-    if metrics is not None:
+    middleware: list[Any] = [AccessLog(), gate] if access_log else [gate]
+    if metrics is not None:  # first, so it also times what the gate refuses
         metrics.http.router = router
         middleware.insert(0, metrics.http)
     app = falcon.App(middleware=middleware, router=router)
@@ -70,6 +79,9 @@ def create_app(
     app.add_route(f"/v2/sequences/{ID}", sequences.SequenceItem(ctx))
     app.add_route("/v2/tasks", tasks.TaskList(ctx))
     app.add_route(f"/v2/tasks/{ID}", tasks.TaskItem(ctx))
+    app.add_route("/v2/users", users.UserList(ctx))
+    app.add_route("/v2/users/self", users.UserSelf(ctx))
+    app.add_route(f"/v2/users/{ID}", users.UserItem(ctx))
     app.add_route("/engine/v1/events", extension.Events(ctx))
     app.add_route("/engine/v1/clock", extension.Clock(ctx))
     app.add_route("/engine/v1/outbox", extension.Outbox(ctx))
@@ -77,6 +89,7 @@ def create_app(
     app.add_route("/engine/v1/health", extension.Health(ctx))
     app.add_route("/openapi.json", docs.OpenApi())
     app.add_route("/docs", docs.Docs())
+    app.add_route("/docs/{name}", docs.DocsAsset())
     if metrics is not None:
         app.add_route(METRICS_PATH, MetricsPage(metrics))
     return app

@@ -11,6 +11,11 @@ only lengthen the tail (p99) without adding throughput (docs/http.md).
 from pathlib import Path
 
 DEFAULT_BLOCKING_THREADS = 4
+# granian's loggers without its own handlers: its lines reach the root logger's format
+GRANIAN_LOGGING = {
+    "handlers": {},
+    "loggers": {"_granian": {"handlers": [], "propagate": True}},
+}
 
 
 def serve(
@@ -21,7 +26,10 @@ def serve(
     blocking_threads: int = DEFAULT_BLOCKING_THREADS,
     working_dir: Path | None = None,
     access_log: bool = False,
+    log_level: str = "warning",
 ) -> None:
+    """`log_level`: granian's own lines go to the `_granian` logger at that level, and
+    propagate to whatever the caller set up (engine.runtime.logs)."""
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -31,10 +39,12 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none (else granian logs that it ignores them)
         workers=1,
         blocking_threads=blocking_threads,
         factory=True,
         working_dir=working_dir,
-        log_level=LogLevels.warning,
+        log_level=LogLevels(log_level),
+        log_dictconfig=GRANIAN_LOGGING,
         log_access=access_log,
     ).serve()

@@ -13,10 +13,12 @@ ended (the HTTP layer rendering them) holds the same `lock`. A heap keyed by
 import heapq
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
 from datetime import date, datetime
+from operator import attrgetter
 from types import TracebackType
+from typing import Any, TypeVar
 
 from engine.app.ports import (
     EnrollmentFilter,
@@ -24,6 +26,8 @@ from engine.app.ports import (
     Lease,
     OutboxMessage,
     Page,
+    SequenceFilter,
+    Sort,
     StoredResponse,
     TaskFilter,
 )
@@ -32,6 +36,8 @@ from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
 from engine.domain.sequence import Sequence
 from engine.domain.task import Task
+
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -120,6 +126,11 @@ class MemoryUnitOfWork:
         self._seen_id("user", user.id)
         self.s.users[user.id] = user
 
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        found = sorted((u for u in self.s.users.values() if u.account_id == account_id),
+                       key=attrgetter("id"))
+        return found[page.offset : page.offset + page.size]
+
     # -- sequences --
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
@@ -130,12 +141,16 @@ class MemoryUnitOfWork:
         self._seen_id("sequence", sequence.id)
         self.s.sequences[sequence.id] = sequence
 
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
-        found = sorted(
-            (q for q in self.s.sequences.values() if q.account_id == account_id),
-            key=lambda q: q.id,
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]:
+        found = (
+            q for q in self.s.sequences.values()
+            if q.account_id == account_id
+            and (where.ids is None or q.id in where.ids)
+            and (where.name is None or q.name == where.name)
         )
-        return found[page.offset : page.offset + page.size]
+        return _sorted_page(found, where.sort, page)
 
     # -- enrollments --
 
@@ -165,9 +180,9 @@ class MemoryUnitOfWork:
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
     ) -> list[Enrollment]:
-        ids = sorted(self.s.by_account.get(account_id, ()))
-        found = [e for e in map(self.s.enrollments.__getitem__, ids) if _matches(e, where)]
-        return found[page.offset : page.offset + page.size]
+        ids = self.s.by_account.get(account_id, ())
+        found = (e for e in map(self.s.enrollments.__getitem__, ids) if _matches(e, where))
+        return _sorted_page(found, where.sort, page)
 
     def ongoing_enrollments(
         self,
@@ -285,15 +300,11 @@ class MemoryUnitOfWork:
         self.s.tasks.pop(task.id, None)
 
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
-        found = sorted(
-            (
-                t
-                for t in self.s.tasks.values()
-                if t.account_id == account_id and _task_matches(t, where)
-            ),
-            key=lambda t: t.id,
+        found = (
+            t for t in self.s.tasks.values()
+            if t.account_id == account_id and _task_matches(t, where)
         )
-        return found[page.offset : page.offset + page.size]
+        return _sorted_page(found, where.sort, page)
 
     # -- tokens, idempotent responses --
 
@@ -336,6 +347,15 @@ class MemoryUnitOfWork:
 
     def clear_failure_rules(self, account_id: int) -> None:
         self.s.rules.pop(account_id, None)
+
+
+def _sorted_page(found: Iterable[T], sort: Sort, page: Page) -> list[T]:
+    """Sorted as SQL's `ORDER BY field, id` (both in the sort's direction), then paged.
+    Names compare by code point, as SQLite's BINARY collation compares UTF-8."""
+    field = sort.field
+    key: Any = attrgetter("id") if field == "id" else attrgetter(field, "id")
+    ordered = sorted(found, key=key, reverse=sort.descending)
+    return ordered[page.offset : page.offset + page.size]
 
 
 def _matches(e: Enrollment, where: EnrollmentFilter) -> bool:

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage import sqlite_codec as codec
 from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.sqlite_database import sorted_name
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
     Lease,
     OutboxMessage,
     Page,
+    SequenceFilter,
     StoredResponse,
     TaskFilter,
 )
@@ -156,6 +158,10 @@ class SqliteUnitOfWork:
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
 
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
+        return [codec.user_from(row) for row in rows]
+
     def get_token(self, token_hash: str) -> ApiToken | None:
         row = self._row("get_token", {"token_hash": token_hash})
         return None if row is None else codec.token_from(row)
@@ -187,8 +193,16 @@ class SqliteUnitOfWork:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
         self._write("save_sequence", params)
 
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
-        rows = self._rows("list_sequences", {"account_id": account_id, **_page(page)})
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.json_ids(where.ids),
+            "name": where.name,
+            **_page(page),
+        }
+        rows = self._rows(sorted_name("list_sequences", where.sort), params)
         return [codec.sequence_from(row) for row in rows]
 
     # -- enrollments --------------------------------------------------------------------
@@ -213,7 +227,8 @@ class SqliteUnitOfWork:
             "state": _value(where.state),
             **_page(page),
         }
-        return [codec.enrollment_from(row) for row in self._rows("list_enrollments", params)]
+        rows = self._rows(sorted_name("list_enrollments", where.sort), params)
+        return [codec.enrollment_from(row) for row in rows]
 
     def ongoing_enrollments(
         self,
@@ -308,7 +323,8 @@ class SqliteUnitOfWork:
             "completed": where.completed,
             **_page(page),
         }
-        return [codec.task_from(row) for row in self._rows("list_tasks", params)]
+        return [codec.task_from(row)
+                for row in self._rows(sorted_name("list_tasks", where.sort), params)]
 
     # -- sending limits, idempotent responses, outbox, failure rules ---------------------
 

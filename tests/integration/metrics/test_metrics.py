@@ -27,7 +27,8 @@ from engine.adapters.metrics import Metrics
 from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import SendRequest, SendResult, Store
 from engine.errors import DeliveryError
-from tests.integration.cli.test_cli_server import SEQENGINE, free_port, serving, wait_until
+from tests.integration.cli.processes import environment
+from tests.integration.served import SEQENGINE, free_port, serve_sqlite, wait_until
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 NOW = [Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 1, False)]
@@ -151,7 +152,7 @@ def test_serve_exposes_metrics_that_move(tmp_path: Path) -> None:
     db = tmp_path / "serve.db"
     token, _, sequence = prepare(db)
     auth = {"Authorization": f"Bearer {token}"}
-    with serving(db, "--rate-limit", "0") as (base, _):
+    with serve_sqlite(db, "--rate-limit", "0") as base:
         url = f"{base}/metrics"
         assert value(scrape(url), "seqengine_deliveries_total", kind="email",
                      outcome="sent") == 0
@@ -187,7 +188,7 @@ def test_serve_exposes_metrics_that_move(tmp_path: Path) -> None:
 def test_serve_without_metrics_has_no_route(tmp_path: Path) -> None:
     db = tmp_path / "off.db"
     prepare(db)
-    with serving(db, "--no-metrics") as (base, _):
+    with serve_sqlite(db, "--no-metrics") as base:
         assert httpx.get(f"{base}/metrics").status_code in (401, 404)
 
 
@@ -197,7 +198,7 @@ def test_a_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) -> None:
     port = free_port()
     worker = subprocess.Popen(
         [SEQENGINE, "--db", f"sqlite:///{db}", "worker", "--poll-seconds", "0.1",
-         "--metrics-port", str(port)], stderr=subprocess.PIPE, text=True)
+         "--metrics-port", str(port)], stderr=subprocess.PIPE, text=True, env=environment())
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         def up() -> bool:
@@ -221,7 +222,7 @@ def test_a_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) -> None:
 def test_a_bad_metrics_port_is_one_sentence(tmp_path: Path) -> None:
     done = subprocess.run([SEQENGINE, "--db", f"sqlite:///{tmp_path / 'x.db'}", "worker",
                            "--metrics-port", "70000"], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=environment())
     assert done.returncode == 2 and "--metrics-port" in done.stderr
     assert "Traceback" not in done.stderr
 

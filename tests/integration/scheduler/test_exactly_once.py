@@ -47,7 +47,7 @@ def prepare(path: Path, enrollments: int) -> tuple[SqliteStore, int]:
 
 
 def drain(store: Store, delivery: CountingDelivery, now: datetime, workers: int) -> None:
-    policy = ExecutionPolicy(batch_size=7)  # small batches: the workers interleave
+    policy = ExecutionPolicy()
     clock = SimulatedClock(now)
     threads = [
         threading.Thread(target=Executor(store, delivery, policy, clock, f"w{n}").run_due)

@@ -15,7 +15,8 @@ import pytest
 
 from engine import ActionStatus, ActionType, DelayUnit, Step, SystemClock, build
 from engine.adapters.storage.sqlite import SqliteStore
-from tests.integration.cli.test_cli_server import SEQENGINE, free_port, wait_until
+from tests.integration.cli.processes import environment
+from tests.integration.served import SEQENGINE, free_port, wait_until
 
 SLOW = 2.0  # seconds the receiver takes to answer
 
@@ -72,7 +73,8 @@ def test_sigterm_during_a_slow_send_records_it_and_exits_within_the_lease(
     server = subprocess.Popen(
         [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(free_port()),
          "--delivery", f"webhook:{url}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=environment())
     try:
         assert state.started.wait(timeout=60), "the send never started"
         signalled = time.monotonic()
@@ -103,7 +105,8 @@ def test_sigterm_while_idle_exits_at_once(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
         [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=environment())
     import httpx
 
     def up() -> bool:

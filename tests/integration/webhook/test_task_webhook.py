@@ -17,7 +17,8 @@ from engine.adapters.webhook import TaskWebhookDelivery, sign
 from engine.app.ports import TaskCreated, TaskRequest
 from engine.domain.enums import ResourceType
 from engine.errors import DeliveryError
-from tests.integration.cli.test_cli_server import SIMULATED, run, run_json, serving
+from tests.integration.cli.processes import seqengine
+from tests.integration.served import SIMULATED, START, demo, serve_sqlite
 
 LEASE_END = datetime(2026, 11, 23, 9, 5, 0, 250000, tzinfo=UTC)
 DUE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -117,9 +118,9 @@ def test_serve_hands_task_steps_to_the_host_and_hears_back(
 ) -> None:
     state, url = host
     db = tmp_path / "tasks.db"
-    token = str(run_json("demo", db=db)["token"])
-    with serving(db, *SIMULATED, "--rate-limit", "0", "--task-delivery", f"webhook:{url}",
-                 "--webhook-secret", "k") as (base, _), httpx.Client(
+    token = str(demo(db, "--start", START)["token"])
+    with serve_sqlite(db, *SIMULATED, "--rate-limit", "0", "--task-delivery", f"webhook:{url}",
+                      "--webhook-secret", "k") as base, httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
         sequence = api.post("/v2/sequences", json={"data": {
             "name": "call first", "steps": TASK_THEN_EMAIL}}).json()["data"]["id"]
@@ -165,5 +166,5 @@ def test_serve_hands_task_steps_to_the_host_and_hears_back(
 
 
 def test_serve_refuses_an_unknown_task_delivery(tmp_path: Path) -> None:
-    done = run("serve", "--task-delivery", "fax", db=tmp_path / "x.db")
+    done = seqengine("--db", f"sqlite:///{tmp_path / 'x.db'}", "serve", "--task-delivery", "fax")
     assert done.returncode == 2 and "unknown task delivery" in done.stderr
