@@ -171,7 +171,9 @@ def work(args: argparse.Namespace) -> int:
     wake = threading.Event()
     clock = SystemClock()
     metrics = None
-    if args.metrics_port is not None:
+    # in multiprocess mode the counts go to the shared folder even without a port of
+    # its own: whichever process is scraped reports them
+    if args.metrics_port is not None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from engine.adapters.metrics import Metrics
 
         metrics = Metrics(store, clock)
@@ -185,7 +187,7 @@ def work(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     stop_metrics = None
-    if metrics is not None:
+    if metrics is not None and args.metrics_port is not None:
         stop_metrics = metrics.serve(args.metrics_port, args.metrics_host)
     database = Database.locate(args.db).describe()
     show(args, {"database": database, "concurrency": args.concurrency},

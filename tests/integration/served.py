@@ -2,7 +2,7 @@
 (metrics, task webhook, drain); built on tests/integration/cli/processes.py."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,12 @@ SIMULATED = ("--clock", "simulated", "--start", START)
 
 
 @contextmanager
-def serve_sqlite(db: Path, *extra: str) -> Iterator[str]:
+def serve_sqlite(db: Path, *extra: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Serve `db` on a free loopback port until the block ends; yields the base URL
     (logs go to files beside the database)."""
     port = free_port()
     command = [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port), *extra]
-    with serving(command, port, db.parent) as server:
+    with serving(command, port, db.parent, env=env) as server:
         yield server.base
 
 

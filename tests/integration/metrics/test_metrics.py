@@ -232,3 +232,25 @@ def test_importing_engine_does_not_import_prometheus() -> None:
                            "print('prometheus_client' in sys.modules)"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_in_multiprocess_mode_any_process_reports_the_sum_of_all(tmp_path: Path) -> None:
+    """PROMETHEUS_MULTIPROC_DIR shared by a worker and a serve: the worker's sends show
+    in serve's /metrics, though serve runs no scheduler itself."""
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    db = tmp_path / "multi.db"
+    prepare(db, enrollments=3)
+    worker = subprocess.Popen(
+        [SEQENGINE, "--db", f"sqlite:///{db}", "worker", "--poll-seconds", "0.1"],
+        stderr=subprocess.PIPE, text=True, env=environment(env))
+    try:
+        with serve_sqlite(db, "--no-scheduler", env=env) as base:
+            wait_until(lambda: value(scrape(f"{base}/metrics"), "seqengine_deliveries_total",
+                                     kind="email", outcome="sent") == 3)
+            assert value(scrape(f"{base}/metrics"), "seqengine_due_backlog") == 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
