@@ -37,8 +37,9 @@ def register(commands: Any, add: Add) -> None:
     worker.add_argument("--lease-seconds", type=float, default=300.0, metavar="S",
                         help="how long a claimed send is held before another worker may "
                              "retry it (default 300)")
-    worker.add_argument("--poll-seconds", type=float, default=1.0, metavar="S",
-                        help="how often to look for due work when there is none (default 1)")
+    worker.add_argument("--poll-seconds", type=float, default=None, metavar="S",
+                        help="longest sleep when nothing is due (default 1 on SQLite; 30 on "
+                             "PostgreSQL, whose notifications wake the worker sooner)")
     worker.add_argument("--metrics-port", type=int, metavar="PORT",
                         help="serve Prometheus /metrics on this port (default: off)")
     worker.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",

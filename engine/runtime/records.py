@@ -178,7 +178,7 @@ def _list_sequences(args: argparse.Namespace) -> int:
     from engine.wire.render import format_instant, sequence_data
 
     with _engine(args, must_exist=True) as engine:
-        found = _all_pages(lambda page: engine.list_sequences(args.account, page))
+        found = _all_pages(lambda page: engine.list_sequences(args.account, page=page))
     rows = [(str(s.id), s.name, str(len(s.steps)), str(s.creator_id),
              format_instant(s.created_at) or "-") for s in found]
     show(args, [sequence_data(s) for s in found],

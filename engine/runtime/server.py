@@ -158,7 +158,7 @@ def work(args: argparse.Namespace) -> int:
     from engine.runtime.bootstrap import build
     from engine.runtime.scheduler import Scheduler, failpoint_from_environment
 
-    if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
+    if args.concurrency < 1 or args.lease_seconds <= 0 or (args.poll_seconds or 1) <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
     if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
         raise ValueError("--metrics-port must be from 1 to 65535")

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from processes import SEQENGINE, environment, free_port, seqengine, serving, wait_until
 
+from engine.adapters.storage.sqlite_database import schema
+
 RELATIVE = "sqlite:///here.db"
+LATEST = len(schema())
 
 
 @pytest.mark.parametrize("command", [
@@ -55,9 +58,9 @@ def test_a_failure_on_an_existing_database_keeps_it(tmp_path: Path) -> None:
 def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     path = tmp_path / "here.db"
     first = seqengine("--db", RELATIVE, "db", "upgrade", cwd=tmp_path)
-    assert first.stdout.strip() == f"Created schema version 1 in {path}."
+    assert first.stdout.strip() == f"Created schema version {LATEST} in {path}."
     again = seqengine("--db", RELATIVE, "db", "upgrade", "--json", cwd=tmp_path)
-    assert json.loads(again.stdout)["result"] == f"up to date at version 1 in {path}"
+    assert json.loads(again.stdout)["result"] == f"up to date at version {LATEST} in {path}"
 
 
 def test_serve_prints_the_absolute_path_of_its_database(tmp_path: Path) -> None:

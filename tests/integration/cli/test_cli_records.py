@@ -54,7 +54,8 @@ def test_sequences_are_created_from_a_file_and_listed(tmp_path: Path) -> None:
         "Sequence 1 (Warm approach) in account 1, 2 steps.\n")
     created = json.loads(cli(db, "sequences", "create", "--user", "1", str(path), "--json"))
     assert created["meta"] == {"type": "sequence"} and created["data"]["id"] == 2
-    assert [s["action_type"] for s in created["data"]["steps"]] == ["automated_email", "task"]
+    steps = created["data"]["steps"]["items"]
+    assert [s["data"]["action_type"] for s in steps] == ["automated_email", "task"]
     table = cli(db, "sequences", "list", "--account", "1").splitlines()
     assert table[0].split() == ["id", "name", "steps", "creator", "created"]
     assert table[2].split()[:5] == ["1", "Warm", "approach", "2", "1"]
