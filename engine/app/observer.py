@@ -10,10 +10,11 @@ An observer must not raise and must be safe to call from several threads.
 
 class ExecutionObserver:
     def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool) -> None:
-        """A step was claimed. `latency` is the seconds from its planned instant to this,
-        its first claim (None otherwise); `retry`: it comes back after a transient
-        failure; `redelivery`: a lease recovery, the claim of a worker that vanished
-        before recording (attempts still 0)."""
+        """A step was claimed. `latency` is the seconds from its planned instant to this
+        claim while it is still `scheduled` (its first claim; a step a sending limit
+        deferred is measured again when it comes back), None otherwise; `retry`: it
+        comes back after a transient failure; `redelivery`: a lease recovery, the
+        claim of a worker that vanished before recording (attempts still 0)."""
 
     def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
         """A delivery ended: `sent` or `created` (a host's task), `failed` with its
