@@ -41,7 +41,7 @@ chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: setup
-	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff check engine tests bench examples
 	$(BIN)/mypy
 
 unit: setup-test chromium

@@ -25,6 +25,8 @@ def register(commands: Any, add: Add) -> None:
                        help="requests per token per hour (default 36000; 0 turns it off)")
     serve.add_argument("--rate-burst", type=int, default=10, metavar="N",
                        help="requests per token in a burst (default 10)")
+    serve.add_argument("--no-metrics", action="store_true",
+                       help="do not serve GET /metrics (Prometheus; public when served)")
     _delivery_options(serve)
     _log_options(serve)
     serve.set_defaults(run=_serve)
@@ -38,6 +40,10 @@ def register(commands: Any, add: Add) -> None:
     worker.add_argument("--poll-seconds", type=float, default=None, metavar="S",
                         help="longest sleep when nothing is due (default 1 on SQLite; 30 on "
                              "PostgreSQL, whose notifications wake the worker sooner)")
+    worker.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus /metrics on this port (default: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                        help="address for --metrics-port (default 127.0.0.1)")
     _delivery_options(worker)
     _log_options(worker)
     worker.set_defaults(run=_worker)
@@ -67,6 +73,9 @@ def _delivery_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--delivery", default="outbox", metavar="outbox|webhook:URL",
                    help="where emails go: recorded in the database's outbox (default), or "
                         "POSTed to a URL of your backend")
+    p.add_argument("--task-delivery", default="internal", metavar="internal|webhook:URL",
+                   help="where task steps' tasks go: kept by the engine, /v2/tasks (default), "
+                        "or POSTed to a URL of your backend, which reports them back as events")
     p.add_argument("--webhook-secret", metavar="S", help="HMAC secret that signs webhook calls")
 
 

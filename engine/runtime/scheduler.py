@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from engine.adapters.storage.errors import StorageConflict
 from engine.app.execution import SKIPPED, Claim, Outcome
-from engine.app.ports import Lease, SendResult
+from engine.app.ports import TaskCreated
 from engine.app.service import SequenceEngine
 from engine.errors import DeliveryError, EngineError
 
@@ -82,8 +82,8 @@ class Scheduler:
         self.wake = wake or threading.Event()
         self.failpoint = failpoint
         self.stopping = threading.Event()
-        self._leases: dict[int, Lease] = {}  # enrollment id -> the lease as last renewed
-        self._leases_lock = threading.Lock()
+        self._held: dict[int, Claim] = {}  # enrollment id -> claim, lease as last renewed
+        self._held_lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
@@ -93,6 +93,11 @@ class Scheduler:
     def worker(self) -> str:
         return self.executor.worker
 
+    @property
+    def _me(self) -> dict[str, object]:
+        """The `extra` of log lines about this worker rather than one claim."""
+        return {"worker": self.worker}
+
     # -- one pass in the caller's thread ----------------------------------------
 
     def run_once(self) -> int:
@@ -100,10 +105,10 @@ class Scheduler:
         try:
             return self.executor.run_due()
         except EngineError as error:  # a storage hiccup: log it and try again later
-            log.warning("due work failed: %s", error.message)
+            log.warning("due work failed: %s", error.message, extra=self._me)
             return 0
         except Exception:  # a bug must not stop the loop: claims are retried after their lease
-            log.exception("due work failed unexpectedly")
+            log.exception("due work failed unexpectedly", extra=self._me)
             return 0
 
     # -- the threads ------------------------------------------------------------
@@ -135,8 +140,8 @@ class Scheduler:
             self._unlisten = None
 
     def _free_slots(self) -> int:
-        with self._leases_lock:
-            return self.concurrency - len(self._leases)
+        with self._held_lock:
+            return self.concurrency - len(self._held)
 
     def _claim_loop(self) -> None:
         while not self.stopping.is_set():
@@ -153,19 +158,19 @@ class Scheduler:
             except StorageConflict:
                 continue  # another worker won a row: try again at once
             except EngineError as error:
-                log.warning("claiming due work failed: %s", error.message)
+                log.warning("claiming due work failed: %s", error.message, extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             except Exception:
-                log.exception("claiming due work failed unexpectedly")
+                log.exception("claiming due work failed unexpectedly", extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             self.failpoint("after_claim")
             if taken == 0:  # due rows another transaction holds (SKIP LOCKED): let it end
                 self.stopping.wait(0.05)
             for claim in claims:
-                with self._leases_lock:
-                    self._leases[claim.lease.enrollment_id] = claim.lease
+                with self._held_lock:
+                    self._held[claim.lease.enrollment_id] = claim
                 assert self._pool is not None
                 self._pool.submit(self._send, claim)
 
@@ -173,7 +178,8 @@ class Scheduler:
         try:
             due = self.engine.next_due_at()
         except EngineError as error:
-            log.warning("reading the next due instant failed: %s", error.message)
+            log.warning("reading the next due instant failed: %s", error.message,
+                        extra=self._me)
             return False
         return due is not None and due <= self.engine.clock.now()
 
@@ -191,8 +197,8 @@ class Scheduler:
 
     def _send(self, claim: Claim) -> None:
         try:
-            with self._leases_lock:
-                lease = self._leases.get(claim.lease.enrollment_id, claim.lease)
+            with self._held_lock:
+                lease = self._held.get(claim.lease.enrollment_id, claim).lease
             claim = replace(
                 claim, lease=lease, request=replace(claim.request, lease_expires_at=lease.until)
             )
@@ -206,8 +212,8 @@ class Scheduler:
         except Exception:  # the lease runs out and the send is retried: never lose the worker
             log.exception("a send failed unexpectedly", extra=_ids(claim))
         finally:
-            with self._leases_lock:
-                self._leases.pop(claim.lease.enrollment_id, None)
+            with self._held_lock:
+                self._held.pop(claim.lease.enrollment_id, None)
             self._slot_freed.set()
 
     def _record(self, claim: Claim, outcome: Outcome) -> bool:
@@ -219,27 +225,31 @@ class Scheduler:
 
     def _heartbeat(self) -> None:
         while not self.stopping.wait(self.renew_every):
-            with self._leases_lock:
-                leases = list(self._leases.values())
+            with self._held_lock:
+                claims = list(self._held.values())
             try:
-                held = self.executor.renew(leases)
+                held = self.executor.renew([claim.lease for claim in claims])
             except EngineError as error:
-                log.warning("renewing leases failed: %s", error.message)
+                log.warning("renewing leases failed: %s", error.message, extra=self._me)
                 continue
-            lost = {lease.enrollment_id for lease in leases} - {h.enrollment_id for h in held}
-            with self._leases_lock:
-                for lease in held:
-                    if lease.enrollment_id in self._leases:
-                        self._leases[lease.enrollment_id] = lease
-            for enrollment_id in lost:
-                log.warning("lease lost: another worker took the send over",
-                            extra={"enrollment_id": enrollment_id})
+            renewed = {lease.enrollment_id: lease for lease in held}
+            with self._held_lock:
+                for enrollment_id, lease in renewed.items():
+                    claim = self._held.get(enrollment_id)
+                    if claim is not None:
+                        self._held[enrollment_id] = replace(claim, lease=lease)
+            for claim in claims:
+                if claim.lease.enrollment_id not in renewed:
+                    log.warning("lease lost: another worker took the delivery over",
+                                extra=_ids(claim))
 
 
 def _ids(claim: Claim) -> dict[str, object]:
+    """The `extra` of every log line about one claim (rendered by the JSON log format)."""
     request = claim.request
     return {"account_id": request.account_id, "enrollment_id": request.enrollment_id,
-            "position": request.position, "idempotency_key": request.idempotency_key}
+            "position": request.position, "idempotency_key": request.idempotency_key,
+            "kind": claim.kind}
 
 
 def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
@@ -247,10 +257,12 @@ def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
     if not recorded:
         log.warning("outcome dropped: the lease was taken over", extra=ids)
     elif outcome is SKIPPED:
-        log.info("send skipped: lease lost or enrollment finished", extra=ids)
+        log.info("%s skipped: lease lost or enrollment finished", claim.kind, extra=ids)
     elif isinstance(outcome, DeliveryError):
-        log.info("send failed, will retry: %s", outcome.message, extra=ids)
-    elif isinstance(outcome, SendResult) and outcome.sent:
+        log.info("%s failed, will retry: %s", claim.kind, outcome.message, extra=ids)
+    elif isinstance(outcome, TaskCreated):
+        log.info("task created in the host: %s", outcome.task_id, extra=ids)
+    elif outcome.sent:
         log.info("sent", extra=ids)
     else:
         log.info("send blocked: %s", outcome.failure_reason, extra=ids)

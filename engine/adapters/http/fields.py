@@ -48,6 +48,21 @@ class Fields:
                                            "integer", f"/data/{key}", f"got {value}"))
         return 0
 
+    def position(self, key: str) -> int:
+        """A step position: an integer from 0."""
+        value = self.data.get(key)
+        if type(value) is int and 0 <= value <= MAX_ID:
+            return value
+        if value is None:
+            self._absent(key)
+        elif type(value) is not int:
+            self.errors.append(ErrorDetail("invalid_type", f"{key} must be an integer",
+                                           f"/data/{key}"))
+        else:
+            self.errors.append(ErrorDetail("incorrect_value", f"{key} must be 0 or more",
+                                           f"/data/{key}", f"got {value}"))
+        return 0
+
     def choice(self, key: str, kind: type[E]) -> E | None:
         value = self.data.get(key)
         if value is None:

@@ -33,6 +33,7 @@ class Gate:
     limiter: RateLimiter | None
     guard: EngineGuard
     router: falcon.routing.CompiledRouter
+    public: frozenset[str] = PUBLIC_PATHS  # paths served without a token
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         rid = str(uuid4())
@@ -42,7 +43,7 @@ class Gate:
         resp.content_type = JSON_TYPE
         if req.method not in KNOWN_METHODS:
             raise unknown_method(self.router, req)
-        if req.path in PUBLIC_PATHS:
+        if req.path in self.public:
             return
         found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
         if self.limiter is not None:
