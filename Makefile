@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///seqengine.db
 
-.PHONY: setup setup-run run test lint unit fuzz bench-setup bench bench-quick diagrams clean
+.PHONY: setup setup-run run test lint unit fuzz soak bench-setup bench bench-quick diagrams clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,11 @@ fuzz: setup
 	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$(date +%s) \
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
 	tests/property
+
+# longer runs of the scheduler's process tests than the CI budget: 4 workers over
+# 20,000 due steps on one database (the default suite runs 4,000)
+soak: setup
+	SEQENGINE_SOAK_STEPS=20000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
 
 bench-setup: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
