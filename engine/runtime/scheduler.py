@@ -77,11 +77,13 @@ class Scheduler:
         self.wake = wake or threading.Event()
         self.failpoint = failpoint
         self.stopping = threading.Event()
+        self._sends_ended = threading.Event()  # the heartbeat runs until then
         self._leases: dict[int, Lease] = {}  # enrollment id -> the lease as last renewed
         self._leases_lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
-        self._threads: list[threading.Thread] = []
+        self._claimer: threading.Thread | None = None
+        self._heartbeater: threading.Thread | None = None
         self._unlisten: Callable[[], None] | None = None
 
     @property
@@ -105,26 +107,35 @@ class Scheduler:
 
     def start(self) -> None:
         self.stopping.clear()
+        self._sends_ended.clear()
         listen = getattr(self.engine.store, "listen_due", None)  # PostgreSQL's NOTIFY
         if listen is not None:
             self._unlisten = listen(self.wake.set)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="seqengine-send")
-        for name, target in (("claim", self._claim_loop), ("heartbeat", self._heartbeat)):
-            thread = threading.Thread(target=target, name=f"seqengine-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._claimer = threading.Thread(target=self._claim_loop, name="seqengine-claim",
+                                         daemon=True)
+        self._heartbeater = threading.Thread(target=self._heartbeat, name="seqengine-heartbeat",
+                                             daemon=True)
+        self._claimer.start()
+        self._heartbeater.start()
 
     def stop(self) -> None:
-        """Drain: stop claiming, hand back what was not sent, finish what is under way."""
+        """Drain: stop claiming, hand back what was not sent, finish what is under way.
+        The heartbeat goes on renewing until the last send ends: a send that outlasts
+        the lease must not be taken over (and sent again) while the drain waits for it."""
         self.stopping.set()
         self.wake.set()
         self._slot_freed.set()
-        for thread in self._threads:
-            thread.join()
-        self._threads.clear()
+        if self._claimer is not None:
+            self._claimer.join()
+            self._claimer = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._sends_ended.set()
+        if self._heartbeater is not None:
+            self._heartbeater.join()
+            self._heartbeater = None
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
@@ -213,7 +224,7 @@ class Scheduler:
                 continue
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(self.renew_every):
+        while not self._sends_ended.wait(self.renew_every):
             with self._leases_lock:
                 leases = list(self._leases.values())
             try:

@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from webhook_receiver import SECRET
+
 from engine import ActionStatus, ActionType, DelayUnit, Enrollment, Page, Step, SystemClock, build
 from engine.app import catalog, enrollments
 from engine.app.ports import Clock, EnrollmentFilter, Store
 from engine.app.service import SequenceEngine
 from engine.domain.enums import ResourceType
 from engine.runtime.settings import open_store
-from webhook_receiver import SECRET
 
 SEQENGINE = str(Path(sys.executable).with_name("seqengine"))
 PAUSED_WORKER = str(Path(__file__).with_name("paused_worker.py"))

@@ -81,3 +81,26 @@ def test_sigterm_during_slow_sends_waits_for_them_and_leaves_nothing_leased(
         assert probe.engine.next_due_at() <= SystemClock().now()  # nothing waits on a lease
     finally:
         probe.close()
+
+
+def test_sigterm_keeps_renewing_the_leases_of_sends_that_outlast_them(
+    database_url: str, fleet: Fleet, receivers: Callable[..., Receiver]
+) -> None:
+    """The drain waits for sends longer than the lease: the heartbeat must go on until
+    they end, or another worker takes them over and sends them a second time."""
+    world = prepare(database_url, enrollments_due=2)  # the other worker is idle, waiting
+    receiver = receivers(delay=3.5)
+    probe = Probe(world)
+    try:
+        draining = fleet.start(database_url, delivery=f"webhook:{receiver.url}", lease=2.0,
+                               concurrency=2)
+        receiver.wait_for(lambda r: r.in_flight == 2)
+        other = fleet.start(database_url, delivery=f"webhook:{receiver.url}", lease=2.0,
+                            concurrency=2)
+        assert draining.terminate() == 0
+        wait_until(probe.drained, what="the drain")
+        assert other.terminate() == 0
+        assert receiver.counts() == dict.fromkeys(world.keys(), 1)  # nothing sent twice
+        assert "taken over" not in draining.stderr() and "lost" not in draining.stderr()
+    finally:
+        probe.close()
