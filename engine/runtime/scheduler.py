@@ -79,6 +79,7 @@ class Scheduler:
         self.stopping = threading.Event()
         self._sends_ended = threading.Event()  # the heartbeat runs until then
         self._leases: dict[int, Lease] = {}  # enrollment id -> the lease as last renewed
+        self._recording: set[int] = set()  # enrollment ids whose outcome is being recorded
         self._leases_lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
@@ -207,6 +208,8 @@ class Scheduler:
                 outcome = self.executor.deliver(claim)
                 self.failpoint("after_send")
             self.failpoint("before_record")
+            with self._leases_lock:  # the record releases the lease: that is no loss
+                self._recording.add(claim.lease.enrollment_id)
             recorded = self._record(claim, outcome)
             _log_outcome(claim, outcome, recorded)
         except Exception:  # the lease runs out and the send is retried: never lose the worker
@@ -214,6 +217,7 @@ class Scheduler:
         finally:
             with self._leases_lock:
                 self._leases.pop(claim.lease.enrollment_id, None)
+                self._recording.discard(claim.lease.enrollment_id)
             self._slot_freed.set()
 
     def _record(self, claim: Claim, outcome: Outcome) -> bool:
@@ -232,11 +236,17 @@ class Scheduler:
             except EngineError as error:
                 log.warning("renewing leases failed: %s", error.message)
                 continue
-            lost = {lease.enrollment_id for lease in leases} - {h.enrollment_id for h in held}
+            renewed = {lease.enrollment_id: lease for lease in held}
+            lost = []
             with self._leases_lock:
-                for lease in held:
-                    if lease.enrollment_id in self._leases:
-                        self._leases[lease.enrollment_id] = lease
+                for lease in leases:
+                    current = self._leases.get(lease.enrollment_id)
+                    if current is None or current.seq != lease.seq:
+                        continue  # that send ended (and a newer claim may have its place)
+                    if lease.enrollment_id in renewed:
+                        self._leases[lease.enrollment_id] = renewed[lease.enrollment_id]
+                    elif lease.enrollment_id not in self._recording:
+                        lost.append(lease.enrollment_id)
             for enrollment_id in lost:
                 log.warning("lease lost: another worker took the send over",
                             extra={"enrollment_id": enrollment_id})
