@@ -105,6 +105,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the workers' httpx clients expect
+            disable_nagle_algorithm = True  # headers and body go in two writes
 
             def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
