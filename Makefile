@@ -36,10 +36,10 @@ fuzz: setup
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
 	tests/property
 
-# longer runs of the scheduler's process tests than the CI budget: 4 workers over
-# 20,000 due steps on one database (the default suite runs 4,000)
+# a longer run of the scheduler's process tests than the CI budget: 4 workers over
+# 100,000 due steps on one database (the default suite runs 20,000)
 soak: setup
-	SEQENGINE_SOAK_STEPS=20000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
+	SEQENGINE_SOAK_STEPS=100000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
 
 bench-setup: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
