@@ -214,3 +214,64 @@ def test_a_wall_clock_jumping_back_an_hour_mid_run_repeats_nothing_and_stalls_no
         stop()
         probe.close()
         store.close()
+
+
+class RewindableClock:
+    """A simulated clock that can be set back (SimulatedClock refuses to)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def set(self, instant: datetime) -> None:
+        self.instant = instant
+
+
+class RewindingDelivery:
+    """The outbox; at the `jump_at`-th send the clock goes back an hour."""
+
+    def __init__(self, store: Store, clock: RewindableClock, jump_at: int) -> None:
+        self.outbox, self.clock, self.jump_at = OutboxDelivery(store), clock, jump_at
+        self.calls: dict[str, int] = {}
+
+    def send(self, request: SendRequest, now: datetime) -> SendResult:
+        self.calls[request.idempotency_key] = self.calls.get(request.idempotency_key, 0) + 1
+        if sum(self.calls.values()) == self.jump_at:
+            self.clock.set(self.clock.now() - timedelta(hours=1))
+        return self.outbox.send(request, self.clock.now())
+
+
+def test_a_simulated_clock_set_back_mid_batch_completes_when_time_catches_up(
+    database_url: str,
+) -> None:
+    """Two steps an hour apart; the clock goes back an hour in the middle of the first
+    batch. Claims taken before the jump are still sent once; steps not yet due on the
+    new clock wait for it, and everything is done when it passes their instants."""
+    start = DOWN + timedelta(hours=2)
+    world = prepare(database_url, enrollments_due=0, clock=SimulatedClock(start))
+    store = open_store(database_url)
+    clock = RewindableClock(start)
+    delivery = RewindingDelivery(store, clock, jump_at=60)
+    engine = build(store, clock, delivery, POLICY)
+    try:
+        later = engine.create_sequence(world.account, name="two", creator_id=world.actor, steps=[
+            Step(p, p, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, p, False) for p in (0, 1)])
+        for resource in range(1, 201):
+            engine.enroll(world.account, sequence_id=later.id, resource_type="lead",
+                          resource_id=resource, actor_id=world.actor)
+        engine.run_due()  # the jump comes at the 10th send of the second batch of 50
+        assert clock.now() < start
+        assert sum(delivery.calls.values()) == 100  # that batch was sent; then nothing due
+        engine.advance(to=start + timedelta(hours=2))
+        assert engine.next_due_at() is None  # nothing stalled
+        assert set(delivery.calls.values()) == {1} and len(delivery.calls) == 400
+    finally:
+        store.close()
+    probe = Probe(world)
+    try:
+        assert {s for steps in probe.statuses().values() for s in steps} == {
+            ActionStatus.COMPLETED}
+    finally:
+        probe.close()
