@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class World:
     steps: int
     ids: tuple[int, ...]
 
-    def keys(self, ids: Iterator[int] | tuple[int, ...] | None = None) -> set[str]:
+    def keys(self, ids: Iterable[int] | None = None) -> set[str]:
         """The idempotency keys of every step of these enrollments (first generation)."""
         chosen = self.ids if ids is None else tuple(ids)
         return {f"{e}:{p}:0" for e in chosen for p in range(self.steps)}
@@ -106,9 +106,9 @@ class Probe:
         """Nothing due and nothing leased: every enrollment reached a rest."""
         return self.engine.next_due_at() is None
 
-    def enrollments(self, ids: tuple[int, ...] | None = None) -> list[Enrollment]:
+    def enrollments(self) -> list[Enrollment]:
         found: list[Enrollment] = []
-        where = EnrollmentFilter() if ids is None else EnrollmentFilter(ids=ids)
+        where = EnrollmentFilter()
         with self.store.unit_of_work(read_only=True) as uow:
             while True:
                 page = uow.list_enrollments(self.world.account, where,
