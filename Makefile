@@ -9,7 +9,7 @@ LOCK := requirements/lock.txt
 DB ?= $(or $(SEQENGINE_DB),sqlite:///seqengine.db)
 PORT ?= $(or $(SEQENGINE_PORT),8000)
 
-.PHONY: setup setup-run setup-test run test lint unit chromium lock fuzz bench-setup bench \
+.PHONY: setup setup-run setup-test run test lint unit chromium lock fuzz soak bench-setup bench \
 	bench-quick diagrams docs notebooks simulate clean
 
 $(BIN)/python:
@@ -54,6 +54,11 @@ fuzz: setup
 	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$(date +%s) \
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
 	tests/property
+
+# a longer run of the scheduler's process tests than the CI budget: 4 workers over
+# 100,000 due steps on one database (the default suite runs 20,000)
+soak: setup
+	SEQENGINE_SOAK_STEPS=100000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
 
 bench-setup: setup
 	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,bench]'

@@ -82,11 +82,14 @@ class Scheduler:
         self.wake = wake or threading.Event()
         self.failpoint = failpoint
         self.stopping = threading.Event()
+        self._sends_ended = threading.Event()  # the heartbeat runs until then
         self._held: dict[int, Claim] = {}  # enrollment id -> claim, lease as last renewed
+        self._recording: set[int] = set()  # enrollment ids whose outcome is being recorded
         self._held_lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
-        self._threads: list[threading.Thread] = []
+        self._claimer: threading.Thread | None = None
+        self._heartbeater: threading.Thread | None = None
         self._unlisten: Callable[[], None] | None = None
 
     @property
@@ -115,26 +118,35 @@ class Scheduler:
 
     def start(self) -> None:
         self.stopping.clear()
+        self._sends_ended.clear()
         listen = getattr(self.engine.store, "listen_due", None)  # PostgreSQL's NOTIFY
         if listen is not None:
             self._unlisten = listen(self.wake.set)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="seqengine-send")
-        for name, target in (("claim", self._claim_loop), ("heartbeat", self._heartbeat)):
-            thread = threading.Thread(target=target, name=f"seqengine-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._claimer = threading.Thread(target=self._claim_loop, name="seqengine-claim",
+                                         daemon=True)
+        self._heartbeater = threading.Thread(target=self._heartbeat, name="seqengine-heartbeat",
+                                             daemon=True)
+        self._claimer.start()
+        self._heartbeater.start()
 
     def stop(self) -> None:
-        """Drain: stop claiming, hand back what was not sent, finish what is under way."""
+        """Drain: stop claiming, hand back what was not sent, finish what is under way.
+        The heartbeat goes on renewing until the last send ends: a send that outlasts
+        the lease must not be taken over (and sent again) while the drain waits for it."""
         self.stopping.set()
         self.wake.set()
         self._slot_freed.set()
-        for thread in self._threads:
-            thread.join()
-        self._threads.clear()
+        if self._claimer is not None:
+            self._claimer.join()
+            self._claimer = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._sends_ended.set()
+        if self._heartbeater is not None:
+            self._heartbeater.join()
+            self._heartbeater = None
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
@@ -206,6 +218,8 @@ class Scheduler:
             if not self.stopping.is_set():
                 outcome = self.executor.deliver(claim)
                 self.failpoint("after_send")
+            with self._held_lock:  # the record releases the lease: that is no loss
+                self._recording.add(claim.lease.enrollment_id)
             self.failpoint("before_record")
             recorded = self._record(claim, outcome)
             _log_outcome(claim, outcome, recorded)
@@ -214,6 +228,7 @@ class Scheduler:
         finally:
             with self._held_lock:
                 self._held.pop(claim.lease.enrollment_id, None)
+                self._recording.discard(claim.lease.enrollment_id)
             self._slot_freed.set()
 
     def _record(self, claim: Claim, outcome: Outcome) -> bool:
@@ -224,7 +239,7 @@ class Scheduler:
                 continue
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(self.renew_every):
+        while not self._sends_ended.wait(self.renew_every):
             with self._held_lock:
                 claims = list(self._held.values())
             try:
@@ -233,15 +248,20 @@ class Scheduler:
                 log.warning("renewing leases failed: %s", error.message, extra=self._me)
                 continue
             renewed = {lease.enrollment_id: lease for lease in held}
+            lost = []
             with self._held_lock:
-                for enrollment_id, lease in renewed.items():
-                    claim = self._held.get(enrollment_id)
-                    if claim is not None:
-                        self._held[enrollment_id] = replace(claim, lease=lease)
-            for claim in claims:
-                if claim.lease.enrollment_id not in renewed:
-                    log.warning("lease lost: another worker took the delivery over",
-                                extra=_ids(claim))
+                for claim in claims:
+                    enrollment_id = claim.lease.enrollment_id
+                    current = self._held.get(enrollment_id)
+                    if current is None or current.lease.seq != claim.lease.seq:
+                        continue  # that send ended (and a newer claim may have its place)
+                    if enrollment_id in renewed:
+                        self._held[enrollment_id] = replace(current, lease=renewed[enrollment_id])
+                    elif enrollment_id not in self._recording:
+                        lost.append(claim)
+            for claim in lost:
+                log.warning("lease lost: another worker took the delivery over",
+                            extra=_ids(claim))
 
 
 def _ids(claim: Claim) -> dict[str, object]:
