@@ -18,13 +18,19 @@ def register(
     serve = add(commands, "serve", "the HTTP API (and the scheduler, by default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--public-url", metavar="URL",
+                       help="base URL of the links in responses, as clients reach the server "
+                            "(default http://HOST:PORT); never taken from the Host header")
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time a client has to send its headers, and its body, before it "
+                            "is answered 408 or cut off (default 10, at most 60)")
     serve.add_argument("--clock", choices=["system", "simulated"], default="system")
     serve.add_argument("--start", help="simulated clock start (ISO 8601; default: now)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run due work here")
     serve.add_argument("--rate-limit", type=int, default=36_000, metavar="PER_HOUR",
                        help="requests per token per hour (default 36000; 0 turns it off)")
-    serve.add_argument("--rate-burst", type=int, default=10, metavar="N",
-                       help="requests per token in a burst (default 10)")
+    serve.add_argument("--rate-burst", type=int, default=36_000, metavar="N",
+                       help="requests a token's bucket holds (default 36000: the hour's worth)")
     _delivery_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -62,7 +68,9 @@ def register(
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create_token = add(token_commands, "create", "a new token (shown once)")
     create_token.add_argument("--user", type=int, required=True)
-    create_token.add_argument("--scopes", default="read,write")
+    create_token.add_argument(
+        "--scopes", default="read,write",
+        help="comma-separated: read, write, admin (admin moves the simulated clock)")
     create_token.set_defaults(run=_create_token)
     revoke = add(token_commands, "revoke", "revoke a token")
     revoke.add_argument("token")
@@ -134,11 +142,11 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _create_token(args: argparse.Namespace) -> int:
-    from engine.adapters.http.tokens import issue_token
+    from engine.adapters.http.tokens import SCOPES, issue_token
 
     scopes = frozenset(s.strip() for s in args.scopes.split(",") if s.strip())
-    if not scopes or not scopes <= {"read", "write"}:
-        raise CliError("--scopes takes read, write or read,write")
+    if not scopes or not scopes <= SCOPES:
+        raise CliError("--scopes takes a comma-separated list of read, write and admin")
     engine = _engine(args)
     engine.get_user(args.user)
     token = issue_token(engine.store, args.user, scopes)

@@ -8,6 +8,7 @@ app it shares a write guard with.
 """
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -32,8 +33,14 @@ def _check(settings: dict[str, Any]) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from engine.adapters.http.app import public_base
+    from engine.adapters.http.server import MAX_REQUEST_TIMEOUT, check_port_free
     from engine.adapters.http.server import serve as serve_wsgi
 
+    public_url = public_base(args.public_url or f"http://{_url_host(args.host)}:{args.port}")
+    if not 0 < args.request_timeout <= MAX_REQUEST_TIMEOUT:
+        raise ValueError(f"--request-timeout must be above 0 and at most "
+                         f"{MAX_REQUEST_TIMEOUT:g} seconds")
     settings = {
         "db": args.db,
         "clock": args.clock,
@@ -43,21 +50,35 @@ def serve(args: argparse.Namespace) -> int:
         "webhook_secret": args.webhook_secret,
         "rate_limit": args.rate_limit,
         "rate_burst": args.rate_burst,
+        "public_url": public_url,
+        "request_timeout": args.request_timeout,
     }
     if args.rate_limit < 0 or args.rate_burst < 1:
         raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
     if args.start is not None and args.clock != "simulated":
         raise ValueError("--start goes with --clock simulated")
     _check(settings)
+    try:
+        check_port_free(args.host, args.port)
+    except OSError as error:
+        reason = "it is already in use" if error.errno == errno.EADDRINUSE else error.strerror
+        print(f"seqengine: cannot listen on {args.host}:{args.port}: {reason} "
+              "(another server?); pick another --port.", file=sys.stderr, flush=True)
+        return 1
     os.environ[SETTINGS] = json.dumps(settings)
     print(
         f"seqengine: serving {args.db} on http://{args.host}:{args.port} "
-        f"({args.clock} clock; API docs at /docs)",
+        f"({args.clock} clock; links as {public_url}; API docs at /docs)",
         file=sys.stderr,
         flush=True,
     )
-    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port)
+    serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
+               request_timeout=args.request_timeout)
     return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def app_from_environment() -> Any:
@@ -88,6 +109,8 @@ def app_from_environment() -> Any:
         rate_limit=RateLimit(limit, 3600.0, settings["rate_burst"]) if limit else None,
         clock_mode=settings["clock"],
         guard=guard,
+        public_url=settings["public_url"],
+        request_timeout=settings["request_timeout"],
     )
     if settings["clock"] == "system" and settings["scheduler"]:
         Scheduler(engine, exclusive=guard.write).start()

@@ -24,6 +24,7 @@ import orjson
 from engine.domain.enums import ActionType, DelayUnit, EnrollmentState, ResourceType
 from engine.domain.sequence import Step, UnsubscribeSettings
 from engine.errors import ErrorDetail, InvalidPayload, ValidationFailed
+from engine.wire.duplicates import duplicate_key
 from engine.wire.fields import (
     ACTION_TYPES,
     MAX_ID,
@@ -166,6 +167,10 @@ def parse_body(raw: bytes | bytearray | memoryview | str) -> dict[str, Any]:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidPayload("the request body is not valid JSON", details=str(error)) from None
+    twice = duplicate_key(raw if type(raw) is bytes else _as_bytes(raw), document)
+    if twice is not None:
+        raise InvalidPayload(f"the key {twice!r} appears twice in one JSON object",
+                             details="each key may appear once per object")
     if type(document) is not dict:
         raise InvalidPayload(
             'the request body must be a JSON object {"data": {...}}',
@@ -190,6 +195,10 @@ def parse_body(raw: bytes | bytearray | memoryview | str) -> dict[str, Any]:
             raise InvalidPayload("meta must be a JSON object", field="/meta",
                                  details=f"meta is {type_name(meta)}")
     return data
+
+
+def _as_bytes(raw: bytearray | memoryview | str) -> bytes:
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
 
 
 # -- sequence enrollments --------------------------------------------------------

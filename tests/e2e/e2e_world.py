@@ -54,7 +54,7 @@ def seed(db_url: str) -> dict[str, Any]:
         leaving = engine.create_account("hooli")
         quitter = engine.create_user(leaving.id, name="Gavin")
         tokens = {
-            "rw": issue_token(store, user.id),
+            "rw": issue_token(store, user.id, {"read", "write", "admin"}),
             "read": issue_token(store, user.id, {"read"}),
             "other": issue_token(store, stranger.id),
             "noreach": issue_token(store, lonely.id),

@@ -6,11 +6,13 @@ builds nothing else and reads no configuration.
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import falcon
 
 from engine.adapters.http import errors
 from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.gate import Gate
 from engine.adapters.http.guard import EngineGuard
@@ -21,6 +23,16 @@ from engine.wire.parse import MAX_ID
 
 ID = f"{{id:int(min=1, max={MAX_ID})}}"
 CLOCK_MODES = ("system", "simulated")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # what `serve` listens on by default
+
+
+def public_base(url: str) -> str:
+    """`scheme://host[:port][/prefix]` without a trailing slash; ValueError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"the public URL must be http(s)://host[:port][/path], not {url!r}")
+    return url.rstrip("/")
 
 
 def create_app(
@@ -31,18 +43,24 @@ def create_app(
     clock_mode: str,
     guard: EngineGuard | None = None,
     rate_clock: Callable[[], float] = time.monotonic,
+    public_url: str = DEFAULT_PUBLIC_URL,
+    request_timeout: float = DEFAULT_TIMEOUT,
 ) -> "falcon.App[falcon.Request, falcon.Response]":
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
-    store, see engine.adapters.http.guard)."""
+    store, see engine.adapters.http.guard). `public_url` is the base of every link
+    the app writes (never the request's Host); a body that has not arrived within
+    `request_timeout` seconds is answered 408."""
     if clock_mode not in CLOCK_MODES:
         raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
     guard = guard or EngineGuard.for_store(engine.store)
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
     router = falcon.routing.CompiledRouter()
-    app = falcon.App(middleware=[Gate(auth, limiter, guard, router)], router=router)
+    gate = Gate(auth, limiter, guard, router, BodyReader(request_timeout),
+                public_base(public_url))
+    app = falcon.App(middleware=[gate], router=router)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)

@@ -113,8 +113,11 @@ SIMULATED = ("--clock", "simulated", "--start", "2020-12-15T19:58:53.526Z")
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     db = tmp_path / "serve.db"
     demo = run_json("demo", db=db)
+    admin = run_json("tokens", "create", "--user", str(demo["user_id"]),
+                     "--scopes", "read,write,admin", db=db)
+    assert admin["scopes"] == ["admin", "read", "write"]
     with serving(db, *SIMULATED) as (base, _):
-        yield base, str(demo["token"])
+        yield base, str(admin["token"])
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_tokens_are_stored_only_as_hashes(api):
 
 def test_issue_token_checks_its_arguments(api):
     with pytest.raises(ValueError):
-        issue_token(api.engine.store, api.ids["user"], {"admin"})
+        issue_token(api.engine.store, api.ids["user"], {"root"})
     with pytest.raises(ValueError):
         issue_token(api.engine.store, api.ids["user"], set())
     from engine.errors import NotFound

@@ -72,9 +72,40 @@ def test_malformed_body_is_400_invalid_payload(api, body):
 
 def test_oversized_body_is_refused(api):
     body = b'{"data": {"name": "' + b"x" * (1 << 20) + b'"}}'
-    result = api.call("POST", "/v2/sequences", body=body)
-    assert result.status_code == 400
-    assert result.json["errors"][0]["error"]["code"] == "invalid_payload"
+    result = api.call("POST", "/v2/sequences", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert result.status_code == 413
+    assert result.json["errors"][0]["error"]["code"] == "payload_too_large"
+    exactly = b'{"data": {"name": "' + b"x" * ((1 << 20) - 22) + b'"}}'
+    assert len(exactly) == 1 << 20  # the limit itself is allowed through to the parser
+    result = api.call("POST", "/v2/sequences", body=exactly,
+                      headers={"Content-Type": "application/json"})
+    assert result.json["errors"][0]["error"]["code"] != "payload_too_large"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON;charset=UTF-8"])
+def test_json_with_or_without_a_charset_is_json(api, content_type):
+    sequence = api.sequence()
+    body = b'{"data": {"sequence_id": %d, "resource_type": "lead", "resource_id": 7}}' % sequence
+    result = api.call("POST", "/v2/sequence_enrollments", body=body,
+                      headers={"Content-Type": content_type})
+    assert result.status_code == 200, result.text
+
+
+@pytest.mark.parametrize("body", [
+    b'{"data": {"name": "a", "name": "b", "steps": []}}',
+    b'{"data": {"name": "a", "steps": [{"x": 1, "x": 1}]}}',
+    b'{"data": {"name": "a:b", "steps": []}, "data": {"name": "c"}}',
+    b'{"data": {"name": "\\u003a", "steps": [], "steps": []}}',
+])
+def test_a_key_given_twice_in_one_object_is_refused(api, body):
+    result = api.call("POST", "/v2/sequences", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert result.status_code == 400, result.text
+    error = result.json["errors"][0]["error"]
+    assert error["code"] == "invalid_payload" and "twice" in error["message"]
+    assert api.get("/v2/sequences").json["meta"]["count"] == 0
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "per_page=101", "per_page=-1",
