@@ -6,15 +6,19 @@ calling thread, and granian never times a body out (its issue #728). A client
 that declares `Content-Length: 1000` and sends 12 bytes would hold a request
 thread for as long as it keeps the connection open. So the read runs on a reader
 thread and the request thread waits for it at most `timeout` seconds: a client
-that has not sent its whole body by then gets 408 `request_timeout`, and the
-request thread is free again. Its reader stays blocked until the client sends
-the rest or goes away (granian keeps the connection while the body is unread);
-at most `max_readers` readers exist, and when every one of them is held by a
-stalled client, further bodies wait for one and may time out too. Measured cost
-of the hand-over: ~19 µs a request with a body (docs/http.md).
+that has not sent its whole body by then is answered 408 `request_timeout` at
+once. The request itself must not end while its reader still waits on the body
+(granian then blocks every Python thread until the client goes away, measured),
+so the 408 goes out as a streamed response whose last step waits for the reader:
+the client has its whole answer, and the request thread is released when the
+client closes the connection or sends the rest. granian grows its thread pool on
+demand (engine.adapters.http.server), so stalled clients hold threads of their
+own, not everyone's. Measured cost of the hand-over: ~19 µs a request with a
+body (docs/http.md).
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as ReadTimedOut
 
 import falcon
@@ -29,6 +33,18 @@ DEFAULT_MAX_READERS = 1024
 def is_json(content_type: str) -> bool:
     """`application/json`, any case, with or without parameters (`; charset=utf-8`)."""
     return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+class BodyTimedOut(RequestTimeout):
+    """408; `then_wait` streams the answer and then waits for the abandoned read."""
+
+    def __init__(self, timeout: float, pending: "Future[bytes]") -> None:
+        super().__init__(f"the request body did not arrive within {timeout:g} s")
+        self.pending = pending
+
+    def then_wait(self, answer: bytes) -> Iterator[bytes]:
+        yield answer
+        self.pending.exception()  # returns once the client sent the rest or went away
 
 
 class BodyReader:
@@ -56,8 +72,7 @@ class BodyReader:
         try:
             raw: bytes = pending.result(self.timeout)
         except ReadTimedOut:
-            raise RequestTimeout(
-                f"the request body did not arrive within {self.timeout:g} s") from None
+            raise BodyTimedOut(self.timeout, pending) from None
         if len(raw) > MAX_BODY:
             raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes (1 MiB)")
         if length is not None and len(raw) < length:
