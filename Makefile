@@ -30,11 +30,12 @@ unit: setup
 
 test: lint unit
 
-# longer fuzzing than the CI budget: schemathesis and the timeline properties
+# longer fuzzing than the CI budget: schemathesis (in-process and against a live
+# `seqengine serve`, --checks all) and the timeline properties
 fuzz: setup
 	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$(date +%s) \
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
-	tests/property
+	tests/e2e/test_e2e_schemathesis_live.py tests/property
 
 bench-setup: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
