@@ -1,5 +1,6 @@
 """Sell v2 conventions on every response, errors of the framework's own included."""
 
+import json
 import uuid
 
 import pytest
@@ -207,3 +208,40 @@ def test_a_method_nobody_registered_is_405_too(api):
     assert b'"method_not_allowed"' in body
     status, headers, body = call("/v2/nowhere")
     assert status.startswith("404") and "allow" not in headers
+
+
+def _digit_alternatives(node, found):  # type: ignore[no-untyped-def]
+    """Every `oneOf` in the document that pairs an integer range with a digit string."""
+    if isinstance(node, dict):
+        options = node.get("oneOf", [])
+        numbers = [o for o in options if o.get("type") == "integer"]
+        strings = [o for o in options if o.get("type") == "string" and "pattern" in o]
+        if numbers and strings:
+            found.append((numbers[0]["minimum"], numbers[0]["maximum"], strings[0]["pattern"]))
+        for value in node.values():
+            _digit_alternatives(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _digit_alternatives(value, found)
+    return found
+
+
+def test_digit_string_patterns_spell_exactly_the_integer_ranges():
+    """The document's Rails-style digit strings match the numbers the server accepts."""
+    import re
+
+    from engine.adapters.http.resources.docs import openapi_document
+    from engine.wire.fields import integer_of
+
+    pairs = _digit_alternatives(json.loads(openapi_document()), [])
+    assert {(low, high) for low, high, _ in pairs} == {
+        (1, 2**63 - 1), (0, 87_600), (0, 2_610), (0, 99)}
+    for low, high, pattern in pairs:
+        matches = re.compile(pattern)
+        for number in {0, 1, 9, 10, 99, 100, low, high, high + 1, high - 1, high * 10,
+                       2**63, 10**18}:
+            text = str(number)
+            accepted = integer_of(text) is not None and low <= int(text) <= high
+            assert bool(matches.search(text)) == accepted, (pattern, text)
+        for text in ("", "01", "+1", "-1", " 1", "1 ", "1.0", "\uff11"):  # the last: a fullwidth one
+            assert not matches.search(text) and integer_of(text) is None
