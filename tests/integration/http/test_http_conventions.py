@@ -243,5 +243,5 @@ def test_digit_string_patterns_spell_exactly_the_integer_ranges():
             text = str(number)
             accepted = integer_of(text) is not None and low <= int(text) <= high
             assert bool(matches.search(text)) == accepted, (pattern, text)
-        for text in ("", "01", "+1", "-1", " 1", "1 ", "1.0", "\uff11"):  # the last: a fullwidth one
+        for text in ("", "01", "+1", "-1", " 1", "1 ", "1.0", "\uff11"):  # fullwidth 1
             assert not matches.search(text) and integer_of(text) is None
