@@ -159,3 +159,37 @@ def test_big_bodies_and_duplicate_keys_are_refused(server, demo):
     answer = httpx.post(f"{server}/v2/sequences", content=twice, headers=headers)
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["error"]["code"] == "invalid_payload"
+
+
+def test_zapier_integration_inputs_rails_style(server, demo):
+    """Zendesk's Zapier integration for Sell sends ids as strings and leaves optional
+    fields blank, as its own test bundles do; Sell's Rails back end takes them."""
+    _, made, plain, _ = demo
+    sequence = str(made["sequence_ids"][1])
+    created = httpx.post(f"{server}/v2/sequence_enrollments", headers=auth(plain), json={
+        "data": {"sequence_id": sequence, "resource_type": "lead", "resource_id": "1000"}})
+    assert created.status_code == 200, created.text
+    data = created.json()["data"]
+    assert (data["sequence"]["data"]["id"], data["resource_id"]) == (int(sequence), 1000)
+    blank_actor = httpx.post(f"{server}/v2/sequence_enrollments", headers=auth(plain), json={
+        "data": {"sequence_id": sequence, "resource_type": "contact", "resource_id": "1000",
+                 "actor_id": ""}})
+    assert blank_actor.status_code == 200, blank_actor.text
+    assert blank_actor.json()["data"]["actor_id"] == made["user_id"]  # the token's user
+    finished = httpx.post(
+        f"{server}/v2/sequence_enrollments/finish_ongoing_for_resource", headers=auth(plain),
+        json={"data": {"resource_type": "lead", "resource_id": "1000"}})
+    assert finished.status_code == 200, finished.text
+    updated = finished.json()["data"]["updated_enrollments"]["items"]
+    assert [item["data"]["id"] for item in updated] == [data["id"]]
+    assert updated[0]["data"]["state"] == "finished"
+    listed = httpx.get(f"{server}/v2/sequence_enrollments?resource_ids=1000&per_page=100",
+                       headers=auth(plain)).json()
+    assert listed["meta"]["count"] == 2
+    for bad, code in (("1000 ", "invalid_type"), ("0x10", "invalid_type"), (True, "invalid_type"),
+                      ("", "blank")):
+        refused = httpx.post(f"{server}/v2/sequence_enrollments", headers=auth(plain), json={
+            "data": {"sequence_id": sequence, "resource_type": "lead", "resource_id": bad}})
+        assert refused.status_code == 422
+        error = refused.json()["errors"][0]["error"]
+        assert (error["code"], error["field"]) == (code, "/data/resource_id")
