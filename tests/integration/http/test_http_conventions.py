@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from http_world import TASK_STEPS
 
 from engine.errors import EngineError
 
@@ -245,3 +246,23 @@ def test_digit_string_patterns_spell_exactly_the_integer_ranges():
             assert bool(matches.search(text)) == accepted, (pattern, text)
         for text in ("", "01", "+1", "-1", " 1", "1 ", "1.0", "\uff11"):  # fullwidth 1
             assert not matches.search(text) and integer_of(text) is None
+
+
+def test_what_the_document_allows_the_server_takes(api):
+    """The cases live schemathesis found refused though the document allowed them."""
+    steps = [{**TASK_STEPS[0]}, {**TASK_STEPS[1], "delay_from_previous_step": 2610}]
+    sequence = api.sequence(steps)
+    created = api.post("/v2/sequence_enrollments", {
+        "sequence_id": float(sequence), "resource_type": "lead", "resource_id": 3.0})
+    assert created.status_code == 200, created.text  # 3.0 is an integer in JSON Schema
+    api.advance(1)
+    task = api.get("/v2/tasks").json["items"][0]["data"]
+    kept = api.put(f"/v2/tasks/{task['id']}", {"content": "", "due_date": ""})
+    assert kept.status_code == 200, kept.text  # "" leaves an optional field as it was
+    assert kept.json["data"]["content"] == task["content"]
+    too_far = api.post("/v2/sequences", {"name": "far", "steps": [
+        {**TASK_STEPS[1], "delay_from_previous_step": 2611}]})
+    assert too_far.status_code == 422
+    assert too_far.json["errors"][0]["error"]["field"] == "/data/steps/0/delay_from_previous_step"
+    hours = {**TASK_STEPS[0], "delay_from_previous_step": 2611}
+    assert api.post("/v2/sequences", {"name": "h", "steps": [hours]}).status_code == 200
