@@ -31,6 +31,6 @@ def test_live_schemathesis_finds_nothing(tmp_path):
              "run", f"{base}/openapi.json", "--checks", "all",
              "-H", f"Authorization: Bearer {token}",
              "--max-examples", EXAMPLES, "--seed", SEED, "--no-color"],
-            capture_output=True, text=True, timeout=900, cwd=HERE,
+            capture_output=True, text=True, timeout=900, cwd=tmp_path,
             env=dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE)))
     assert done.returncode == 0, done.stdout[-4000:]  # schemathesis exits 1 on any failure
