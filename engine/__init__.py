@@ -4,7 +4,7 @@ with Zendesk Sell's Sequence Enrollments API."""
 from engine.adapters.clocks import SimulatedClock, SystemClock
 from engine.adapters.storage.memory import MemoryStore
 from engine.app.policy import ExecutionPolicy
-from engine.app.ports import EnrollmentFilter, FailureRule, Page, TaskFilter
+from engine.app.ports import EnrollmentFilter, FailureRule, Page, SequenceFilter, Sort, TaskFilter
 from engine.app.service import SequenceEngine
 from engine.app.views import EnrollmentView
 from engine.domain.account import Account, User
@@ -53,7 +53,9 @@ __all__ = [
     "ResourceType",
     "Sequence",
     "SequenceEngine",
+    "SequenceFilter",
     "SimulatedClock",
+    "Sort",
     "Step",
     "StepAction",
     "SubscriptionCancelled",

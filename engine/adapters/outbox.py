@@ -1,10 +1,15 @@
 """The built-in outbox delivery: records every send in the store, and fails the
-sends that a failure rule names (how tests and the emulator make emails fail)."""
+sends that a failure rule names (how tests and the emulator make emails fail).
+
+It is a receiver that follows the rules of http-api.md section 6: a repeated
+idempotency key is the same send, and a send that arrives after its lease ran
+out is refused (a transient error: its worker no longer held it)."""
 
 from datetime import datetime
 
 from engine.app.ports import SENT, OutboxMessage, SendRequest, SendResult, Store
 from engine.domain.enrollment import to_seconds
+from engine.errors import DeliveryError
 
 
 class OutboxDelivery:
@@ -12,6 +17,8 @@ class OutboxDelivery:
         self.store = store
 
     def send(self, request: SendRequest, now: datetime) -> SendResult:
+        if now >= request.lease_expires_at:
+            raise DeliveryError("the send arrived after its lease ran out")
         with self.store.unit_of_work() as uow:
             for rule in uow.failure_rules(request.account_id):
                 if (rule.resource_type, rule.resource_id) == (

@@ -2,7 +2,9 @@
 
 The body is one JSON object; the idempotency key also travels in an
 `Idempotency-Key` header, and with a shared secret the body is signed
-(`X-Seqengine-Signature: sha256=<hex HMAC-SHA256>`). A 2xx reply says
+(`X-Seqengine-Signature: sha256=<hex HMAC-SHA256>`). `lease_expires_at` is when
+the sending worker's lease runs out: a receiver should refuse a send that
+arrives later (another worker may own it by then), and de-duplicate by key. A 2xx reply says
 `{"status": "sent"}` or `{"status": "failed", "failure_reason": ...}`; a timeout,
 a connection error, a 408/429 or a 5xx is transient (retried with backoff).
 """
@@ -17,6 +19,7 @@ import orjson
 from engine.app.ports import SENT, SendRequest, SendResult
 from engine.domain.enums import FailureReason
 from engine.errors import DeliveryError
+from engine.wire.render import format_instant
 
 TRANSIENT_STATUSES = frozenset({408, 429})
 
@@ -44,6 +47,7 @@ class WebhookDelivery:
             "resource_id": request.resource_id,
             "email_template_id": request.email_template_id,
             "is_reply": request.is_reply,
+            "lease_expires_at": format_instant(request.lease_expires_at),
         })
         headers = {"Content-Type": "application/json",
                    "Idempotency-Key": request.idempotency_key}

@@ -5,10 +5,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from engine.app.ids import allocate_id
-from engine.app.ports import Page, UnitOfWork
+from engine.app.ports import Page, SequenceFilter, UnitOfWork
 from engine.domain.account import Account, User
 from engine.domain.enrollment import to_seconds
-from engine.domain.sequence import Sequence, Step, UnsubscribeSettings
+from engine.domain.sequence import (
+    MAX_SEQUENCE_ID,
+    STEP_ID_BASE,
+    Sequence,
+    Step,
+    UnsubscribeSettings,
+)
 from engine.errors import ErrorDetail, NotFound, ReachRequired, ValidationFailed
 from engine.timeline import BusinessCalendar
 
@@ -78,12 +84,17 @@ def create_sequence(
     created_at: datetime | None = None,
 ) -> Sequence:
     recorded = to_seconds(now)
+    errors: list[ErrorDetail] = []
     if created_at is not None and created_at.tzinfo is None:
-        raise ValidationFailed(
-            [ErrorDetail("incorrect_value", "created_at must be timezone-aware",
-                         "/data/created_at")],
-            resource="sequence",
-        )
+        errors.append(ErrorDetail("incorrect_value", "created_at must be timezone-aware",
+                                  "/data/created_at"))
+    if sequence_id is not None and sequence_id > MAX_SEQUENCE_ID:
+        errors.append(ErrorDetail("incorrect_value", f"a sequence id is at most {MAX_SEQUENCE_ID}"
+                                  " (its steps' ids are derived from it)", "/data/id"))
+    ordered = tuple(steps)
+    _check_step_count(ordered, errors)
+    if errors:
+        raise ValidationFailed(errors, resource="sequence")
     sequence = Sequence(
         id=allocate_id(uow, "sequence", sequence_id),
         account_id=account.id,
@@ -91,7 +102,7 @@ def create_sequence(
         creator_id=creator_id,
         created_at=recorded if created_at is None else to_seconds(created_at.astimezone(UTC)),
         updated_at=recorded,
-        steps=tuple(steps),
+        steps=ordered,
         unsubscribe_settings=unsubscribe_settings or UnsubscribeSettings(),
     )
     uow.save_sequence(sequence)
@@ -110,10 +121,16 @@ def update_sequence(
 ) -> Sequence:
     """Edit a sequence. Running enrollments keep the steps they copied."""
     sequence = get_sequence(uow, account, sequence_id)
+    ordered = None if steps is None else tuple(steps)
+    if ordered is not None:
+        errors: list[ErrorDetail] = []
+        _check_step_count(ordered, errors)
+        if errors:
+            raise ValidationFailed(errors, resource="sequence")
     if name is not None:
         sequence.name = name
-    if steps is not None:
-        sequence.steps = tuple(steps)
+    if ordered is not None:
+        sequence.steps = ordered
     if unsubscribe_settings is not None:
         sequence.unsubscribe_settings = unsubscribe_settings
     sequence.updated_at = to_seconds(now)
@@ -121,8 +138,16 @@ def update_sequence(
     return sequence
 
 
-def list_sequences(uow: UnitOfWork, account: Account, page: Page) -> list[Sequence]:
-    return uow.list_sequences(account.id, page)
+def _check_step_count(steps: tuple[Step, ...], errors: list[ErrorDetail]) -> None:
+    if len(steps) >= STEP_ID_BASE:
+        errors.append(ErrorDetail("incorrect_value", f"a sequence has fewer than {STEP_ID_BASE} "
+                                  "steps", "/data/steps", f"got {len(steps)}"))
+
+
+def list_sequences(
+    uow: UnitOfWork, account: Account, where: SequenceFilter, page: Page
+) -> list[Sequence]:
+    return uow.list_sequences(account.id, where, page)
 
 
 def update_calendar(uow: UnitOfWork, now: datetime, user: User, **changes: object) -> User:

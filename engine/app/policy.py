@@ -17,7 +17,6 @@ class ExecutionPolicy:
     lease: timedelta = timedelta(
         minutes=5
     )  # a claimed send is retried after this if its worker died
-    batch_size: int = 100
 
     def backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self.retry_base * (2 ** (attempts - 1))

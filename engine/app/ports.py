@@ -40,6 +40,29 @@ class Page:
         return (self.number - 1) * self.size
 
 
+# What lists sort on (Sell's `sort_by`). Every backend must know these and no other:
+# they are its whitelist of sort columns, and ties are broken by id in the same direction.
+SORT_FIELDS = frozenset({"id", "created_at", "updated_at"})
+SEQUENCE_SORT_FIELDS = SORT_FIELDS | {"name"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """`field` ascending, or descending; the default is Sell's `id:asc`."""
+
+    field: str = "id"
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.field not in SEQUENCE_SORT_FIELDS:
+            raise ValueError(f"cannot sort on {self.field!r}")
+
+
+def _sortable(sort: Sort, fields: frozenset[str]) -> None:
+    if sort.field not in fields:
+        raise ValueError(f"cannot sort this list on {sort.field!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class EnrollmentFilter:
     ids: tuple[int, ...] | None = None
@@ -47,6 +70,17 @@ class EnrollmentFilter:
     resource_type: ResourceType | None = None
     sequence_id: int | None = None
     state: EnrollmentState | None = None
+    sort: Sort = Sort()
+
+    def __post_init__(self) -> None:
+        _sortable(self.sort, SORT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceFilter:
+    ids: tuple[int, ...] | None = None
+    name: str | None = None  # exact match
+    sort: Sort = Sort()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +89,10 @@ class TaskFilter:
     resource_type: ResourceType | None = None
     resource_id: int | None = None
     completed: bool | None = None
+    sort: Sort = Sort()
+
+    def __post_init__(self) -> None:
+        _sortable(self.sort, SORT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +122,18 @@ class FailureRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A worker's claim on one enrollment's due work (engine/app/execution.py has the
+    protocol)."""
+
+    enrollment_id: int
+    account_id: int
+    worker: str
+    seq: int  # fencing token: goes up by one on every claim of this enrollment
+    until: datetime  # when the lease runs out
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResponse:
     status: int
     body: bytes
@@ -109,10 +159,14 @@ class UnitOfWork(Protocol):
     def save_account(self, account: Account) -> None: ...
     def get_user(self, user_id: int) -> User | None: ...
     def save_user(self, user: User) -> None: ...
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        """The account's users, by id."""
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None: ...
     def save_sequence(self, sequence: Sequence) -> None: ...
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]: ...
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]: ...
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None: ...
     def save_enrollment(self, enrollment: Enrollment) -> None: ...
@@ -130,9 +184,36 @@ class UnitOfWork(Protocol):
         """Active or blocked enrollments, oldest first, optionally narrowed."""
 
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
-        """Enrollments of every account whose due_at <= now, earliest first."""
+        """Enrollments of every account whose due_at <= now, earliest first (a read:
+        claim_due is how work is taken)."""
 
     def next_due_at(self) -> datetime | None: ...
+
+    # -- claims: the scheduler's leases (execution.py states the protocol) --
+
+    def claim_due(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[Enrollment, Lease]]:
+        """Lease up to `limit` enrollments of any account whose due_at <= now, earliest
+        due first (ties by id), skipping rows another transaction has locked. Each one's
+        claim_seq goes up by one, claimed_by = worker, claim_until = until and due_at =
+        until (an abandoned claim comes due again when its lease runs out); the returned
+        enrollments carry due_at = until. The caller dispatches and saves them in the
+        same transaction."""
+
+    def renew_leases(self, leases: Seq[Lease], until: datetime) -> list[Lease]:
+        """Extend to `until` (claim_until and due_at) the leases still held (same
+        enrollment, claim_seq and claimed_by); returns those, with the new expiry."""
+
+    def lease_holds(self, lease: Lease, now: datetime) -> bool:
+        """The lease is still the enrollment's current claim (same claim_seq and
+        claimed_by, claim_until > now) and the enrollment is not finished."""
+
+    def release_lease(self, lease: Lease) -> bool:
+        """If the lease is still held (same claim_seq and claimed_by), end it (the row
+        keeps claim_seq) and return True; else change nothing and return False. Runs
+        first in the transaction that records an outcome, so the outcome applies only
+        under the claim (and, on PostgreSQL, with the row locked)."""
 
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
     def save_task(self, task: Task) -> None: ...
@@ -140,7 +221,8 @@ class UnitOfWork(Protocol):
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
-    def add_send(self, scope: str, owner_id: int, day: date) -> None: ...
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        """Count a send on that day (a negative delta gives counts back)."""
 
     def get_token(self, token_hash: str) -> ApiToken | None: ...
     def save_token(self, token: ApiToken) -> None: ...
@@ -163,6 +245,9 @@ class Store(Protocol):
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A transaction; a read-only one may read beside a writer and must not write."""
 
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
@@ -175,6 +260,7 @@ class SendRequest:
     resource_id: int
     email_template_id: int | None
     is_reply: bool
+    lease_expires_at: datetime  # a receiver may refuse the send after this instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,4 +279,6 @@ class EmailDelivery(Protocol):
         """Deliver one email, outside any transaction of the caller's.
 
         Raise engine.errors.DeliveryError for a transient failure. A repeated
-        idempotency key must be treated as the same send (delivery is at least once)."""
+        idempotency key must be treated as the same send (delivery is at least once),
+        and a send that arrives after `request.lease_expires_at` may be refused: its
+        worker no longer held it."""

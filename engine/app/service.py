@@ -5,7 +5,7 @@ reads time only from its injected Clock and touches storage only through the
 Store port.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -21,6 +21,7 @@ from engine.app.ports import (
     FailureRule,
     OutboxMessage,
     Page,
+    SequenceFilter,
     SettableClock,
     Store,
     TaskFilter,
@@ -43,15 +44,23 @@ class SequenceEngine:
         clock: Clock,
         delivery: EmailDelivery,
         policy: ExecutionPolicy | None = None,
+        *,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """`on_commit` is called after every write this engine commits (the scheduler
+        of the same process passes its wake-up: an enroll or resume may be due sooner
+        than what it sleeps for)."""
         self.store, self.clock, self.delivery = store, clock, delivery
         self.policy = policy or ExecutionPolicy()
+        self.on_commit = on_commit
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
         with self.store.unit_of_work() as uow:
             yield uow
             uow.commit()
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _reading(self) -> UnitOfWork:
         """A read-only transaction: on SQLite it reads beside writers, never behind them."""
@@ -99,6 +108,17 @@ class SequenceEngine:
             raise NotFound("user", user_id)
         return user
 
+    def get_account_user(self, account_id: int, user_id: int) -> User:
+        """A user of this account; another account's users do not exist for it."""
+        user = self.get_user(user_id)
+        if user.account_id != account_id:
+            raise NotFound("user", user_id)
+        return user
+
+    def list_users(self, account_id: int, page: Page = Page()) -> list[User]:
+        with self._reading() as uow:
+            return uow.list_users(account_id, page)
+
     def update_user(self, user_id: int, **changes: Any) -> User:
         """Change a user's calendar or limit; the actor's pending steps are re-planned."""
         with self._transaction() as uow:
@@ -145,9 +165,12 @@ class SequenceEngine:
         with self._reading() as uow:
             return catalog.get_sequence(uow, catalog.reach_account(uow, account_id), sequence_id)
 
-    def list_sequences(self, account_id: int, page: Page = Page()) -> list[Sequence]:
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter = SequenceFilter(), page: Page = Page()
+    ) -> list[Sequence]:
         with self._reading() as uow:
-            return catalog.list_sequences(uow, catalog.reach_account(uow, account_id), page)
+            account = catalog.reach_account(uow, account_id)
+            return catalog.list_sequences(uow, account, where, page)
 
     # -- enrollments -------------------------------------------------------
 
@@ -270,9 +293,13 @@ class SequenceEngine:
 
     # -- executing due work --------------------------------------------------
 
+    def executor(self, worker: str = "local") -> execution.Executor:
+        """The claim, send and record steps of due work, for a worker named `worker`."""
+        return execution.Executor(self.store, self.delivery, self.policy, self.clock, worker)
+
     def run_due(self) -> int:
-        """Execute what is due now; returns how many enrollments were touched."""
-        return execution.run_due(self.store, self.delivery, self.policy, self.clock.now())
+        """Execute what is due now, in this thread; returns how many enrollments it took."""
+        return self.executor().run_due()
 
     def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
         """Simulated clock only: move time forward, running every piece of due work in

@@ -1,5 +1,6 @@
 """The composition root: the one place that chooses and builds adapters."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from engine.adapters.clocks import SimulatedClock, SystemClock
@@ -26,5 +27,9 @@ def build(
     clock: Clock,
     delivery: EmailDelivery | None = None,
     policy: ExecutionPolicy | None = None,
+    *,
+    on_commit: Callable[[], None] | None = None,
 ) -> SequenceEngine:
-    return SequenceEngine(store, clock, delivery or OutboxDelivery(store), policy)
+    return SequenceEngine(
+        store, clock, delivery or OutboxDelivery(store), policy, on_commit=on_commit
+    )

@@ -1,62 +1,256 @@
-"""The scheduler loop: run due work, and wait a poll interval when there was none.
+"""The scheduler: one worker running due work by the protocol of engine/app/execution.py.
 
-Runs in a `seqengine worker` process or in a thread of `seqengine serve`. The
-wait uses a threading.Event, so stopping is immediate; in simulated mode no
-loop runs at all (time only moves inside an advance).
+One thread claims, never more than the free sender slots (`concurrency`); the
+sender threads deliver and record, holding no lock and no transaction while a
+send runs; a heartbeat renews the leases of the sends under way at half the
+lease. With nothing due, the claimer sleeps until the next due instant (at most
+`max_idle`), or until woken: by a commit of this process's engine, or by the
+store (PostgreSQL's LISTEN). `stop()` drains: no new claims, sends not started
+are handed back (due again at once), sends under way finish and are recorded.
+
+Runs in a `seqengine worker` process or in threads of `seqengine serve`; in
+simulated mode none of this runs (time only moves inside an advance).
 """
 
 import logging
+import os
+import secrets
+import signal
+import socket
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
+from engine.adapters.storage.errors import StorageConflict
+from engine.app.execution import SKIPPED, Claim, Outcome
+from engine.app.ports import Lease, SendResult
 from engine.app.service import SequenceEngine
-from engine.errors import EngineError
+from engine.errors import DeliveryError, EngineError
 
 log = logging.getLogger("seqengine.scheduler")
+
+Failpoint = Callable[[str], None]
+
+
+def worker_name() -> str:
+    """Unique per process and start: a lease names the worker that holds it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def no_failpoint(name: str) -> None:
+    return None
+
+
+def failpoint_from_environment() -> Failpoint:
+    """SEQENGINE_FAILPOINT=after_claim|after_send|before_record kills this process
+    (SIGKILL, no clean-up) the first time it gets there: the crash tests' lever."""
+    chosen = os.environ.get("SEQENGINE_FAILPOINT")
+    if not chosen:
+        return no_failpoint
+
+    def failpoint(name: str) -> None:
+        if name == chosen:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return failpoint
 
 
 class Scheduler:
     def __init__(
         self,
         engine: SequenceEngine,
-        poll_interval: float = 1.0,
+        *,
         concurrency: int = 1,
-        exclusive: Callable[[], AbstractContextManager[object]] | None = None,
+        max_idle: float | None = None,
+        worker: str | None = None,
+        wake: threading.Event | None = None,
+        failpoint: Failpoint = no_failpoint,
     ) -> None:
-        """`exclusive` is what a pass over due work must hold when other threads of the
-        process share the engine (the HTTP server's write guard)."""
+        """`wake` is the event this process's engine sets on commit (bootstrap wires it).
+        `max_idle` is the longest sleep: by default 1 s, since writes of other
+        processes are seen only by looking, or 30 s on a store that notifies
+        (PostgreSQL's LISTEN wakes every worker when work is added)."""
+        if max_idle is None:
+            max_idle = 30.0 if hasattr(engine.store, "listen_due") else 1.0
+        if concurrency < 1 or max_idle <= 0:
+            raise ValueError("concurrency must be at least 1 and max_idle positive")
         self.engine = engine
-        self.exclusive = exclusive or nullcontext
-        self.poll_interval = poll_interval
-        self.concurrency = concurrency
+        self.executor = engine.executor(worker or worker_name())
+        self.concurrency, self.max_idle = concurrency, max_idle
+        self.renew_every = engine.policy.lease.total_seconds() / 2  # as apscheduler does
+        self.wake = wake or threading.Event()
+        self.failpoint = failpoint
         self.stopping = threading.Event()
+        self._leases: dict[int, Lease] = {}  # enrollment id -> the lease as last renewed
+        self._leases_lock = threading.Lock()
+        self._slot_freed = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
+        self._unlisten: Callable[[], None] | None = None
+
+    @property
+    def worker(self) -> str:
+        return self.executor.worker
+
+    # -- one pass in the caller's thread ----------------------------------------
 
     def run_once(self) -> int:
+        """Claim, send and record what is due now, in this thread."""
         try:
-            with self.exclusive():
-                return self.engine.run_due()
-        except EngineError as error:  # a storage hiccup: log it and try again next poll
+            return self.executor.run_due()
+        except EngineError as error:  # a storage hiccup: log it and try again later
             log.warning("due work failed: %s", error.message)
             return 0
         except Exception:  # a bug must not stop the loop: claims are retried after their lease
             log.exception("due work failed unexpectedly")
             return 0
 
-    def _loop(self) -> None:
-        while not self.stopping.is_set():
-            if self.run_once() == 0:
-                self.stopping.wait(self.poll_interval)
+    # -- the threads ------------------------------------------------------------
 
     def start(self) -> None:
-        for n in range(self.concurrency):
-            thread = threading.Thread(target=self._loop, name=f"scheduler-{n}", daemon=True)
+        self.stopping.clear()
+        listen = getattr(self.engine.store, "listen_due", None)  # PostgreSQL's NOTIFY
+        if listen is not None:
+            self._unlisten = listen(self.wake.set)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="seqengine-send")
+        for name, target in (("claim", self._claim_loop), ("heartbeat", self._heartbeat)):
+            thread = threading.Thread(target=target, name=f"seqengine-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
+        """Drain: stop claiming, hand back what was not sent, finish what is under way."""
         self.stopping.set()
+        self.wake.set()
+        self._slot_freed.set()
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _free_slots(self) -> int:
+        with self._leases_lock:
+            return self.concurrency - len(self._leases)
+
+    def _claim_loop(self) -> None:
+        while not self.stopping.is_set():
+            free = self._free_slots()
+            if free == 0:
+                self._slot_freed.wait(self.max_idle)
+                self._slot_freed.clear()
+                continue
+            if not self._due_now():
+                self._sleep()
+                continue
+            try:
+                claims, taken = self.executor.claim(free)
+            except StorageConflict:
+                continue  # another worker won a row: try again at once
+            except EngineError as error:
+                log.warning("claiming due work failed: %s", error.message)
+                self.stopping.wait(self.max_idle)
+                continue
+            except Exception:
+                log.exception("claiming due work failed unexpectedly")
+                self.stopping.wait(self.max_idle)
+                continue
+            self.failpoint("after_claim")
+            if taken == 0:  # due rows another transaction holds (SKIP LOCKED): let it end
+                self.stopping.wait(0.05)
+            for claim in claims:
+                with self._leases_lock:
+                    self._leases[claim.lease.enrollment_id] = claim.lease
+                assert self._pool is not None
+                self._pool.submit(self._send, claim)
+
+    def _due_now(self) -> bool:
+        try:
+            due = self.engine.next_due_at()
+        except EngineError as error:
+            log.warning("reading the next due instant failed: %s", error.message)
+            return False
+        return due is not None and due <= self.engine.clock.now()
+
+    def _sleep(self) -> None:
+        """Until the next due instant, at most max_idle, or until woken."""
+        timeout = self.max_idle
+        try:
+            due = self.engine.next_due_at()
+        except EngineError:
+            due = None
+        if due is not None:
+            timeout = min(timeout, max(0.0, (due - self.engine.clock.now()).total_seconds()))
+        if self.wake.wait(timeout):
+            self.wake.clear()
+
+    def _send(self, claim: Claim) -> None:
+        try:
+            with self._leases_lock:
+                lease = self._leases.get(claim.lease.enrollment_id, claim.lease)
+            claim = replace(
+                claim, lease=lease, request=replace(claim.request, lease_expires_at=lease.until)
+            )
+            outcome: Outcome = SKIPPED  # stopping: hand it back unsent
+            if not self.stopping.is_set():
+                outcome = self.executor.deliver(claim)
+                self.failpoint("after_send")
+            self.failpoint("before_record")
+            recorded = self._record(claim, outcome)
+            _log_outcome(claim, outcome, recorded)
+        except Exception:  # the lease runs out and the send is retried: never lose the worker
+            log.exception("a send failed unexpectedly", extra=_ids(claim))
+        finally:
+            with self._leases_lock:
+                self._leases.pop(claim.lease.enrollment_id, None)
+            self._slot_freed.set()
+
+    def _record(self, claim: Claim, outcome: Outcome) -> bool:
+        while True:
+            try:
+                return self.executor.record(claim, outcome)
+            except StorageConflict:
+                continue
+
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(self.renew_every):
+            with self._leases_lock:
+                leases = list(self._leases.values())
+            try:
+                held = self.executor.renew(leases)
+            except EngineError as error:
+                log.warning("renewing leases failed: %s", error.message)
+                continue
+            lost = {lease.enrollment_id for lease in leases} - {h.enrollment_id for h in held}
+            with self._leases_lock:
+                for lease in held:
+                    if lease.enrollment_id in self._leases:
+                        self._leases[lease.enrollment_id] = lease
+            for enrollment_id in lost:
+                log.warning("lease lost: another worker took the send over",
+                            extra={"enrollment_id": enrollment_id})
+
+
+def _ids(claim: Claim) -> dict[str, object]:
+    request = claim.request
+    return {"account_id": request.account_id, "enrollment_id": request.enrollment_id,
+            "position": request.position, "idempotency_key": request.idempotency_key}
+
+
+def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
+    ids = _ids(claim)
+    if not recorded:
+        log.warning("outcome dropped: the lease was taken over", extra=ids)
+    elif outcome is SKIPPED:
+        log.info("send skipped: lease lost or enrollment finished", extra=ids)
+    elif isinstance(outcome, DeliveryError):
+        log.info("send failed, will retry: %s", outcome.message, extra=ids)
+    elif isinstance(outcome, SendResult) and outcome.sent:
+        log.info("sent", extra=ids)
+    else:
+        log.info("send blocked: %s", outcome.failure_reason, extra=ids)

@@ -14,8 +14,12 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime
 from typing import Any
 
+from engine.runtime import logs
+from engine.runtime.database import Database, newest_instant, opened
+from engine.runtime.output import show
 from engine.runtime.settings import open_delivery, open_store
 
 SETTINGS = "SEQENGINE_SERVE"
@@ -25,11 +29,23 @@ def _check(settings: dict[str, Any]) -> None:
     """Fail here, with one clear sentence, rather than inside granian's worker."""
     from engine.wire.parse import parse_instant
 
-    if settings["start"] is not None:
-        parse_instant(settings["start"])
-    store = open_store(settings["db"])  # creates or migrates the schema
-    open_delivery(settings["delivery"], store, settings["webhook_secret"])
-    getattr(store, "close", lambda: None)()
+    start = parse_instant(settings["start"]) if settings["start"] is not None else None
+    with opened(settings["db"]) as store:  # creates or migrates the schema
+        open_delivery(settings["delivery"], store, settings["webhook_secret"])
+        if settings["clock"] == "simulated" and start is not None:
+            _refuse_rewind(start, newest_instant(store), settings["db"])
+
+
+def _refuse_rewind(start: datetime, newest: datetime | None, url: str) -> None:
+    if newest is not None and start < newest:
+        from engine.wire.render import format_instant
+
+        raise ValueError(
+            f"--start {format_instant(start)} is before {format_instant(newest)}, the newest "
+            f"instant recorded in {Database.locate(url).describe()}: a simulated clock must not "
+            "run behind its data (new enrollments would predate their sequences), so use "
+            "a later --start or a separate --db file"
+        )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -52,11 +68,14 @@ def serve(args: argparse.Namespace) -> int:
         "rate_burst": args.rate_burst,
         "public_url": public_url,
         "request_timeout": args.request_timeout,
+        "log_level": args.log_level,
+        "log_format": args.log_format,
     }
     if args.rate_limit < 0 or args.rate_burst < 1:
         raise ValueError("--rate-limit must be 0 (off) or more, --rate-burst at least 1")
     if args.start is not None and args.clock != "simulated":
         raise ValueError("--start goes with --clock simulated")
+    logs.configure(args.log_level, args.log_format)
     _check(settings)
     try:
         check_port_free(args.host, args.port)
@@ -66,14 +85,13 @@ def serve(args: argparse.Namespace) -> int:
               "(another server?); pick another --port.", file=sys.stderr, flush=True)
         return 1
     os.environ[SETTINGS] = json.dumps(settings)
-    print(
-        f"seqengine: serving {args.db} on http://{args.host}:{args.port} "
-        f"({args.clock} clock; links as {public_url}; API docs at /docs)",
-        file=sys.stderr,
-        flush=True,
-    )
+    database = Database.locate(args.db).describe()
+    url = f"http://{args.host}:{args.port}"
+    show(args, {"database": database, "url": url, "public_url": public_url, "clock": args.clock},
+         f"seqengine: serving {database} on {url} ({args.clock} clock; links as {public_url}; "
+         f"API docs at {url}/docs)")
     serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
-               request_timeout=args.request_timeout)
+               request_timeout=args.request_timeout, log_level=args.log_level)
     return 0
 
 
@@ -91,6 +109,7 @@ def app_from_environment() -> Any:
     from engine.wire.parse import parse_instant
 
     settings = json.loads(os.environ[SETTINGS])
+    logs.configure(settings["log_level"], settings["log_format"])
     store = open_store(settings["db"])
     system = SystemClock()
     clock: Clock = system
@@ -98,8 +117,12 @@ def app_from_environment() -> Any:
         clock = SimulatedClock(
             parse_instant(settings["start"]) if settings["start"] else system.now()
         )
+    wake = threading.Event()
     engine = build(
-        store, clock, open_delivery(settings["delivery"], store, settings["webhook_secret"])
+        store,
+        clock,
+        open_delivery(settings["delivery"], store, settings["webhook_secret"]),
+        on_commit=wake.set,
     )
     guard = EngineGuard.for_store(store)
     limit = settings["rate_limit"]
@@ -111,33 +134,40 @@ def app_from_environment() -> Any:
         guard=guard,
         public_url=settings["public_url"],
         request_timeout=settings["request_timeout"],
+        access_log=True,
     )
     if settings["clock"] == "system" and settings["scheduler"]:
-        Scheduler(engine, exclusive=guard.write).start()
+        Scheduler(engine, wake=wake).start()  # no HTTP guard: it holds nothing across a send
     return app
 
 
 def work(args: argparse.Namespace) -> int:
-    """A scheduler-only process: run due work until SIGINT or SIGTERM."""
-    from dataclasses import replace
+    """A scheduler-only process: run due work until SIGINT or SIGTERM, then drain."""
     from datetime import timedelta
 
     from engine.adapters.clocks import SystemClock
+    from engine.app.policy import ExecutionPolicy
     from engine.runtime.bootstrap import build
-    from engine.runtime.scheduler import Scheduler
+    from engine.runtime.scheduler import Scheduler, failpoint_from_environment
 
     if args.concurrency < 1 or args.lease_seconds <= 0 or args.poll_seconds <= 0:
         raise ValueError("--concurrency, --lease-seconds and --poll-seconds must be positive")
+    logs.configure(args.log_level, args.log_format)
+    with opened(args.db) as checked:  # bad settings fail here, leaving no new file behind
+        open_delivery(args.delivery, checked, args.webhook_secret)
     store = open_store(args.db)
-    engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret))
-    engine.policy = replace(engine.policy, lease=timedelta(seconds=args.lease_seconds))
-    scheduler = Scheduler(engine, poll_interval=args.poll_seconds, concurrency=args.concurrency)
+    policy = ExecutionPolicy(lease=timedelta(seconds=args.lease_seconds))
+    wake = threading.Event()
+    engine = build(store, SystemClock(), open_delivery(args.delivery, store, args.webhook_secret),
+                   policy, on_commit=wake.set)
+    scheduler = Scheduler(engine, max_idle=args.poll_seconds, concurrency=args.concurrency,
+                          wake=wake, failpoint=failpoint_from_environment())
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    print(
-        f"seqengine: worker on {args.db} ({args.concurrency} threads)", file=sys.stderr, flush=True
-    )
+    database = Database.locate(args.db).describe()
+    show(args, {"database": database, "concurrency": args.concurrency},
+         f"seqengine: worker on {database} ({args.concurrency} threads)")
     scheduler.start()
     stopped.wait()
     scheduler.stop()

@@ -13,6 +13,7 @@ from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
 from engine.domain.sequence import Sequence
 from engine.errors import InvalidPayload
+from engine.runtime.output import table
 from engine.timeline import calendar_for
 from engine.wire.parse import parse_instant, parse_sequence
 from engine.wire.render import enrollment_data, format_instant
@@ -37,20 +38,8 @@ def plan_sequence_file(
     weekmask: str = "1111100",
 ) -> tuple[dict[str, Any], list[PlannedStep]]:
     """The `enrollment_steps` wire collection and the table rows for one what-if."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from error
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{path} is not valid JSON ({error.msg} at line {error.lineno})"
-        ) from error
-    if isinstance(document, dict) and isinstance(document.get("data"), dict):
-        document = document["data"]
-    if not isinstance(document, dict):
-        raise InvalidPayload(f"{path} must hold a sequence object, optionally wrapped in 'data'")
+    document = read_sequence_file(path)
+    document.setdefault("name", Path(path).stem)  # a what-if needs no name
     sequence_input = parse_sequence(document, partial=False)
     began = parse_instant(start)
     calendar = calendar_for(time_zone, holidays, weekmask, send_window)
@@ -86,12 +75,25 @@ def plan_sequence_file(
     return wire, rows
 
 
+def read_sequence_file(path: str) -> dict[str, Any]:
+    """A sequence object from a JSON file, bare or wrapped in `data` as on the wire."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path} is not valid JSON ({error.msg} at line {error.lineno})"
+        ) from error
+    if isinstance(document, dict) and isinstance(document.get("data"), dict):
+        document = document["data"]
+    if not isinstance(document, dict):
+        raise InvalidPayload(f"{path} must hold a sequence object, optionally wrapped in 'data'")
+    return document
+
+
 def timeline_table(rows: list[PlannedStep]) -> str:
     header = ("position", "action", "delay", "planned (local)", "planned (UTC)")
-    cells = [header] + [(str(r.position), r.action, r.delay, r.local, r.utc) for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table(header, [(str(r.position), r.action, r.delay, r.local, r.utc) for r in rows])

@@ -25,6 +25,7 @@ from engine.wire.parse import (
     parse_task_update,
     parse_update_enrollment,
 )
+from engine.wire.query import parse_sequence_query
 from engine.wire.render import (
     collection,
     enrollment_data,
@@ -38,9 +39,12 @@ from engine.wire.render import (
     page_links,
     sequence_data,
     sequence_document,
+    sequence_list_document,
     step_data,
     task_data,
     task_document,
+    user_data,
+    user_document,
 )
 
 __all__ = [
@@ -73,13 +77,17 @@ __all__ = [
     "parse_instant",
     "parse_page",
     "parse_sequence",
+    "parse_sequence_query",
     "parse_task_filter",
     "parse_task_query",
     "parse_task_update",
     "parse_update_enrollment",
     "sequence_data",
     "sequence_document",
+    "sequence_list_document",
     "step_data",
     "task_data",
     "task_document",
+    "user_data",
+    "user_document",
 ]

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.app.ports import EnrollmentFilter, Page, TaskFilter
+from engine.app.ports import (
+    SEQUENCE_SORT_FIELDS,
+    SORT_FIELDS,
+    EnrollmentFilter,
+    Page,
+    SequenceFilter,
+    Sort,
+    TaskFilter,
+)
 from engine.errors import ErrorDetail, InvalidParam
 from engine.wire.fields import MAX_ID, RESOURCE_TYPES, STATES, T, shown
 
@@ -22,6 +30,7 @@ __all__ = [
     "parse_enrollment_filter",
     "parse_enrollment_query",
     "parse_page",
+    "parse_sequence_query",
     "parse_task_filter",
     "parse_task_query",
 ]
@@ -79,6 +88,19 @@ def parse_task_query(query: Mapping[str, str]) -> tuple[TaskFilter, Page]:
     return where, page
 
 
+def parse_sequence_query(query: Mapping[str, str]) -> tuple[SequenceFilter, Page]:
+    """GET /v2/sequences: `ids`, `name` (exact), `sort_by` and the page."""
+    errors: list[ErrorDetail] = []
+    where = SequenceFilter(
+        ids=_param_ids(query, "ids", errors),
+        name=query.get("name") or None,
+        sort=_param_sort(query, SEQUENCE_SORT_FIELDS, errors),
+    )
+    page = _page(query, errors)
+    _raise_params(errors)
+    return where, page
+
+
 def _page(query: Mapping[str, str], errors: list[ErrorDetail]) -> Page:
     number = _param_int(query, "page", 1, MAX_PAGE, errors)
     size = _param_int(query, "per_page", 1, MAX_PER_PAGE, errors)
@@ -92,6 +114,7 @@ def _enrollment_filter(query: Mapping[str, str], errors: list[ErrorDetail]) -> E
         resource_type=_param_choice(query, "resource_type", RESOURCE_TYPES, errors),
         sequence_id=_param_int(query, "sequence_id", 1, MAX_ID, errors),
         state=_param_choice(query, "state", STATES, errors),
+        sort=_param_sort(query, SORT_FIELDS, errors),
     )
 
 
@@ -107,6 +130,7 @@ def _task_filter(query: Mapping[str, str], errors: list[ErrorDetail]) -> TaskFil
         resource_type=_param_choice(query, "resource_type", RESOURCE_TYPES, errors),
         resource_id=_param_int(query, "resource_id", 1, MAX_ID, errors),
         completed=completed,
+        sort=_param_sort(query, SORT_FIELDS, errors),
     )
 
 
@@ -152,6 +176,29 @@ def _param_ids(
         errors.append(_bad_param(name, "comma-separated positive integers", text))
         return None
     return tuple(dict.fromkeys(n for n in numbers if n is not None))
+
+
+_DIRECTIONS = {"asc": False, "desc": True}
+_SORTS = {
+    fields: ", ".join(sorted(fields, key=lambda f: (f != "id", f)))
+    for fields in (SORT_FIELDS, SEQUENCE_SORT_FIELDS)
+}
+
+
+def _param_sort(
+    query: Mapping[str, str], fields: frozenset[str], errors: list[ErrorDetail]
+) -> Sort:
+    """Sell's `sort_by`: `field` or `field:asc|desc` (default `id:asc`)."""
+    text = query.get("sort_by")
+    if not text:
+        return Sort()
+    field, colon, direction = text.partition(":")
+    descending = _DIRECTIONS.get(direction) if colon else False
+    if field not in fields or descending is None:
+        expected = f"one of {_SORTS[fields]}, optionally followed by :asc or :desc"
+        errors.append(_bad_param("sort_by", expected, text))
+        return Sort()
+    return Sort(field, descending)
 
 
 def _param_choice(

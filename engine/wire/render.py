@@ -19,6 +19,7 @@ import orjson
 if TYPE_CHECKING:
     from engine.app.ports import OutboxMessage
     from engine.app.views import EnrollmentView
+    from engine.domain.account import User
     from engine.domain.sequence import Sequence, Step
     from engine.domain.task import Task
     from engine.errors import EngineError
@@ -36,9 +37,12 @@ __all__ = [
     "page_links",
     "sequence_data",
     "sequence_document",
+    "sequence_list_document",
     "step_data",
     "task_data",
     "task_document",
+    "user_data",
+    "user_document",
 ]
 
 Json = dict[str, Any]
@@ -47,8 +51,10 @@ Json = dict[str, Any]
 ENROLLMENT_META: Json = {"type": "sequence_enrollment"}
 SEQUENCE_META: Json = {"type": "sequence"}
 STEP_META: Json = {"type": "enrollment_step"}
+SEQUENCE_STEP_META: Json = {"type": "step"}
 ACTION_META: Json = {"type": "action"}
 TASK_META: Json = {"type": "task"}
+USER_META: Json = {"type": "user"}
 OUTBOX_META: Json = {"type": "outbox_message"}
 ERROR_META: Json = {"type": "error"}
 ENROLLMENT_ACTION_META: Json = {"type": "sequence_enrollment_action"}
@@ -102,7 +108,7 @@ def _action_properties(step: Step) -> Json:
 
 
 def step_data(step: Step) -> Json:
-    """A step definition, as POST /v2/sequences takes it and GET /v2/sequences shows it."""
+    """A step definition as POST/PUT /v2/sequences take it (no id: ids are derived)."""
     return {
         "position": step.position,
         "delay_from_previous_step": step.delay_from_previous_step,
@@ -113,14 +119,43 @@ def step_data(step: Step) -> Json:
 
 
 def sequence_data(sequence: Sequence) -> Json:
-    """GET /v2/sequences[/:id]: the fields embedded in an enrollment, plus `steps`."""
-    data = _sequence_fields(sequence)
-    data["steps"] = [step_data(step) for step in sequence.steps]
-    return data
+    """GET /v2/sequences[/:id], as Sell renders it (Zendesk's own fixtures): the
+    embedded fields with `steps`, a collection of `step`s with ids, before
+    `unsubscribe_settings`."""
+    items = [
+        {
+            "data": {
+                "id": sequence.step_id(step.position),
+                "action_type": step.action_type,
+                "delay_from_previous_step": step.delay_from_previous_step,
+                "delay_from_previous_step_unit": step.delay_from_previous_step_unit,
+                "position": step.position,
+                "action_properties": _action_properties(step),
+            },
+            "meta": SEQUENCE_STEP_META,
+        }
+        for step in sequence.steps
+    ]
+    unsubscribe = sequence.unsubscribe_settings
+    return {
+        "id": sequence.id,
+        "name": sequence.name,
+        "steps_total": len(items),
+        "creator_id": sequence.creator_id,
+        "updated_at": format_instant(sequence.updated_at),
+        "created_at": format_instant(sequence.created_at),
+        "steps": {"items": items, "meta": {"type": "collection", "count": len(items)}},
+        "unsubscribe_settings": {"enabled": unsubscribe.enabled, "locale": unsubscribe.locale},
+    }
 
 
 def sequence_document(sequence: Sequence) -> bytes:
     return orjson.dumps({"data": sequence_data(sequence), "meta": SEQUENCE_META})
+
+
+def sequence_list_document(sequences: Iterable[Sequence], links: Json) -> bytes:
+    """GET /v2/sequences: one page of sequences with its links."""
+    return orjson.dumps(collection([(sequence_data(q), "sequence") for q in sequences], links))
 
 
 # -- enrollments ---------------------------------------------------------------
@@ -290,6 +325,29 @@ def outbox_message_data(msg: OutboxMessage) -> Json:
         "is_reply": msg.is_reply,
         "sent_at": format_instant(msg.sent_at),
     }
+
+
+# -- users -----------------------------------------------------------------------
+
+
+def user_data(user: User) -> Json:
+    """Sell's user attributes that the engine has (docs/compatibility.md): it keeps no
+    e-mail address, role or timestamps, so `email`, `created_at` and `updated_at` are
+    null, `status` is `active` (the user can act) and `role` is `user`."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": None,
+        "status": "active",
+        "role": "user",
+        "time_zone": user.time_zone,
+        "created_at": None,
+        "updated_at": None,
+    }
+
+
+def user_document(user: User) -> bytes:
+    return orjson.dumps({"data": user_data(user), "meta": USER_META})
 
 
 # -- errors --------------------------------------------------------------------

@@ -11,13 +11,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from contract_samples import T0, account, enrollment, message, reading, sequence, write
+from contract_samples import (
+    STEPS,
+    T0,
+    account,
+    enrollment,
+    message,
+    reading,
+    sequence,
+    write,
+)
 
+from engine.adapters.clocks import SimulatedClock
 from engine.adapters.storage import sqlite_database
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.named_sql import Migration
 from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import Page
+from engine.runtime.bootstrap import build
+from engine.wire import sequence_data
 
 
 def raw(path: str) -> sqlite3.Connection:
@@ -72,11 +84,11 @@ def test_a_due_claim_that_is_not_committed_leaves_the_work_due(
 ) -> None:
     write(sqlite_store, enrollment(30, due_at=T0))
     with sqlite_store.unit_of_work() as uow:
-        (claimed,) = uow.due_enrollments(T0, 10)
-        claimed.due_at = T0 + timedelta(minutes=5)
+        ((claimed, lease),) = uow.claim_due("w1", T0, T0 + timedelta(minutes=5), 10)
         uow.save_enrollment(claimed)
     with reading(sqlite_store) as uow:
         assert [e.id for e in uow.due_enrollments(T0, 10)] == [30]
+        assert not uow.lease_holds(lease, T0)
 
 
 def test_step_lists_added_by_a_rolled_back_unit_are_forgotten(
@@ -152,26 +164,30 @@ def test_a_restart_loses_nothing_committed(tmp_path: Path) -> None:
 
 def test_migrating_again_is_harmless(sqlite_store: SqliteStore) -> None:
     write(sqlite_store, account())
-    assert sqlite_store.migrate() == 1
-    assert sqlite_store.migrate() == 1
-    assert rows(sqlite_store.path, "SELECT version FROM schema_version") == [(1,)]
+    latest = len(sqlite_database.schema())
+    assert sqlite_store.migrate() == latest
+    assert sqlite_store.migrate() == latest
+    assert rows(sqlite_store.path, "SELECT version FROM schema_version") == [
+        (n,) for n in range(1, latest + 1)]
     with reading(sqlite_store) as uow:
         assert uow.get_account(1) == account()
 
 
 def test_a_later_version_applies_only_its_new_steps(sqlite_store: SqliteStore) -> None:
     write(sqlite_store, account())
-    later = (*sqlite_database.schema(),
-             Migration(2, "add account notes", "ALTER TABLE accounts ADD COLUMN notes TEXT;\n"
+    shipped = sqlite_database.schema()
+    n = len(shipped) + 1
+    later = (*shipped,
+             Migration(n, "add account notes", "ALTER TABLE accounts ADD COLUMN notes TEXT;\n"
                        "CREATE INDEX accounts_by_name ON accounts (name);"))
     conn = sqlite_database.connect(sqlite_store.path, busy_timeout=1, synchronous="NORMAL")
     try:
-        assert sqlite_database.migrate(conn, later) == 2
-        assert sqlite_database.migrate(conn, later) == 2
+        assert sqlite_database.migrate(conn, later) == n
+        assert sqlite_database.migrate(conn, later) == n
     finally:
         conn.close()
-    assert rows(sqlite_store.path, "SELECT version, description FROM schema_version") == [
-        (1, "initial schema"), (2, "add account notes")]
+    assert rows(sqlite_store.path, "SELECT version, description FROM schema_version")[-1] == (
+        n, "add account notes")
     with reading(sqlite_store) as uow:
         assert uow.get_account(1) == account()
 
@@ -302,13 +318,16 @@ def test_concurrent_read_modify_write_never_loses_an_update(tmp_path: Path, stor
 PLANS: dict[str, tuple[str, Callable[[], dict[str, object]]]] = {
     "due_enrollments": ("enrollments_due", lambda: {"now": 0, "limit": 10}),
     "next_due_at": ("enrollments_due", dict),
+    "claim_due": ("enrollments_due", lambda: {"now": 0, "limit": 10, "worker": "w",
+                                              "until": 1}),
     "ongoing_for_resource": ("enrollments_ongoing", lambda: {
         "account_id": 1, "resource_type": "lead", "resource_id": 7, "sequence_ids": None,
         "actor_id": None}),
-    "list_enrollments": ("enrollments_by_account", lambda: {
-        "account_id": 1, "ids": None, "resource_ids": None, "resource_type": None,
-        "sequence_id": None, "state": None, "limit": 25, "offset": 0}),
+    "list_enrollments by id asc": ("enrollments_by_account", lambda: LIST_ENROLLMENTS),
+    "list_enrollments by id desc": ("enrollments_by_account", lambda: LIST_ENROLLMENTS),
 }
+LIST_ENROLLMENTS = {"account_id": 1, "ids": None, "resource_ids": None, "resource_type": None,
+                    "sequence_id": None, "state": None, "limit": 25, "offset": 0}
 
 
 @pytest.mark.parametrize("name", list(PLANS))
@@ -322,6 +341,7 @@ def test_queries_use_their_index(sqlite_store: SqliteStore, name: str) -> None:
     details = " | ".join(str(row["detail"]) for row in plan)
     assert f"INDEX {index}" in details, details
     assert "SCAN e " not in details + " ", details
+    assert "TEMP B-TREE" not in details, details  # a page by id is read off the index
 
 
 WORKER = """
@@ -350,3 +370,25 @@ def test_two_processes_never_lose_an_update(tmp_path: Path) -> None:
     with SqliteStore(path) as store, reading(store) as uow:
         e = uow.get_enrollment(1, 30)
         assert e is not None and e.actions[0].attempts == 2 * times
+
+
+def test_step_ids_survive_a_restart(tmp_path: Path) -> None:
+    """Step ids are derived from the sequence id and position: the same after the
+    database is reopened, and after an edit wherever a position survives."""
+    def step_ids(store: SqliteStore, sequence_id: int) -> list[int]:
+        engine = build(store, SimulatedClock(T0))
+        items = sequence_data(engine.get_sequence(1, sequence_id))["steps"]["items"]
+        return [item["data"]["id"] for item in items]
+
+    path = str(tmp_path / "restart.db")
+    with SqliteStore(path) as store:
+        engine = build(store, SimulatedClock(T0))
+        engine.create_account("acme", account_id=1)
+        engine.create_user(1, user_id=10)
+        made = engine.create_sequence(1, name="s", steps=STEPS, creator_id=10).id
+        before = step_ids(store, made)
+    with SqliteStore(path) as store:
+        assert step_ids(store, made) == before == [made * 1000, made * 1000 + 1, made * 1000 + 2]
+        build(store, SimulatedClock(T0)).update_sequence(1, made, steps=STEPS[:2])
+    with SqliteStore(path) as store:
+        assert step_ids(store, made) == before[:2]

@@ -20,7 +20,7 @@ from contract_samples import (
     write,
 )
 
-from engine.app.ports import EnrollmentFilter, Page, Store, TaskFilter
+from engine.app.ports import EnrollmentFilter, Page, SequenceFilter, Store, TaskFilter
 from engine.domain.account import Account, User
 from engine.domain.enums import ActionStatus, EnrollmentState, FinishedReason, ResourceType
 from engine.domain.sequence import Sequence, UnsubscribeSettings
@@ -147,7 +147,8 @@ def test_another_accounts_objects_do_not_exist(store: Store) -> None:
         assert uow.get_sequence(2, 20) is None
         assert uow.get_enrollment(2, 30) is None
         assert uow.get_task(2, 40) is None
-        assert uow.list_sequences(2, Page()) == []
+        assert uow.list_sequences(2, SequenceFilter(), Page()) == []
+        assert uow.list_users(2, Page()) == []
         assert uow.list_tasks(2, TaskFilter(), Page()) == []
         assert uow.list_enrollments(2, EnrollmentFilter(), Page()) == []
         assert uow.ongoing_enrollments(2) == []

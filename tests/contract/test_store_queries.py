@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from contract_samples import CONTACT, LEAD, T0, bare_task, enrollment, ids, reading, sequence, write
 
-from engine.app.ports import EnrollmentFilter, Page, Store, TaskFilter
+from engine.app.ports import EnrollmentFilter, Page, SequenceFilter, Store, TaskFilter
 from engine.domain.enums import EnrollmentState
 from engine.domain.task import Task
 
@@ -31,11 +31,11 @@ def crowd(store: Store) -> Store:
 def test_sequences_in_id_order_and_paged(store: Store) -> None:
     write(store, *(sequence(i) for i in (5, 3, 7, 1, 6, 2, 4)), sequence(8, 2))
     with reading(store) as uow:
-        assert ids(uow.list_sequences(1, Page(1, 3))) == [1, 2, 3]
-        assert ids(uow.list_sequences(1, Page(2, 3))) == [4, 5, 6]
-        assert ids(uow.list_sequences(1, Page(3, 3))) == [7]
-        assert ids(uow.list_sequences(1, Page(4, 3))) == []
-        assert ids(uow.list_sequences(1, Page())) == [1, 2, 3, 4, 5, 6, 7]
+        assert ids(uow.list_sequences(1, SequenceFilter(), Page(1, 3))) == [1, 2, 3]
+        assert ids(uow.list_sequences(1, SequenceFilter(), Page(2, 3))) == [4, 5, 6]
+        assert ids(uow.list_sequences(1, SequenceFilter(), Page(3, 3))) == [7]
+        assert ids(uow.list_sequences(1, SequenceFilter(), Page(4, 3))) == []
+        assert ids(uow.list_sequences(1, SequenceFilter(), Page())) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_enrollments_in_id_order_and_paged(crowd: Store) -> None:

@@ -11,13 +11,21 @@ from urllib.parse import urlsplit
 import falcon
 
 from engine.adapters.http import errors
+from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
 from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.gate import Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
-from engine.adapters.http.resources import docs, enrollments, extension, sequences, tasks
+from engine.adapters.http.resources import (
+    docs,
+    enrollments,
+    extension,
+    sequences,
+    tasks,
+    users,
+)
 from engine.app.service import SequenceEngine
 from engine.wire.parse import MAX_ID
 
@@ -45,13 +53,15 @@ def create_app(
     rate_clock: Callable[[], float] = time.monotonic,
     public_url: str = DEFAULT_PUBLIC_URL,
     request_timeout: float = DEFAULT_TIMEOUT,
+    access_log: bool = False,
 ) -> "falcon.App[falcon.Request, falcon.Response]":
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
     store, see engine.adapters.http.guard). `public_url` is the base of every link
     the app writes (never the request's Host); a body that has not arrived within
-    `request_timeout` seconds is answered 408."""
+    `request_timeout` seconds is answered 408. `access_log`: one INFO line per
+    request on the `seqengine.http.access` logger."""
     if clock_mode not in CLOCK_MODES:
         raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
     guard = guard or EngineGuard.for_store(engine.store)
@@ -60,7 +70,7 @@ def create_app(
     router = falcon.routing.CompiledRouter()
     gate = Gate(auth, limiter, guard, router, BodyReader(request_timeout),
                 public_base(public_url))
-    app = falcon.App(middleware=[gate], router=router)
+    app = falcon.App(middleware=[AccessLog(), gate] if access_log else [gate], router=router)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)
@@ -73,6 +83,9 @@ def create_app(
     app.add_route(f"/v2/sequences/{ID}", sequences.SequenceItem(ctx))
     app.add_route("/v2/tasks", tasks.TaskList(ctx))
     app.add_route(f"/v2/tasks/{ID}", tasks.TaskItem(ctx))
+    app.add_route("/v2/users", users.UserList(ctx))
+    app.add_route("/v2/users/self", users.UserSelf(ctx))
+    app.add_route(f"/v2/users/{ID}", users.UserItem(ctx))
     app.add_route("/engine/v1/events", extension.Events(ctx))
     app.add_route("/engine/v1/clock", extension.Clock(ctx))
     app.add_route("/engine/v1/outbox", extension.Outbox(ctx))
@@ -80,4 +93,5 @@ def create_app(
     app.add_route("/engine/v1/health", extension.Health(ctx))
     app.add_route("/openapi.json", docs.OpenApi())
     app.add_route("/docs", docs.Docs())
+    app.add_route("/docs/{name}", docs.DocsAsset())
     return app

@@ -12,10 +12,11 @@ from engine.adapters.http.body import BodyReader
 from engine.adapters.http.errors import RouteNotFound, UnknownMethod
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimiter
+from engine.adapters.http.resources.docs import ASSET_PATHS
 from engine.adapters.http.responses import JSON_TYPE
 from engine.errors import RateLimited
 
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/engine/v1/health"})
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/engine/v1/health"}) | ASSET_PATHS
 KNOWN_METHODS = frozenset(falcon.constants.COMBINED_METHODS)
 
 

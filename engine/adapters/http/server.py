@@ -15,12 +15,25 @@ within the same deadline (granian's HTTP/1 header read timeout), and granian
 refuses a request line or header block over its buffer itself (docs/http.md).
 """
 
+import logging
 import socket
 from pathlib import Path
 
 DEFAULT_BLOCKING_THREADS = 512
 DEFAULT_REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_TIMEOUT = 60.0  # granian's ceiling for the header read timeout
+# granian's loggers without its own handlers: its lines reach the root logger's format;
+# its start-up note that 512 threads is many is dropped: they are created on demand
+GRANIAN_LOGGING = {
+    "handlers": {},
+    "filters": {"lazy_threads": {"()": "engine.adapters.http.server.LazyThreadsNote"}},
+    "loggers": {"_granian": {"handlers": [], "propagate": True, "filters": ["lazy_threads"]}},
+}
+
+
+class LazyThreadsNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads, which seems quite high" not in record.getMessage()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -42,7 +55,10 @@ def serve(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     working_dir: Path | None = None,
     access_log: bool = False,
+    log_level: str = "warning",
 ) -> None:
+    """`log_level`: granian's own lines go to the `_granian` logger at that level, and
+    propagate to whatever the caller set up (engine.runtime.logs)."""
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -56,11 +72,13 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none (else granian logs that it ignores them)
         workers=1,
         blocking_threads=blocking_threads,
         http1_settings=HTTP1Settings(header_read_timeout=max(1, round(request_timeout * 1000))),
         factory=True,
         working_dir=working_dir,
-        log_level=LogLevels.error,  # not the warning that 512 threads is many: they are lazy
+        log_level=LogLevels(log_level),
+        log_dictconfig=GRANIAN_LOGGING,
         log_access=access_log,
     ).serve()

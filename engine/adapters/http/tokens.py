@@ -13,7 +13,7 @@ from engine.app.ports import Store
 from engine.domain.account import ApiToken
 from engine.errors import NotFound
 
-SCOPES = frozenset({"read", "write", "admin"})  # admin: moving the server's shared clock
+SCOPES = frozenset({"read", "write", "admin"})  # admin: may move a simulated clock
 DEFAULT_SCOPES = frozenset({"read", "write"})
 TOKEN_SHAPE = re.compile(r"[0-9A-Fa-f]{64}")
 

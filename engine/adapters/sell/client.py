@@ -208,11 +208,24 @@ class SellClient:
 
     # -- sequences -----------------------------------------------------------------
 
-    def list_sequences(self, *, page: int = 1, per_page: int = 25) -> RemotePage[RemoteSequence]:
-        return self._page(SEQUENCES, {}, sequence_from, page, per_page)
+    def list_sequences(
+        self,
+        *,
+        name: str | None = None,
+        sort_by: str | None = None,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> RemotePage[RemoteSequence]:
+        """One page of sequences; `name` matches exactly, `sort_by` is Sell's
+        (`created_at:desc`, ...)."""
+        where = _query(name=name, sort_by=sort_by)
+        return self._page(SEQUENCES, where, sequence_from, page, per_page)
 
-    def iter_sequences(self, *, per_page: int = 100) -> Iterator[RemoteSequence]:
-        return self._every(SEQUENCES, {}, sequence_from, per_page)
+    def iter_sequences(
+        self, *, name: str | None = None, sort_by: str | None = None, per_page: int = 100
+    ) -> Iterator[RemoteSequence]:
+        return self._every(SEQUENCES, _query(name=name, sort_by=sort_by), sequence_from,
+                           per_page)
 
     def get_sequence(self, sequence_id: int) -> RemoteSequence:
         document = self._json("GET", f"{SEQUENCES}/{int(sequence_id)}", repeatable=True)

@@ -174,11 +174,7 @@ def sequence_from(data: Json, at: str = "/data") -> RemoteSequence:
         settings_at = f"{at}/unsubscribe_settings"
         unsubscribe = UnsubscribeSettings(_bool(settings, "enabled", settings_at),
                                           _str(settings, "locale", settings_at))
-    steps: tuple[Step, ...] | None = None
-    listed = _typed(data, "steps", at, list, optional=True)
-    if listed is not None:
-        steps = tuple(step_from(_item(listed, i, f"{at}/steps"), f"{at}/steps/{i}")
-                      for i in range(len(listed)))
+    steps, step_ids = _sequence_steps(data, at)
     return RemoteSequence(
         id=_int(data, "id", at),
         name=_str(data, "name", at),
@@ -188,7 +184,34 @@ def sequence_from(data: Json, at: str = "/data") -> RemoteSequence:
         updated_at=_instant(data, "updated_at", at),
         unsubscribe_settings=unsubscribe,
         steps=steps,
+        step_ids=step_ids,
     )
+
+
+def _sequence_steps(
+    data: Json, at: str
+) -> tuple[tuple[Step, ...] | None, tuple[int | None, ...] | None]:
+    """A sequence's `steps` as Sell renders them, a collection of `step`s
+    (`{"items": [{"data": {"id", ...}}]}`), or as a plain array of step objects
+    (this engine before it matched Sell). Absent inside an enrollment."""
+    value = data.get("steps")
+    if value is None:
+        return None, None
+    at = f"{at}/steps"
+    if type(value) is dict:
+        listed = _typed(value, "items", at, list, optional=False) or []
+        found = [_object(_item(listed, i, f"{at}/items"), "data", f"{at}/items/{i}")
+                 for i in range(len(listed))]
+        at = f"{at}/items"
+        places = [f"{at}/{i}/data" for i in range(len(found))]
+    elif type(value) is list:
+        found = [_item(value, i, at) for i in range(len(value))]
+        places = [f"{at}/{i}" for i in range(len(found))]
+    else:
+        raise _bad(at, f"is {type(value).__name__}, expected a collection")
+    steps = tuple(step_from(item, place) for item, place in zip(found, places, strict=True))
+    ids = tuple(_opt_int(item, "id", place) for item, place in zip(found, places, strict=True))
+    return steps, ids
 
 
 def _item(items: list[Any], index: int, at: str) -> Json:

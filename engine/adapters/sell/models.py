@@ -50,6 +50,8 @@ class RemoteSequence:
     # The definition, from GET /v2/sequences[/:id]; None inside an enrollment, whose
     # own (copied) steps are `RemoteEnrollment.steps`.
     steps: tuple[Step, ...] | None = None
+    # Each step's id, by position, where the server gives one (Sell does).
+    step_ids: tuple[int | None, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,3 +11,8 @@ class StorageError(EngineError):
     """The database is unavailable, locked past the busy timeout, full or damaged."""
 
     status, code = 503, "storage_unavailable"
+
+
+class StorageConflict(StorageError):
+    """A transaction lost a race (serialization failure, deadlock, lock timeout):
+    nothing was changed, and running it again at once is the cure."""

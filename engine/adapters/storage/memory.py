@@ -2,22 +2,32 @@
 
 Objects are kept live: a unit of work hands out the stored objects themselves,
 so changes apply as they are made and commit/rollback do nothing. That is
-safe because every use case checks before it changes anything. A heap keyed
-by `due_at` (with stale entries skipped) finds due work in O(log n).
+safe because every use case checks before it changes anything. Isolation is
+one re-entrant lock, held by each unit of work from start to end (so a
+transaction is atomic to other threads, and nothing is locked between two of
+them, e.g. while a send runs); whoever reads the live objects after the unit
+ended (the HTTP layer rendering them) holds the same `lock`. A heap keyed by
+`due_at` (with stale entries skipped) finds due work in O(log n).
 """
 
 import heapq
+import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
 from datetime import date, datetime
+from operator import attrgetter
 from types import TracebackType
+from typing import Any, TypeVar
 
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
+    Lease,
     OutboxMessage,
     Page,
+    SequenceFilter,
+    Sort,
     StoredResponse,
     TaskFilter,
 )
@@ -26,6 +36,8 @@ from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
 from engine.domain.sequence import Sequence
 from engine.domain.task import Task
+
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -46,17 +58,26 @@ class MemoryStore:
         self.rules: dict[int, dict[tuple[ResourceType, int], FailureRule]] = defaultdict(dict)
         self.tokens: dict[str, ApiToken] = {}
         self.responses: dict[tuple[int, str], StoredResponse] = {}
+        # enrollment id -> (claimed_by or None once released, claim_seq, claim_until)
+        self.claims: dict[int, tuple[str | None, int, datetime | None]] = {}
+        self.lock = threading.RLock()
         self._uow = MemoryUnitOfWork(self)
 
     def unit_of_work(self, *, read_only: bool = False) -> "MemoryUnitOfWork":
         return self._uow
 
+    def close(self) -> None:
+        return None
+
 
 class MemoryUnitOfWork:
+    """Stateless apart from the store, so one object serves every thread."""
+
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
 
     def __enter__(self) -> "MemoryUnitOfWork":
+        self.s.lock.acquire()
         return self
 
     def __exit__(
@@ -65,7 +86,7 @@ class MemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        return None
+        self.s.lock.release()
 
     def commit(self) -> None:
         return None
@@ -105,6 +126,11 @@ class MemoryUnitOfWork:
         self._seen_id("user", user.id)
         self.s.users[user.id] = user
 
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        found = sorted((u for u in self.s.users.values() if u.account_id == account_id),
+                       key=attrgetter("id"))
+        return found[page.offset : page.offset + page.size]
+
     # -- sequences --
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
@@ -115,12 +141,16 @@ class MemoryUnitOfWork:
         self._seen_id("sequence", sequence.id)
         self.s.sequences[sequence.id] = sequence
 
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
-        found = sorted(
-            (q for q in self.s.sequences.values() if q.account_id == account_id),
-            key=lambda q: q.id,
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]:
+        found = (
+            q for q in self.s.sequences.values()
+            if q.account_id == account_id
+            and (where.ids is None or q.id in where.ids)
+            and (where.name is None or q.name == where.name)
         )
-        return found[page.offset : page.offset + page.size]
+        return _sorted_page(found, where.sort, page)
 
     # -- enrollments --
 
@@ -150,9 +180,9 @@ class MemoryUnitOfWork:
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
     ) -> list[Enrollment]:
-        ids = sorted(self.s.by_account.get(account_id, ()))
-        found = [e for e in map(self.s.enrollments.__getitem__, ids) if _matches(e, where)]
-        return found[page.offset : page.offset + page.size]
+        ids = self.s.by_account.get(account_id, ())
+        found = (e for e in map(self.s.enrollments.__getitem__, ids) if _matches(e, where))
+        return _sorted_page(found, where.sort, page)
 
     def ongoing_enrollments(
         self,
@@ -190,6 +220,53 @@ class MemoryUnitOfWork:
             heapq.heappush(s.due_heap, (s.due_pushed[enrollment.id], enrollment.id))
         return found
 
+    def claim_due(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[Enrollment, Lease]]:
+        taken = []
+        for enrollment in self.due_enrollments(now, limit):
+            _, seq, _ = self.s.claims.get(enrollment.id, (None, 0, None))
+            self.s.claims[enrollment.id] = (worker, seq + 1, until)
+            enrollment.due_at = until
+            self.save_enrollment(enrollment)
+            taken.append(
+                (enrollment, Lease(enrollment.id, enrollment.account_id, worker, seq + 1, until))
+            )
+        return taken
+
+    def _held(self, lease: Lease) -> bool:
+        by, seq, _ = self.s.claims.get(lease.enrollment_id, (None, 0, None))
+        return by == lease.worker and seq == lease.seq
+
+    def renew_leases(self, leases: Seq[Lease], until: datetime) -> list[Lease]:
+        held = []
+        for lease in leases:
+            if self._held(lease):
+                self.s.claims[lease.enrollment_id] = (lease.worker, lease.seq, until)
+                enrollment = self.s.enrollments[lease.enrollment_id]
+                enrollment.due_at = until
+                self.save_enrollment(enrollment)
+                held.append(Lease(lease.enrollment_id, lease.account_id, lease.worker,
+                                  lease.seq, until))
+        return held
+
+    def lease_holds(self, lease: Lease, now: datetime) -> bool:
+        _, _, until = self.s.claims.get(lease.enrollment_id, (None, 0, None))
+        enrollment = self.s.enrollments.get(lease.enrollment_id)
+        return (
+            self._held(lease)
+            and until is not None
+            and until > now
+            and enrollment is not None
+            and enrollment.is_ongoing
+        )
+
+    def release_lease(self, lease: Lease) -> bool:
+        if not self._held(lease):
+            return False
+        self.s.claims[lease.enrollment_id] = (None, lease.seq, None)
+        return True
+
     def next_due_at(self) -> datetime | None:
         s = self.s
         while s.due_heap:
@@ -218,15 +295,11 @@ class MemoryUnitOfWork:
         self.s.tasks.pop(task.id, None)
 
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]:
-        found = sorted(
-            (
-                t
-                for t in self.s.tasks.values()
-                if t.account_id == account_id and _task_matches(t, where)
-            ),
-            key=lambda t: t.id,
+        found = (
+            t for t in self.s.tasks.values()
+            if t.account_id == account_id and _task_matches(t, where)
         )
-        return found[page.offset : page.offset + page.size]
+        return _sorted_page(found, where.sort, page)
 
     # -- tokens, idempotent responses --
 
@@ -247,8 +320,8 @@ class MemoryUnitOfWork:
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         return self.s.sends.get((scope, owner_id, day), 0)
 
-    def add_send(self, scope: str, owner_id: int, day: date) -> None:
-        self.s.sends[(scope, owner_id, day)] += 1
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        self.s.sends[(scope, owner_id, day)] += delta
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         if message.idempotency_key in self.s.outbox_keys:
@@ -269,6 +342,15 @@ class MemoryUnitOfWork:
 
     def clear_failure_rules(self, account_id: int) -> None:
         self.s.rules.pop(account_id, None)
+
+
+def _sorted_page(found: Iterable[T], sort: Sort, page: Page) -> list[T]:
+    """Sorted as SQL's `ORDER BY field, id` (both in the sort's direction), then paged.
+    Names compare by code point, as SQLite's BINARY collation compares UTF-8."""
+    field = sort.field
+    key: Any = attrgetter("id") if field == "id" else attrgetter(field, "id")
+    ordered = sorted(found, key=key, reverse=sort.descending)
+    return ordered[page.offset : page.offset + page.size]
 
 
 def _matches(e: Enrollment, where: EnrollmentFilter) -> bool:

@@ -18,10 +18,19 @@ refused: it would wait for its own lock). close() closes them all.
 
 import sqlite3
 import threading
+from datetime import datetime
 from types import TracebackType
 
 from engine.adapters.storage.errors import StorageError
-from engine.adapters.storage.sqlite_database import connect, migrate, queries, sqlite_path
+from engine.adapters.storage.sqlite_codec import from_micros
+from engine.adapters.storage.sqlite_database import (
+    connect,
+    migrate,
+    newest_instant,
+    queries,
+    schema_version,
+    sqlite_path,
+)
 from engine.adapters.storage.sqlite_unit import SqliteUnitOfWork
 from engine.domain.sequence import Step
 
@@ -68,6 +77,23 @@ class SqliteStore:
             return migrate(conn)
         finally:
             self.release(conn)
+
+    def schema_version(self) -> int:
+        """The schema version in place (0: none yet), without migrating."""
+        conn = self.acquire()
+        try:
+            return schema_version(conn)
+        finally:
+            self.release(conn)
+
+    def newest_instant(self) -> datetime | None:
+        """The latest instant recorded by any change (None for an empty database)."""
+        conn = self.acquire()
+        try:
+            micros = newest_instant(conn)
+        finally:
+            self.release(conn)
+        return None if micros is None else from_micros(micros)
 
     def close(self) -> None:
         """Close every idle connection now, and each busy one as its unit of work ends."""

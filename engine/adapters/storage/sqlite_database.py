@@ -12,14 +12,35 @@ from pathlib import Path
 
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.named_sql import Migration, migrations, named_statements, read_sql
+from engine.app.ports import SEQUENCE_SORT_FIELDS, Sort
 
 MIN_SQLITE = (3, 35, 0)  # RETURNING, UPSERT, json_each
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
+# The whitelist of sorts, and the only text that ever goes into an `ORDER BY {order}`:
+# the field, then id as the tie-break, both in the sort's direction.
+ORDERS: dict[Sort, str] = {
+    Sort(field, descending): f"{field} {way}" + ("" if field == "id" else f", id {way}")
+    for field in sorted(SEQUENCE_SORT_FIELDS)
+    for descending, way in ((False, "ASC"), (True, "DESC"))
+}
+
+
+def sorted_name(name: str, sort: Sort) -> str:
+    """The statement `name` (a list ending in `ORDER BY {order}`) sorted by `sort`."""
+    return f"{name} by {sort.field} {'desc' if sort.descending else 'asc'}"
+
 
 @cache
 def queries() -> dict[str, str]:
-    return named_statements(read_sql("sqlite_queries.sql"))
+    """The named statements; each list's `{order}` is expanded once per whitelisted sort."""
+    statements = named_statements(read_sql("sqlite_queries.sql"))
+    for name, text in list(statements.items()):
+        if "{order}" in text:
+            del statements[name]
+            for sort, order in ORDERS.items():
+                statements[sorted_name(name, sort)] = text.replace("{order}", order)
+    return statements
 
 
 @cache
@@ -102,6 +123,21 @@ def migrate(conn: sqlite3.Connection, steps: tuple[Migration, ...] | None = None
     except sqlite3.Error as error:
         raise StorageError(f"cannot migrate the database: {error}") from error
     return max(current, len(steps))
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version in place, 0 for a file without the schema (nothing is written)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    return int(conn.execute(queries()["schema_version"]).fetchone()[0]) if found else 0
+
+
+def newest_instant(conn: sqlite3.Connection) -> int | None:
+    """The latest instant any recorded change carries (microseconds), None when empty:
+    a simulated clock must not start before it."""
+    row = conn.execute(queries()["newest_instant"]).fetchone()
+    return None if row[0] is None else int(row[0])
 
 
 def split_statements(script: str) -> list[str]:

@@ -6,17 +6,21 @@ error becomes a StorageError. See `sqlite.py` for the locking model.
 
 import sqlite3
 from collections.abc import Sequence as Seq
+from dataclasses import replace
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage import sqlite_codec as codec
 from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.sqlite_database import sorted_name
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
+    Lease,
     OutboxMessage,
     Page,
+    SequenceFilter,
     StoredResponse,
     TaskFilter,
 )
@@ -154,6 +158,10 @@ class SqliteUnitOfWork:
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
 
+    def list_users(self, account_id: int, page: Page) -> list[User]:
+        rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
+        return [codec.user_from(row) for row in rows]
+
     def get_token(self, token_hash: str) -> ApiToken | None:
         row = self._row("get_token", {"token_hash": token_hash})
         return None if row is None else codec.token_from(row)
@@ -185,8 +193,16 @@ class SqliteUnitOfWork:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
         self._write("save_sequence", params)
 
-    def list_sequences(self, account_id: int, page: Page) -> list[Sequence]:
-        rows = self._rows("list_sequences", {"account_id": account_id, **_page(page)})
+    def list_sequences(
+        self, account_id: int, where: SequenceFilter, page: Page
+    ) -> list[Sequence]:
+        params = {
+            "account_id": account_id,
+            "ids": codec.json_ids(where.ids),
+            "name": where.name,
+            **_page(page),
+        }
+        rows = self._rows(sorted_name("list_sequences", where.sort), params)
         return [codec.sequence_from(row) for row in rows]
 
     # -- enrollments --------------------------------------------------------------------
@@ -211,7 +227,8 @@ class SqliteUnitOfWork:
             "state": _value(where.state),
             **_page(page),
         }
-        return [codec.enrollment_from(row) for row in self._rows("list_enrollments", params)]
+        rows = self._rows(sorted_name("list_enrollments", where.sort), params)
+        return [codec.enrollment_from(row) for row in rows]
 
     def ongoing_enrollments(
         self,
@@ -236,6 +253,44 @@ class SqliteUnitOfWork:
     def due_enrollments(self, now: datetime, limit: int) -> list[Enrollment]:
         rows = self._rows("due_enrollments", {"now": codec.to_micros(now), "limit": limit})
         return [codec.enrollment_from(row) for row in rows]
+
+    def claim_due(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[Enrollment, Lease]]:
+        # BEGIN IMMEDIATE holds the write lock: no other worker sees these rows due
+        # until this transaction ends, and then they carry this worker's lease
+        due = self.due_enrollments(now, limit)
+        if not due:
+            return []
+        until_micros = codec.to_micros(until)
+        try:
+            rows = self._begin(True).execute(self._sql["claim_due"], {
+                "worker": worker, "now": codec.to_micros(now), "until": until_micros,
+                "limit": limit}).fetchall()
+        except sqlite3.Error as error:
+            raise StorageError(f"claim_due failed: {error}") from error
+        seqs = {row["id"]: row["claim_seq"] for row in rows}
+        taken = []
+        for enrollment in due:
+            enrollment.due_at = until
+            lease = Lease(enrollment.id, enrollment.account_id, worker, seqs[enrollment.id], until)
+            taken.append((enrollment, lease))
+        return taken
+
+    def renew_leases(self, leases: Seq[Lease], until: datetime) -> list[Lease]:
+        micros = codec.to_micros(until)
+        return [
+            replace(lease, until=until)
+            for lease in leases
+            if self._write("renew_lease", {**_lease_key(lease), "until": micros})
+        ]
+
+    def lease_holds(self, lease: Lease, now: datetime) -> bool:
+        return self._row("lease_holds", {**_lease_key(lease), "now": codec.to_micros(now)}) \
+            is not None
+
+    def release_lease(self, lease: Lease) -> bool:
+        return self._write("release_lease", _lease_key(lease)) == 1
 
     def next_due_at(self) -> datetime | None:
         row = self._row("next_due_at", {})
@@ -264,7 +319,8 @@ class SqliteUnitOfWork:
             "completed": where.completed,
             **_page(page),
         }
-        return [codec.task_from(row) for row in self._rows("list_tasks", params)]
+        return [codec.task_from(row)
+                for row in self._rows(sorted_name("list_tasks", where.sort), params)]
 
     # -- sending limits, idempotent responses, outbox, failure rules ---------------------
 
@@ -272,8 +328,8 @@ class SqliteUnitOfWork:
         row = self._row("count_sends", _send_key(scope, owner_id, day))
         return 0 if row is None else int(row["count"])
 
-    def add_send(self, scope: str, owner_id: int, day: date) -> None:
-        self._write("add_send", _send_key(scope, owner_id, day))
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        self._write("add_send", {**_send_key(scope, owner_id, day), "delta": delta})
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})
@@ -307,6 +363,10 @@ def _page(page: Page) -> dict[str, int]:
 
 def _value(member: Any) -> str | None:
     return None if member is None else str(member.value)
+
+
+def _lease_key(lease: Lease) -> dict[str, Any]:
+    return {"id": lease.enrollment_id, "worker": lease.worker, "seq": lease.seq}
 
 
 def _send_key(scope: str, owner_id: int, day: date) -> dict[str, Any]:

@@ -4,27 +4,24 @@
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from processes import SEQENGINE, environment, free_port, wait_until
 
 from engine import ActionType, DelayUnit, Page, Step, SystemClock, build
 from engine.adapters.http import hash_token
 from engine.adapters.storage.sqlite import SqliteStore
 
-SEQENGINE = str(Path(sys.executable).with_name("seqengine"))
-
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [SEQENGINE, "--db", f"sqlite:///{db}", *args], capture_output=True, text=True, timeout=60
+        [SEQENGINE, "--db", f"sqlite:///{db}", *args], capture_output=True, text=True, timeout=60,
+        env=environment(),
     )
 
 
@@ -33,21 +30,6 @@ def run_json(*args: str, db: Path) -> dict[str, object]:
     assert done.returncode == 0, done.stderr
     document: dict[str, object] = json.loads(done.stdout)
     return document
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for another process to do something (never for engine time to pass)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("the process did not get there in time")
-        time.sleep(0.05)
 
 
 def test_accounts_users_and_tokens(tmp_path: Path) -> None:
@@ -88,7 +70,8 @@ def serving(db: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]
     port = free_port()
     server = subprocess.Popen(
         [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=environment())
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -106,23 +89,21 @@ def serving(db: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]
         server.communicate(timeout=30)
 
 
-SIMULATED = ("--clock", "simulated", "--start", "2020-12-15T19:58:53.526Z")
+START = "2020-12-15T19:58:53.526Z"
+SIMULATED = ("--clock", "simulated", "--start", START)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     db = tmp_path / "serve.db"
-    demo = run_json("demo", db=db)
-    admin = run_json("tokens", "create", "--user", str(demo["user_id"]),
-                     "--scopes", "read,write,admin", db=db)
-    assert admin["scopes"] == ["admin", "read", "write"]
+    demo = run_json("demo", "--start", START, db=db)
     with serving(db, *SIMULATED) as (base, _):
-        yield base, str(admin["token"])
+        yield base, str(demo["token"])
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    token = str(run_json("demo", db=db)["token"])
+    token = str(run_json("demo", "--start", START, db=db)["token"])
     auth = {"Authorization": f"Bearer {token}"}
     with serving(db, *SIMULATED, "--rate-limit", "0") as (base, server):
         acknowledged = []
@@ -227,7 +208,7 @@ def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
 
 def test_serve_applies_the_rate_limit_it_is_given(tmp_path: Path) -> None:
     db = tmp_path / "limited.db"
-    token = str(run_json("demo", db=db)["token"])
+    token = str(run_json("demo", "--start", START, db=db)["token"])
     auth = {"Authorization": f"Bearer {token}"}
     with serving(db, *SIMULATED, "--rate-limit", "3600", "--rate-burst", "2") as (base, _):
         answers = [httpx.get(f"{base}/v2/sequences", headers=auth) for _ in range(3)]

@@ -129,6 +129,7 @@ def test_bad_input_is_one_sentence_and_a_non_zero_exit(
         "{not json",
         "[1, 2]",
         '{"data": {"name": "x"}}',
+        '{"data": {"steps": "none"}}',
         '{"data": {"name": "x", "steps": [{"action_type": "fax"}]}}',
     ],
 )
@@ -151,3 +152,11 @@ def test_python_dash_m_engine_is_the_same_command(sequence_file: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["meta"]["count"] == 3
+
+
+def test_a_sequence_needs_no_name_for_a_what_if(tmp_path: Path) -> None:
+    path = tmp_path / "nameless.json"
+    path.write_text(json.dumps({"steps": SEQUENCE["data"]["steps"]}))
+    done = seqengine("timeline", str(path), "--start", "2026-01-01T00:00:00Z", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 5  # header, rule, three steps

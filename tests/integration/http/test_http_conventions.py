@@ -173,7 +173,8 @@ def test_openapi_lists_every_route_the_app_serves(api):
     assert paths == {
         "/v2/sequence_enrollments", "/v2/sequence_enrollments/{id}",
         "/v2/sequence_enrollments/finish_ongoing_for_resource", "/v2/sequences",
-        "/v2/sequences/{id}", "/v2/tasks", "/v2/tasks/{id}", "/engine/v1/events",
+        "/v2/sequences/{id}", "/v2/tasks", "/v2/tasks/{id}", "/v2/users", "/v2/users/self",
+        "/v2/users/{id}", "/engine/v1/events",
         "/engine/v1/clock", "/engine/v1/outbox", "/engine/v1/outbox/failures",
         "/engine/v1/health", "/openapi.json", "/docs",
     }

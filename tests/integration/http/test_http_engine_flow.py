@@ -182,7 +182,9 @@ def test_sequences_create_read_edit(api):
     data = created.json["data"]
     assert created.json["meta"] == {"type": "sequence"}
     assert (data["steps_total"], data["unsubscribe_settings"]["locale"]) == (2, "pl-PL")
-    assert data["steps"][1]["action_properties"] == {"email_template_id": 7, "is_reply": True}
+    steps = data["steps"]["items"]
+    assert steps[1]["data"]["action_properties"] == {"email_template_id": 7, "is_reply": True}
+    assert [s["data"]["id"] for s in steps] == [data["id"] * 1000, data["id"] * 1000 + 1]
     enrollment = api.enroll(data["id"])
     edited = api.put(f"/v2/sequences/{data['id']}", {"name": "Renamed", "steps": []})
     assert edited.json["data"]["steps_total"] == 0
@@ -193,3 +195,19 @@ def test_sequences_create_read_edit(api):
     assert running["enrollment_steps"]["meta"]["count"] == 2  # it keeps its copied steps
     listed = api.get("/v2/sequences").json
     assert [i["meta"]["type"] for i in listed["items"]] == ["sequence"]
+
+
+def test_a_send_failed_for_a_known_reason_does_not_use_up_the_daily_limit(api):
+    """#7 item 9, over HTTP: limit 2, the first send fails recipient_invalid, the two
+    other leads are both sent."""
+    api.engine.update_user(api.ids["user"], daily_email_limit=2)
+    sequence_id = api.sequence()
+    api.post("/engine/v1/outbox/failures", {
+        "resource_type": "lead", "resource_id": 41, "failure_reason": "recipient_invalid"})
+    enrollments = [api.enroll(sequence_id, resource_id=r) for r in (41, 42, 43)]
+    api.advance(1)
+    sent = api.get("/engine/v1/outbox").json["items"]
+    assert sorted(m["data"]["resource_id"] for m in sent) == [42, 43]
+    states = [api.get(f"/v2/sequence_enrollments/{e['id']}").json["data"]["state"]
+              for e in enrollments]
+    assert states == ["blocked", "active", "active"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from engine import ActionType, DelayUnit, Page, SimulatedClock, Step, build
 from engine.adapters.outbox import OutboxDelivery
 from engine.adapters.storage.sqlite import SqliteStore
-from engine.app import execution
+from engine.app.execution import Executor
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import SendRequest, SendResult, Store
 
@@ -47,9 +47,12 @@ def prepare(path: Path, enrollments: int) -> tuple[SqliteStore, int]:
 
 
 def drain(store: Store, delivery: CountingDelivery, now: datetime, workers: int) -> None:
-    policy = ExecutionPolicy(batch_size=7)  # small batches: the workers interleave
-    threads = [threading.Thread(target=execution.run_due, args=(store, delivery, policy, now))
-               for _ in range(workers)]
+    policy = ExecutionPolicy()
+    clock = SimulatedClock(now)
+    threads = [
+        threading.Thread(target=Executor(store, delivery, policy, clock, f"w{n}").run_due)
+        for n in range(workers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -79,7 +82,8 @@ def test_a_dead_workers_claim_is_delivered_once_more_after_its_lease(tmp_path: P
     policy = ExecutionPolicy()
     try:
         now = START + timedelta(seconds=1)
-        claims, _ = execution.claim_due(store, policy, now)  # this worker dies here
+        dead = Executor(store, delivery, policy, SimulatedClock(now), "dead")
+        claims, _ = dead.claim(100)  # this worker dies here
         assert len(claims) == 10
         drain(store, delivery, now + timedelta(seconds=10), workers=2)
         assert not delivery.calls  # leased: nobody else touches them

@@ -121,3 +121,28 @@ def test_a_retrieved_task_updated_back_as_is(world, base):
     [task] = base.tasks.list()
     task.completed = True
     assert base.tasks.update(task.id, task).completed is True
+
+
+def test_users_service_connection_check(world, base):
+    """basecrm's own UsersService: self (a connection check), retrieve and list."""
+    me = base.users.self()
+    assert (me.id, me.name, me.status, me.role) == (world.api.ids["user"], "Ann", "active",
+                                                     "user")
+    assert base.users.retrieve(world.api.ids["colleague"]).name == "Bob"
+    assert [u.name for u in base.users.list(page=1, per_page=100)] == ["Ann", "Bob"]
+    with pytest.raises(RequestError) as stranger:
+        base.users.retrieve(world.api.ids["stranger"])
+    assert stranger.value.http_status == 404
+
+
+def test_sequences_as_sell_renders_them(world, base):
+    first = world.sequence(TASK_STEPS, name="Welcome sequence")
+    world.sequence(TASK_STEPS, name="Other")
+    _, _, found = base.http_client.get("/sequences", params={
+        "name": "Welcome sequence", "sort_by": "created_at:desc", "per_page": 100})
+    [sequence] = found
+    assert sequence.id == first
+    steps = sequence.steps["items"]
+    assert sequence.steps.meta == {"type": "collection", "count": 2}
+    assert [s.data.id for s in steps] == [first * 1000, first * 1000 + 1]
+    assert steps[0].meta.type == "step"

@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import ActionStatus, EnrollmentState, FinishedReason, ResourceType
+from engine import (
+    ActionStatus,
+    EnrollmentState,
+    FinishedReason,
+    ResourceType,
+    UnsubscribeSettings,
+)
 from engine.adapters.sell import (
     SellClient,
     SellRateLimited,
@@ -73,6 +79,23 @@ def test_the_seed_finish_ongoing_documents_decode(name):
     assert finished and all(e.finished_reason is FinishedReason.MANUAL for e in finished)
     assert json.loads(sell.requests[0].content) == {
         "data": {"resource_type": "lead", "resource_id": 5, "sequence_ids": [2222]}}
+
+
+def test_zendesks_sequences_fixture_decodes():
+    """Sell's own sequence list (Zendesk's published fixture): a steps collection with
+    Sell's step ids, no unsubscribe_settings, no links."""
+    fixture = json.loads((SEED.parent / "zendesk" / "sequences.fixture.json").read_text())
+    sell = Sell(lambda r: httpx.Response(200, json=fixture))
+    with sell.client() as client:
+        welcome, another = client.list_sequences(name="Welcome sequence", per_page=100)
+    assert (welcome.id, welcome.name, welcome.creator_id) == (21123, "Welcome sequence",
+                                                               1700155)
+    assert welcome.step_ids == (2594755, 2594756, 2594757)
+    assert [step.email_template_id for step in welcome.steps or ()] == [398744, 398745, 398746]
+    assert [step.is_reply for step in another.steps or ()] == [False, True, True]
+    assert welcome.unsubscribe_settings == UnsubscribeSettings()  # absent: the default
+    assert dict(sell.requests[0].url.params) == {"name": "Welcome sequence", "page": "1",
+                                                 "per_page": "100"}
 
 
 def item_page(links: dict[str, str] | None, ids: list[int]) -> dict[str, Any]:

@@ -30,6 +30,20 @@ def test_sequences_with_their_steps(world, sell):
         sell.get_sequence(10**9)
 
 
+def test_sequences_by_name_sorted_with_step_ids(world, sell):
+    first = world.sequence(name="Welcome sequence")
+    world.advance(60)
+    world.sequence(name="Other")
+    world.advance(60)
+    second = world.sequence(TASK_STEPS, name="Welcome sequence")
+    found = sell.list_sequences(name="Welcome sequence", sort_by="created_at:desc")
+    assert [s.id for s in found] == [second, first]
+    assert found.items[0].step_ids == (second * 1000, second * 1000 + 1)
+    assert sell.get_sequence(first).step_ids == (first * 1000, first * 1000 + 1)
+    assert [s.name for s in sell.iter_sequences(sort_by="name", per_page=1)] == [
+        "Other", "Welcome sequence", "Welcome sequence"]
+
+
 def started_task(world, sell, resource_id: int) -> tuple[int, RemoteTask]:
     enrollment = sell.create_enrollment(world.sequence(TASK_STEPS), "lead", resource_id)
     world.advance(1)

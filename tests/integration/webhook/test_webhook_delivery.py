@@ -3,6 +3,7 @@
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,7 +14,8 @@ from engine.app.ports import SendRequest
 from engine.domain.enums import FailureReason, ResourceType
 from engine.errors import DeliveryError
 
-REQUEST = SendRequest("7:0:0", 1, 7, 0, 3, ResourceType.LEAD, 99, 9606, False)
+LEASE_END = datetime(2026, 11, 23, 9, 5, 0, 250000, tzinfo=UTC)
+REQUEST = SendRequest("7:0:0", 1, 7, 0, 3, ResourceType.LEAD, 99, 9606, False, LEASE_END)
 
 
 class Receiver:
@@ -58,7 +60,8 @@ def test_a_sent_reply_completes_and_the_body_is_signed(receiver: tuple[Receiver,
     headers, payload, raw = state.seen[0]
     assert payload == {"idempotency_key": "7:0:0", "account_id": 1, "enrollment_id": 7,
                        "position": 0, "actor_id": 3, "resource_type": "lead", "resource_id": 99,
-                       "email_template_id": 9606, "is_reply": False}
+                       "email_template_id": 9606, "is_reply": False,
+                       "lease_expires_at": "2026-11-23T09:05:00.250Z"}
     assert headers["Idempotency-Key"] == "7:0:0"
     assert headers["X-Seqengine-Signature"] == sign("s3cret", raw)
 

@@ -21,7 +21,6 @@ from engine import (
     TaskCompleted,
     TaskDeleted,
 )
-from engine.app import execution
 from engine.app.ports import SendRequest, SendResult
 from engine.errors import (
     AlreadyExists,
@@ -308,7 +307,7 @@ def test_a_crashed_claim_is_redelivered_after_its_lease_with_the_same_key() -> N
     w = World()
     enrollment_id = w.enroll(w.sequence(email(0, 0)))
     now = w.engine.clock.now()
-    claims, _ = execution.claim_due(w.engine.store, w.engine.policy, now)  # worker dies here
+    claims, _ = w.engine.executor("dead").claim(10)  # this worker dies here
     assert len(claims) == 1
     w.engine.advance(seconds=60)
     assert w.engine.outbox(w.account) == []  # still leased
@@ -375,12 +374,13 @@ def test_finishing_during_a_send_keeps_its_confirmed_outcome() -> None:
     w = World()
     enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 1)))
     now = w.engine.clock.now()
-    claims, _ = execution.claim_due(w.engine.store, w.engine.policy, now)
+    worker = w.engine.executor("w1")
+    (claim,), _ = worker.claim(10)
+    outcome = w.engine.delivery.send(claim.request, now)  # the send is under way ...
     w.engine.update_enrollment_state(w.account, enrollment_id, "finished", actor_id=w.actor)
-    e = w.get(enrollment_id).enrollment
+    e = w.get(enrollment_id).enrollment  # ... when the enrollment finishes
     assert [a.status for a in e.actions] == [A.IN_PROGRESS, A.CANCELLED]
-    outcome = w.engine.delivery.send(claims[0].request, now)
-    execution.record_outcome(w.engine.store, w.engine.policy, claims[0].request, outcome, now)
+    assert worker.record(claim, outcome)
     e = w.get(enrollment_id).enrollment
     assert [a.status for a in e.actions] == [A.COMPLETED, A.CANCELLED]
     assert e.state is E.FINISHED and e.finished_reason is FinishedReason.MANUAL
@@ -390,7 +390,7 @@ def test_finishing_during_a_send_keeps_its_confirmed_outcome() -> None:
 def test_a_send_whose_worker_died_after_the_finish_is_abandoned() -> None:
     w = World()
     enrollment_id = w.enroll(w.sequence(email(0, 0)))
-    execution.claim_due(w.engine.store, w.engine.policy, w.engine.clock.now())  # worker dies
+    w.engine.executor("dead").claim(10)  # this worker dies here
     w.engine.update_enrollment_state(w.account, enrollment_id, "finished", actor_id=w.actor)
     w.engine.advance(seconds=w.engine.policy.lease.total_seconds() + 1)
     e = w.get(enrollment_id).enrollment

@@ -3,7 +3,15 @@ all reported together."""
 
 import pytest
 
-from engine import EnrollmentFilter, EnrollmentState, Page, ResourceType, TaskFilter
+from engine import (
+    EnrollmentFilter,
+    EnrollmentState,
+    Page,
+    ResourceType,
+    SequenceFilter,
+    Sort,
+    TaskFilter,
+)
 from engine.errors import InvalidParam
 from engine.wire import (
     MAX_IDS,
@@ -11,6 +19,7 @@ from engine.wire import (
     parse_enrollment_filter,
     parse_enrollment_query,
     parse_page,
+    parse_sequence_query,
     parse_task_filter,
     parse_task_query,
 )
@@ -106,3 +115,41 @@ def test_bad_task_filter() -> None:
 def test_invalid_params_needs_an_error() -> None:
     with pytest.raises(ValueError):
         InvalidParams([])
+
+
+@pytest.mark.parametrize(
+    ("text", "sort"),
+    [
+        ("", Sort()),
+        ("id", Sort()),
+        ("id:asc", Sort()),
+        ("id:desc", Sort("id", descending=True)),
+        ("created_at", Sort("created_at")),
+        ("created_at:desc", Sort("created_at", descending=True)),
+        ("updated_at:asc", Sort("updated_at")),
+    ],
+)
+def test_sort_by(text: str, sort: Sort) -> None:
+    assert parse_enrollment_filter({"sort_by": text}).sort == sort
+    assert parse_task_filter({"sort_by": text}).sort == sort
+    assert parse_sequence_query({"sort_by": text})[0].sort == sort
+
+
+@pytest.mark.parametrize(
+    "text", ["name", "steps_total", "id:", "id:up", "id:DESC", "ID", ":asc", "created_at:desc:x",
+             " id"],
+)
+def test_bad_sort_by(text: str) -> None:
+    assert bad_params({"sort_by": text}) == ["sort_by"]
+    assert bad_params({"sort_by": text}, parse_task_query) == ["sort_by"]
+
+
+def test_sequence_query() -> None:
+    where, page = parse_sequence_query({"ids": "3,1,3", "name": "Welcome sequence",
+                                        "sort_by": "name:desc", "per_page": "100"})
+    assert where == SequenceFilter(ids=(3, 1), name="Welcome sequence",
+                                   sort=Sort("name", descending=True))
+    assert page == Page(1, 100)
+    assert parse_sequence_query({"name": ""}) == (SequenceFilter(), Page())
+    assert bad_params({"sort_by": "state", "ids": "x", "page": "0"}, parse_sequence_query) == [
+        "ids", "sort_by", "page"]

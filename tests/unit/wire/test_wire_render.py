@@ -21,6 +21,7 @@ from engine import (
     in_memory,
 )
 from engine.app.ports import OutboxMessage
+from engine.domain.sequence import MAX_SEQUENCE_ID
 from engine.errors import (
     AlreadyExists,
     EngineError,
@@ -45,6 +46,8 @@ from engine.wire import (
     sequence_document,
     task_data,
     task_document,
+    user_data,
+    user_document,
 )
 
 TUESDAY = datetime(2020, 12, 15, 19, 58, 53, 526_000, tzinfo=UTC)
@@ -138,23 +141,87 @@ def test_rendered_dicts_do_not_share_mutable_state_with_the_domain() -> None:
 
 
 def test_sequence_data() -> None:
+    """Sell's shape (Zendesk's fixtures): steps are a collection of `step`s with ids,
+    before unsubscribe_settings; each step's keys in the fixture's order."""
     engine = world()
     data = sequence_data(engine.get_sequence(ACCOUNT, 7))
     assert data == {
         "id": 7, "name": "Mixed", "steps_total": 2, "creator_id": ACTOR,
         "updated_at": "2020-12-15T19:58:53Z", "created_at": "2020-12-15T19:58:53Z",
+        "steps": {
+            "items": [
+                {"data": {"id": 7000, "action_type": "automated_email",
+                          "delay_from_previous_step": 0,
+                          "delay_from_previous_step_unit": "weekdays", "position": 0,
+                          "action_properties": {"email_template_id": 9606, "is_reply": True}},
+                 "meta": {"type": "step"}},
+                {"data": {"id": 7001, "action_type": "task", "delay_from_previous_step": 2,
+                          "delay_from_previous_step_unit": "hours", "position": 1,
+                          "action_properties": {"task_content": "Call them"}},
+                 "meta": {"type": "step"}},
+            ],
+            "meta": {"type": "collection", "count": 2},
+        },
         "unsubscribe_settings": {"enabled": True, "locale": "en-US"},
-        "steps": [
-            {"position": 0, "delay_from_previous_step": 0,
-             "delay_from_previous_step_unit": "weekdays", "action_type": "automated_email",
-             "action_properties": {"email_template_id": 9606, "is_reply": True}},
-            {"position": 1, "delay_from_previous_step": 2,
-             "delay_from_previous_step_unit": "hours", "action_type": "task",
-             "action_properties": {"task_content": "Call them"}},
-        ],
     }
+    assert list(data) == ["id", "name", "steps_total", "creator_id", "updated_at",
+                          "created_at", "steps", "unsubscribe_settings"]
+    assert [list(item["data"]) for item in data["steps"]["items"]] == 2 * [[
+        "id", "action_type", "delay_from_previous_step", "delay_from_previous_step_unit",
+        "position", "action_properties"]]
     assert json.loads(sequence_document(engine.get_sequence(ACCOUNT, 7))) == {
         "data": json.loads(json.dumps(data)), "meta": {"type": "sequence"}}
+
+
+def test_step_ids_are_kept_where_a_position_survives_an_edit() -> None:
+    engine = world()
+    before = sequence_data(engine.get_sequence(ACCOUNT, 7))["steps"]["items"]
+    engine.update_sequence(ACCOUNT, 7, steps=[*STEPS, Step(2, 1, DelayUnit.HOURS,
+                                                          ActionType.TASK, task_content="x")])
+    grown = sequence_data(engine.get_sequence(ACCOUNT, 7))["steps"]["items"]
+    assert [s["data"]["id"] for s in grown] == [7000, 7001, 7002]
+    assert grown[:2] == before
+    engine.update_sequence(ACCOUNT, 7, steps=STEPS[:1])
+    shrunk = sequence_data(engine.get_sequence(ACCOUNT, 7))["steps"]["items"]
+    assert [s["data"]["id"] for s in shrunk] == [7000]
+
+
+def test_step_ids_never_meet_across_sequences() -> None:
+    engine = world()
+    other = engine.create_sequence(ACCOUNT, name="Next", creator_id=ACTOR, steps=STEPS)
+    ids = [s["data"]["id"] for q in (engine.get_sequence(ACCOUNT, 7), other)
+           for s in sequence_data(q)["steps"]["items"]]
+    assert len(set(ids)) == len(ids)
+
+
+def test_sequences_whose_step_ids_would_not_fit_are_refused() -> None:
+    engine = world()
+    with pytest.raises(ValidationFailed) as too_big:
+        engine.create_sequence(ACCOUNT, name="Big", creator_id=ACTOR, steps=STEPS,
+                               sequence_id=MAX_SEQUENCE_ID + 1)
+    assert too_big.value.errors[0].field == "/data/id"
+    last = engine.create_sequence(ACCOUNT, name="Last", creator_id=ACTOR, steps=STEPS,
+                                  sequence_id=MAX_SEQUENCE_ID)
+    top = json.loads(sequence_document(last))["data"]["steps"]["items"][1]["data"]["id"]
+    assert top == MAX_SEQUENCE_ID * 1000 + 1 <= 2**63 - 1
+    many = [Step(p, 0, DelayUnit.HOURS, ActionType.TASK, task_content="x") for p in range(1000)]
+    for attempt in (lambda: engine.create_sequence(ACCOUNT, name="Long", creator_id=ACTOR,
+                                                   steps=many),
+                    lambda: engine.update_sequence(ACCOUNT, 7, steps=many)):
+        with pytest.raises(ValidationFailed) as too_long:
+            attempt()
+        assert too_long.value.errors[0].field == "/data/steps"
+    assert engine.get_sequence(ACCOUNT, 7).steps_total == 2  # refused: nothing changed
+
+
+def test_user_data() -> None:
+    engine = world()
+    data = user_data(engine.get_user(ACTOR))
+    assert data == {"id": ACTOR, "name": "", "email": None, "status": "active",
+                    "role": "user", "time_zone": "UTC", "created_at": None, "updated_at": None}
+    assert list(data) == ["id", "name", "email", "status", "role", "time_zone", "created_at",
+                          "updated_at"]
+    assert json.loads(user_document(engine.get_user(ACTOR)))["meta"] == {"type": "user"}
 
 
 # -- tasks ---------------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 from functools import partial
 
 import falcon
-import orjson
 
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.resources.paging import fetch_page, links
 from engine.adapters.http.responses import principal, query, read_body, send
-from engine.wire.parse import parse_body, parse_page, parse_sequence
-from engine.wire.render import collection, sequence_data, sequence_document
+from engine.wire.parse import parse_body, parse_sequence
+from engine.wire.query import parse_sequence_query
+from engine.wire.render import sequence_document, sequence_list_document
 
 
 class SequenceList:
@@ -18,12 +18,11 @@ class SequenceList:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         who = principal(req)
-        page = parse_page(query(req))
+        where, page = parse_sequence_query(query(req))
         with self.ctx.guard.read():
             found, has_next = fetch_page(
-                partial(self.ctx.engine.list_sequences, who.account_id), page)
-            items = [(sequence_data(sequence), "sequence") for sequence in found]
-            send(resp, orjson.dumps(collection(items, links(req, page, has_next))))
+                partial(self.ctx.engine.list_sequences, who.account_id, where), page)
+            send(resp, sequence_list_document(found, links(req, page, has_next)))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         who = principal(req)

@@ -1,6 +1,12 @@
 -- Every statement SqliteStore runs, by name. Parameters are :named. Fixed
 -- texts keep sqlite3's per-connection statement cache hot; optional filters
 -- are written `(:x IS NULL OR ...)` and id lists are passed as one JSON array.
+--
+-- Lists end in `ORDER BY {order}`: a placeholder, because SQL cannot bind a
+-- column. It is filled, once when the file is read, with each entry of the
+-- sort whitelist (sqlite_database.ORDERS: `created_at DESC, id DESC`, ...),
+-- giving one fixed statement per list and sort; user input only picks one.
+-- The names are bare, so a list reads from its one table only.
 
 -- name: create_schema_version
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -10,6 +16,14 @@ CREATE TABLE IF NOT EXISTS schema_version (
 
 -- name: schema_version
 SELECT coalesce(max(version), 0) AS version FROM schema_version;
+
+-- name: newest_instant
+SELECT max(t) FROM (
+    SELECT max(updated_at) AS t FROM sequences
+    UNION ALL SELECT max(updated_at) FROM enrollments
+    UNION ALL SELECT max(updated_at) FROM tasks
+    UNION ALL SELECT max(sent_at) FROM outbox
+);
 
 -- name: record_migration
 INSERT INTO schema_version (version, description) VALUES (:version, :description);
@@ -70,6 +84,11 @@ ON CONFLICT (id) DO UPDATE SET
     send_window = excluded.send_window,
     daily_email_limit = excluded.daily_email_limit;
 
+-- name: list_users
+SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
+FROM users WHERE account_id = :account_id
+ORDER BY id LIMIT :limit OFFSET :offset;
+
 -- name: get_token
 SELECT token_hash, user_id, account_id, scopes, revoked FROM api_tokens
 WHERE token_hash = :token_hash;
@@ -96,11 +115,16 @@ FROM sequences q JOIN step_lists s ON s.id = q.steps_id
 WHERE q.id = :id AND q.account_id = :account_id;
 
 -- name: list_sequences
+-- (The step list is read by a subquery, not a join, so that the sort's bare column
+-- names are the sequence's alone.)
 SELECT q.id, q.account_id, q.name, q.creator_id, q.created_at, q.updated_at,
-       q.unsubscribe_enabled, q.unsubscribe_locale, s.body AS steps
-FROM sequences q JOIN step_lists s ON s.id = q.steps_id
+       q.unsubscribe_enabled, q.unsubscribe_locale,
+       (SELECT body FROM step_lists WHERE step_lists.id = q.steps_id) AS steps
+FROM sequences q
 WHERE q.account_id = :account_id
-ORDER BY q.id LIMIT :limit OFFSET :offset;
+  AND (:ids IS NULL OR q.id IN (SELECT value FROM json_each(:ids)))
+  AND (:name IS NULL OR q.name = :name)
+ORDER BY {order} LIMIT :limit OFFSET :offset;
 
 -- name: save_sequence
 INSERT INTO sequences (id, account_id, name, creator_id, created_at, updated_at, steps_id,
@@ -123,15 +147,15 @@ FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.id = :id AND e.account_id = :account_id;
 
 -- name: list_enrollments
-SELECT e.*, s.body AS steps
-FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
+SELECT e.*, (SELECT body FROM step_lists WHERE step_lists.id = e.steps_id) AS steps
+FROM enrollments e
 WHERE e.account_id = :account_id
   AND (:ids IS NULL OR e.id IN (SELECT value FROM json_each(:ids)))
   AND (:resource_ids IS NULL OR e.resource_id IN (SELECT value FROM json_each(:resource_ids)))
   AND (:resource_type IS NULL OR e.resource_type = :resource_type)
   AND (:sequence_id IS NULL OR e.sequence_id = :sequence_id)
   AND (:state IS NULL OR e.state = :state)
-ORDER BY e.id LIMIT :limit OFFSET :offset;
+ORDER BY {order} LIMIT :limit OFFSET :offset;
 
 -- name: ongoing_for_resource
 SELECT e.*, s.body AS steps
@@ -157,6 +181,26 @@ SELECT e.*, s.body AS steps
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.due_at IS NOT NULL AND e.due_at <= :now
 ORDER BY e.due_at, e.id LIMIT :limit;
+
+-- name: claim_due
+UPDATE enrollments
+SET claim_seq = claim_seq + 1, claimed_by = :worker, claim_until = :until, due_at = :until
+WHERE id IN (SELECT id FROM enrollments WHERE due_at IS NOT NULL AND due_at <= :now
+             ORDER BY due_at, id LIMIT :limit)
+RETURNING id, account_id, claim_seq;
+
+-- name: renew_lease
+UPDATE enrollments SET claim_until = :until, due_at = :until
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq;
+
+-- name: lease_holds
+SELECT 1 FROM enrollments
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq AND claim_until > :now
+  AND state != 'finished';
+
+-- name: release_lease
+UPDATE enrollments SET claimed_by = NULL, claim_until = NULL
+WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq;
 
 -- name: next_due_at
 SELECT min(due_at) AS due_at FROM enrollments WHERE due_at IS NOT NULL;
@@ -198,7 +242,7 @@ WHERE account_id = :account_id
   AND (:resource_type IS NULL OR resource_type = :resource_type)
   AND (:resource_id IS NULL OR resource_id = :resource_id)
   AND (:completed IS NULL OR completed = :completed)
-ORDER BY id LIMIT :limit OFFSET :offset;
+ORDER BY {order} LIMIT :limit OFFSET :offset;
 
 -- name: save_task
 INSERT INTO tasks (id, account_id, creator_id, owner_id, resource_type, resource_id, content,
@@ -230,8 +274,8 @@ DELETE FROM tasks WHERE id = :id AND account_id = :account_id;
 SELECT count FROM send_counts WHERE scope = :scope AND owner_id = :owner_id AND day = :day;
 
 -- name: add_send
-INSERT INTO send_counts (scope, owner_id, day, count) VALUES (:scope, :owner_id, :day, 1)
-ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = send_counts.count + 1;
+INSERT INTO send_counts (scope, owner_id, day, count) VALUES (:scope, :owner_id, :day, :delta)
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = send_counts.count + :delta;
 
 -- name: get_idempotent
 SELECT status, body FROM idempotent_responses WHERE account_id = :account_id AND key = :key;

@@ -146,3 +146,10 @@ CREATE TABLE idempotent_responses (
     body       BLOB    NOT NULL,
     PRIMARY KEY (account_id, key)
 ) WITHOUT ROWID;
+
+-- migration: 2 claims: the scheduler's leases, fenced by a sequence number
+-- claim_seq goes up by one on every claim and is never reset: a worker's lease is
+-- the pair (claimed_by, claim_seq), so a lease taken over is told from its successor.
+ALTER TABLE enrollments ADD COLUMN claimed_by TEXT;
+ALTER TABLE enrollments ADD COLUMN claim_until INTEGER;
+ALTER TABLE enrollments ADD COLUMN claim_seq INTEGER NOT NULL DEFAULT 0;
