@@ -21,7 +21,7 @@ SEED = os.environ.get("SEQENGINE_FUZZ_SEED", "20201215")
 
 def test_live_schemathesis_finds_nothing(tmp_path):
     db = tmp_path / "live.db"
-    made = run_json(db, "demo")
+    made = run_json(db, "demo", "--start", SIMULATED[-1])
     token = run_json(db, "tokens", "create", "--user", str(made["user_id"]),
                      "--scopes", "read,write,admin")["token"]
     with serving(db, *SIMULATED, "--rate-limit", "0") as base:
@@ -30,7 +30,7 @@ def test_live_schemathesis_finds_nothing(tmp_path):
              "--config-file", str(HERE / "schemathesis.toml"),
              "run", f"{base}/openapi.json", "--checks", "all",
              "-H", f"Authorization: Bearer {token}",
-             "--max-examples", EXAMPLES, "--seed", SEED, "--no-color"],
+             "--max-examples", EXAMPLES, "--seed", SEED, "--no-color", "--request-timeout", "10"],
             capture_output=True, text=True, timeout=900, cwd=tmp_path,
             env=dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE)))
     assert done.returncode == 0, done.stdout[-4000:]  # schemathesis exits 1 on any failure

@@ -31,25 +31,32 @@ def run_json(db: Path, *args: str) -> dict:
 
 @contextmanager
 def serving(db: Path, *extra: str, port: int | None = None) -> Iterator[str]:
+    """`seqengine serve` until the block ends. Its log (an access line per request)
+    goes to a file next to the database: a pipe nobody reads would fill and stall it."""
     port = port or free_port()
+    log = (db.parent / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
         [SEQENGINE, "--db", f"sqlite:///{db}", "serve", "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, process)
+        try:
+            wait_until_up(base, process)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n{Path(log.name).read_text()}") from None
         yield base
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, str, str]:
     """A demo database with a plain (read,write) token and an admin one."""
     db = tmp_path_factory.mktemp("serve") / "edge.db"
-    made = run_json(db, "demo")
+    made = run_json(db, "demo", "--start", SIMULATED[-1])
     plain = run_json(db, "tokens", "create", "--user", str(made["user_id"]))
     admin = run_json(db, "tokens", "create", "--user", str(made["user_id"]),
                      "--scopes", "read,write,admin")
