@@ -49,11 +49,12 @@ unit: setup-test chromium
 
 test: lint unit
 
-# longer fuzzing than the CI budget: schemathesis and the timeline properties
+# longer fuzzing than the CI budget: schemathesis (in-process and against a live
+# `seqengine serve`, --checks all) and the timeline properties
 fuzz: setup
 	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$(date +%s) \
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
-	tests/property
+	tests/e2e/test_e2e_schemathesis_live.py tests/property
 
 # a longer run of the scheduler's process tests than the CI budget: 4 workers over
 # 100,000 due steps on one database (the default suite runs 20,000)

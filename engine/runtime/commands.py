@@ -15,6 +15,12 @@ def register(commands: Any, add: Add) -> None:
     makes a subcommand that also takes --db and --json."""
     serve = add(commands, "serve", "the HTTP API (and the scheduler, by default)")
     _address_options(serve, "listen on")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="base URL of the links in responses, as clients reach the server "
+                            "(default http://HOST:PORT); never taken from the Host header")
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time a client has to send its headers, and its body, before it "
+                            "is answered 408 or cut off (default 10, at most 60)")
     serve.add_argument("--clock", choices=["system", "simulated"], default="system",
                        help="system: real time (default); simulated: time stands still until "
                             "POST /engine/v1/clock moves it (tests, teaching)")
@@ -23,8 +29,8 @@ def register(commands: Any, add: Add) -> None:
     serve.add_argument("--no-scheduler", action="store_true", help="do not run due work here")
     serve.add_argument("--rate-limit", type=int, default=36_000, metavar="PER_HOUR",
                        help="requests per token per hour (default 36000; 0 turns it off)")
-    serve.add_argument("--rate-burst", type=int, default=10, metavar="N",
-                       help="requests per token in a burst (default 10)")
+    serve.add_argument("--rate-burst", type=int, default=36_000, metavar="N",
+                       help="requests a token's bucket holds (default 36000: the hour's worth)")
     serve.add_argument("--no-metrics", action="store_true",
                        help="do not serve GET /metrics (Prometheus; public when served)")
     _delivery_options(serve)

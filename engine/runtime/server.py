@@ -9,9 +9,11 @@ metrics: `serve` at GET /metrics, a worker on `--metrics-port` (docs/operations.
 """
 
 import argparse
+import errno
 import json
 import os
 import signal
+import sys
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -53,8 +55,14 @@ def _refuse_rewind(start: datetime, newest: datetime | None, url: str) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from engine.adapters.http.app import public_base
+    from engine.adapters.http.server import MAX_REQUEST_TIMEOUT, check_port_free
     from engine.adapters.http.server import serve as serve_wsgi
 
+    public_url = public_base(args.public_url or f"http://{_url_host(args.host)}:{args.port}")
+    if not 0 < args.request_timeout <= MAX_REQUEST_TIMEOUT:
+        raise ValueError(f"--request-timeout must be above 0 and at most "
+                         f"{MAX_REQUEST_TIMEOUT:g} seconds")
     settings = {
         "db": args.db,
         "clock": args.clock,
@@ -66,6 +74,8 @@ def serve(args: argparse.Namespace) -> int:
         "rate_limit": args.rate_limit,
         "rate_burst": args.rate_burst,
         "metrics": not args.no_metrics,
+        "public_url": public_url,
+        "request_timeout": args.request_timeout,
         "log_level": args.log_level,
         "log_format": args.log_format,
     }
@@ -75,14 +85,26 @@ def serve(args: argparse.Namespace) -> int:
         raise ValueError("--start goes with --clock simulated")
     logs.configure(args.log_level, args.log_format)
     _check(settings)
+    try:
+        check_port_free(args.host, args.port)
+    except OSError as error:
+        reason = "it is already in use" if error.errno == errno.EADDRINUSE else error.strerror
+        print(f"seqengine: cannot listen on {args.host}:{args.port}: {reason} "
+              "(another server?); pick another --port.", file=sys.stderr, flush=True)
+        return 1
     os.environ[SETTINGS] = json.dumps(settings)
     database = Database.locate(args.db).describe()
     url = f"http://{args.host}:{args.port}"
-    show(args, {"database": database, "url": url, "clock": args.clock},
-         f"seqengine: serving {database} on {url} ({args.clock} clock; API docs at {url}/docs)")
+    show(args, {"database": database, "url": url, "public_url": public_url, "clock": args.clock},
+         f"seqengine: serving {database} on {url} ({args.clock} clock; links as {public_url}; "
+         f"API docs at {url}/docs)")
     serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
-               log_level=args.log_level)
+               request_timeout=args.request_timeout, log_level=args.log_level)
     return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def app_from_environment() -> Any:
@@ -126,6 +148,8 @@ def app_from_environment() -> Any:
         clock_mode=settings["clock"],
         guard=guard,
         metrics=metrics,
+        public_url=settings["public_url"],
+        request_timeout=settings["request_timeout"],
         access_log=True,
     )
     if settings["clock"] == "system" and settings["scheduler"]:

@@ -141,6 +141,7 @@ class Clock:
         send(resp, self._document())
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal(req).require_admin("moving the clock (shared by every account)")
         if self.ctx.clock_mode != "simulated":
             raise ClockNotSimulated("the server runs on the system clock: time cannot be "
                                     "advanced (start it with --clock simulated)")
