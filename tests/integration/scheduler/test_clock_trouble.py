@@ -1,7 +1,7 @@
 """Time going wrong: a week of downtime, and a wall clock that jumps back an hour.
 
 - Catch-up: thousands of steps fell due while nothing ran. The claims (step 1 of
-  engine/app/execution.py) take them earliest due first, a batch at a time, so the
+  engine/app/execution.py) take them earliest due first, one at a time, so the
   sends go out in due order and the memory used does not grow with the backlog.
 - A backwards jump mid-run: leases taken before the jump still hold, records still
   land, nothing is sent twice and nothing stalls.
@@ -28,7 +28,8 @@ from engine.runtime.settings import open_store
 
 DOWN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday; back up a week later
 WEEK = timedelta(days=7)
-POLICY = ExecutionPolicy(batch_size=50)
+POLICY = ExecutionPolicy()
+BATCH = 1  # run_due claims one enrollment at a time (execution.Executor.run_due)
 
 
 class Batches:
@@ -151,8 +152,8 @@ def test_catch_up_after_a_week_down_goes_in_due_order_in_bounded_batches(
     _, _, small_peak = catch_up(database_url, 500)  # a first account's week
     sends, batches, peak = catch_up(database_url, 2000)  # a second account's
     assert sends.sent == 2000 and sends.out_of_order == 0  # earliest due first, throughout
-    assert batches.largest_limit == batches.largest_size == POLICY.batch_size
-    assert batches.count == 2000 // POLICY.batch_size + 1  # the last one finds nothing
+    assert batches.largest_limit == batches.largest_size == BATCH
+    assert batches.count == 2000 // BATCH + 1  # the last one finds nothing
     assert peak < 1.5 * small_peak, (peak, small_peak)  # four times the backlog, same memory
 
 
@@ -247,8 +248,8 @@ def test_a_simulated_clock_set_back_mid_batch_completes_when_time_catches_up(
     database_url: str,
 ) -> None:
     """Two steps an hour apart; the clock goes back an hour in the middle of the first
-    batch. Claims taken before the jump are still sent once; steps not yet due on the
-    new clock wait for it, and everything is done when it passes their instants."""
+    steps' sends. The claim taken before the jump is still sent once; steps not yet due
+    on the new clock wait for it, and everything is done when it passes their instants."""
     start = DOWN + timedelta(hours=2)
     world = prepare(database_url, enrollments_due=0, clock=SimulatedClock(start))
     store = open_store(database_url)
@@ -261,9 +262,9 @@ def test_a_simulated_clock_set_back_mid_batch_completes_when_time_catches_up(
         for resource in range(1, 201):
             engine.enroll(world.account, sequence_id=later.id, resource_type="lead",
                           resource_id=resource, actor_id=world.actor)
-        engine.run_due()  # the jump comes at the 10th send of the second batch of 50
+        engine.run_due()  # the jump comes at the 60th send
         assert clock.now() < start
-        assert sum(delivery.calls.values()) == 100  # that batch was sent; then nothing due
+        assert sum(delivery.calls.values()) == 60  # that one was sent; then nothing due
         engine.advance(to=start + timedelta(hours=2))
         assert engine.next_due_at() is None  # nothing stalled
         assert set(delivery.calls.values()) == {1} and len(delivery.calls) == 400
