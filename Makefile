@@ -9,7 +9,8 @@ LOCK := requirements/lock.txt
 DB ?= $(or $(SEQENGINE_DB),sqlite:///seqengine.db)
 PORT ?= $(or $(SEQENGINE_PORT),8000)
 
-.PHONY: setup setup-run run test lint unit chromium pg-server lock fuzz bench-setup bench bench-quick diagrams clean
+.PHONY: setup setup-run setup-test run test lint unit chromium pg-server lock fuzz soak bench-setup bench \
+	bench-quick diagrams docs notebooks simulate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +21,10 @@ setup: $(BIN)/python
 
 setup-run: $(BIN)/python
 	$(BIN)/pip install --quiet -c $(LOCK) -e .
+
+# the tests also run the simulator, the notebooks and the docs build
+setup-test: setup
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,docs]'
 
 run: setup-run
 	$(BIN)/seqengine --db $(DB) demo --port $(PORT)
@@ -36,7 +41,7 @@ chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 lint: setup
-	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff check engine tests bench examples
 	$(BIN)/mypy
 
 # the PostgreSQL tests start a throwaway cluster from the server binaries (Debian
@@ -45,19 +50,25 @@ pg-server:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq postgresql)
 
-unit: setup chromium pg-server
+unit: setup-test chromium pg-server
 	$(BIN)/pytest
 
 test: lint unit
 
-# longer fuzzing than the CI budget: schemathesis and the timeline properties
+# longer fuzzing than the CI budget: schemathesis (in-process and against a live
+# `seqengine serve`, --checks all) and the timeline properties
 fuzz: setup
 	SEQENGINE_FUZZ_EXAMPLES=150 SEQENGINE_FUZZ_SCENARIOS=200 SEQENGINE_FUZZ_SEED=$$(date +%s) \
 	TIMELINE_EXAMPLES=3000 LIFECYCLE_EXAMPLES=2000 $(BIN)/pytest tests/integration/http/test_http_openapi_fuzz.py \
-	tests/property
+	tests/e2e/test_e2e_schemathesis_live.py tests/property
+
+# a longer run of the scheduler's process tests than the CI budget: 4 workers over
+# 100,000 due steps on one database (the default suite runs 20,000)
+soak: setup
+	SEQENGINE_SOAK_STEPS=100000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
 
 bench-setup: setup pg-server
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: bench-setup
@@ -66,7 +77,21 @@ bench: bench-setup
 bench-quick: bench-setup
 	$(BIN)/python -m bench --quick
 
+docs: setup
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[docs]'
+	$(BIN)/mkdocs serve -a 127.0.0.1:8001
+
+# the README's simulation tour: plots land in ./simulation
+simulate: setup
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[sim]'
+	$(BIN)/seqengine simulate examples/scenarios/two_reps.yaml --out simulation
+
+notebooks: setup
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[notebooks]'
+	$(BIN)/jupyter lab notebooks
+
 diagrams: setup
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[sim]'
 	$(BIN)/python -m engine.runtime.diagrams docs/lifecycles.md
 
 clean:

@@ -62,6 +62,18 @@ class MethodNotAllowed(EngineError):
     status, code = 405, "method_not_allowed"
 
 
+class RequestTimeout(EngineError):
+    status, code = 408, "request_timeout"
+
+
+class PayloadTooLarge(EngineError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(EngineError):
+    status, code = 415, "unsupported_media_type"
+
+
 class ClockNotSimulated(EngineError):
     status, code = 409, "conflict"
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from engine.app.enrollments import get_enrollment
 from engine.app.ports import UnitOfWork
-from engine.app.tasks import delete_task, update_task
+from engine.app.tasks import complete_step_task, delete_step_task, delete_task, update_task
 from engine.domain.account import Account
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import FinishedReason
@@ -34,12 +34,16 @@ def handle_event(
             uow.save_account(account)
             ongoing = uow.ongoing_enrollments(account.id)
             return _finish(uow, ongoing, FinishedReason.SUBSCRIPTION_CANCELLED, now)
-        case TaskCompleted(task_id=task_id):
+        case TaskCompleted(task_id=int() as task_id):
             update_task(uow, now, account, task_id, completed=True)
             return []
-        case TaskDeleted(task_id=task_id):
+        case TaskCompleted(enrollment_id=int() as enrollment_id, position=int() as position):
+            return complete_step_task(uow, now, account, enrollment_id, position)
+        case TaskDeleted(task_id=int() as task_id):
             delete_task(uow, now, account, task_id)
             return []
+        case TaskDeleted(enrollment_id=int() as enrollment_id, position=int() as position):
+            return delete_step_task(uow, now, account, enrollment_id, position)
     raise TypeError(f"not an event: {event!r}")
 
 

@@ -1,29 +1,38 @@
-"""Running due work: claim, send, record, fenced by a lease.
+"""Running due work: claim, deliver, record, fenced by a lease.
 
-The protocol (semantics.md invariant 6; the crash tests in tests/integration/
-scheduler cite these steps by number):
+A delivery is an external effect: an email send (EmailDelivery), or the creation of
+a task in a host that keeps its own tasks (TaskDelivery). Both follow one protocol
+(semantics.md invariant 6; the crash tests in tests/integration/scheduler cite these
+steps by number):
 
 1. Claim, in one transaction. `claim_due` leases due enrollments to a worker:
    each lease has an expiry and a fencing token (`claim_seq`, one higher on
    every claim), and the enrollment's due_at becomes the expiry, so the claim of
-   a worker that vanished comes due again by itself. Task steps and sending
-   limits are settled right there; an email step goes in_progress, is counted
-   against the limits, and becomes a Claim.
-2. Send, with no transaction and no lock held. Immediately before the send, the
+   a worker that vanished comes due again by itself. Sending limits are settled
+   right there, and so is a task step when the engine keeps its own tasks (no
+   external effect: the task is made in this transaction). An email step, or a
+   host's task step, goes in_progress (an email is counted against the limits)
+   and becomes a Claim.
+2. Deliver, with no transaction and no lock held. Immediately before it, the
    lease is read again: same token, not expired, enrollment not finished. If
-   not, nothing is sent. The send carries the step's stable idempotency key and
-   the lease's expiry (`lease_expires_at`), so the receiver can de-duplicate and
-   can refuse a send that arrives after the lease ran out. While sends run, the
-   worker renews its leases; `renew` says which ones it still holds.
+   not, nothing is delivered. The delivery carries the step's stable idempotency
+   key and the lease's expiry (`lease_expires_at`), so the receiver can
+   de-duplicate and can refuse one that arrives after the lease ran out. While
+   deliveries run, the worker renews its leases; `renew` says which it still holds.
 3. Record, in one transaction, which first releases the lease: only the holder
    of the current token gets past that, so a stale worker's outcome changes
-   nothing. A send skipped in step 2 is recorded too: an enrollment that
+   nothing. A delivery skipped in step 2 is recorded too: an enrollment that
    finished meanwhile has the send abandoned, any other comes due again at once.
+   A host's task id is stored on the action; the step then waits for the host's
+   TaskCompleted or TaskDeleted event.
 
-What this guarantees: every send is delivered at least once per idempotency
-key (a worker that dies after sending and before recording is re-delivered
-after its lease, with the same key), no send starts after its worker lost the
-lease or its enrollment finished, and each outcome is recorded exactly once.
+What this guarantees: every delivery is made at least once per idempotency key (a
+worker that dies after delivering and before recording is re-delivered after its
+lease, with the same key), none starts after its worker lost the lease or its
+enrollment finished, and each outcome is recorded exactly once. A transient
+failure is retried with backoff: an email blocks with `unknown` once the retry
+budget is spent; a task creation, having no failed state, keeps being retried
+(at most `retry_cap` apart).
 """
 
 from dataclasses import dataclass
@@ -31,8 +40,20 @@ from datetime import datetime
 from enum import Enum
 
 from engine.app import limits
+from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
-from engine.app.ports import Clock, EmailDelivery, Lease, SendRequest, SendResult, Store, UnitOfWork
+from engine.app.ports import (
+    Clock,
+    EmailDelivery,
+    Lease,
+    SendRequest,
+    SendResult,
+    Store,
+    TaskCreated,
+    TaskDelivery,
+    TaskRequest,
+    UnitOfWork,
+)
 from engine.app.tasks import create_step_task
 from engine.domain.account import User
 from engine.domain.enrollment import Enrollment
@@ -41,23 +62,30 @@ from engine.errors import DeliveryError
 
 
 class Skipped(Enum):
-    """The send did not happen: the lease was lost or the enrollment finished."""
+    """The delivery did not happen: the lease was lost or the enrollment finished."""
 
     SKIPPED = "skipped"
 
 
 SKIPPED = Skipped.SKIPPED
-Outcome = SendResult | DeliveryError | Skipped
+Outcome = SendResult | TaskCreated | DeliveryError | Skipped
 
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """A leased step and the delivery to make for it: an email, or a host's task."""
+
     lease: Lease
-    request: SendRequest
+    request: SendRequest | TaskRequest
+
+    @property
+    def kind(self) -> str:
+        return "email" if isinstance(self.request, SendRequest) else "task"
 
 
 class Executor:
-    """One worker's side of the protocol, on an injected store, delivery and clock.
+    """One worker's side of the protocol, on an injected store, deliveries and clock.
+    `tasks=None`: the engine keeps its own tasks.
 
     Every phase reads the clock when it runs: a batch has no single `now`."""
 
@@ -68,15 +96,18 @@ class Executor:
         policy: ExecutionPolicy,
         clock: Clock,
         worker: str,
+        *,
+        tasks: TaskDelivery | None = None,
+        observer: ExecutionObserver = NO_OBSERVER,
     ) -> None:
-        self.store, self.delivery, self.policy = store, delivery, policy
-        self.clock, self.worker = clock, worker
+        self.store, self.delivery, self.tasks, self.policy = store, delivery, tasks, policy
+        self.clock, self.worker, self.observer = clock, worker, observer
 
     # 1. claim
 
     def claim(self, limit: int) -> tuple[list[Claim], int]:
-        """Lease up to `limit` due enrollments; returns the email sends to make, and how
-        many enrollments were taken (task steps and limits are settled at once)."""
+        """Lease up to `limit` due enrollments; returns the deliveries to make, and how
+        many enrollments were taken (own tasks and limits are settled at once)."""
         now = self.clock.now()
         claims = []
         with self.store.unit_of_work() as uow:
@@ -100,25 +131,42 @@ class Executor:
             # back: sending now would mail a finished enrollment, so it is abandoned
             enrollment.abandon_current(now)
             return None
-        if not step.is_email:
-            enrollment.begin_current(now)
-            action.task_id = create_step_task(uow, enrollment, step, action, now)
-            return None
+        kind = "email" if step.is_email else "task"
         if action.status is ActionStatus.SCHEDULED:
-            actor = uow.get_user(enrollment.actor_id)
-            account = uow.get_account(enrollment.account_id)
-            assert actor is not None and account is not None, "an enrollment outlived its actor"
-            over = limits.over_limit(uow, actor, account, now)
-            if over is not None:
-                limits.limit_reached(enrollment, actor, over, self.policy, now)
-                return None
+            planned = action.estimated_execute_at
+            latency = (now - planned).total_seconds() if planned is not None else None
+            self.observer.claimed(kind, latency=latency, retry=False, redelivery=False)
+            if step.is_email and not self._take_send(uow, enrollment, now):
+                return None  # a sending limit settled it
             enrollment.begin_current(now)
-            limits.count_send(uow, actor, now)
-        # a fresh send, a retry that came due, or a dead worker's send: (re)deliver
+        else:  # a retry that came due, or the claim of a worker that vanished
+            self.observer.claimed(kind, latency=None, retry=action.attempts > 0,
+                                  redelivery=action.attempts == 0)
+        if not step.is_email and self.tasks is None:
+            if action.task_id is None:
+                action.task_id = create_step_task(uow, enrollment, step, action, now)
+            enrollment.due_at = None  # the step waits for its task
+            return None
         enrollment.due_at = lease.until
-        return Claim(
-            lease,
-            SendRequest(
+        return Claim(lease, self._request(enrollment, lease))
+
+    def _take_send(self, uow: UnitOfWork, enrollment: Enrollment, now: datetime) -> bool:
+        """Count an email against its sending limits, or settle it if one is reached."""
+        actor = self._actor(uow, enrollment)
+        account = uow.get_account(enrollment.account_id)
+        assert account is not None, "an enrollment outlived its account"
+        over = limits.over_limit(uow, actor, account, now)
+        if over is not None:
+            limits.limit_reached(enrollment, actor, over, self.policy, now)
+            return False
+        limits.count_send(uow, actor, now)
+        return True
+
+    @staticmethod
+    def _request(enrollment: Enrollment, lease: Lease) -> SendRequest | TaskRequest:
+        step, action = enrollment.current_step, enrollment.current_action
+        if step.is_email:
+            return SendRequest(
                 idempotency_key=enrollment.idempotency_key(),
                 account_id=enrollment.account_id,
                 enrollment_id=enrollment.id,
@@ -129,23 +177,43 @@ class Executor:
                 email_template_id=step.email_template_id,
                 is_reply=step.is_reply,
                 lease_expires_at=lease.until,
-            ),
+            )
+        assert action.estimated_execute_at is not None, "a started task step keeps its plan"
+        return TaskRequest(
+            idempotency_key=enrollment.idempotency_key(),
+            account_id=enrollment.account_id,
+            enrollment_id=enrollment.id,
+            position=step.position,
+            actor_id=enrollment.actor_id,
+            resource_type=enrollment.resource_type,
+            resource_id=enrollment.resource_id,
+            content=step.task_content or "",
+            due_date=action.estimated_execute_at,
+            lease_expires_at=lease.until,
         )
 
-    # 2. send
+    # 2. deliver
 
     def still_held(self, lease: Lease) -> bool:
         with self.store.unit_of_work(read_only=True) as uow:
             return uow.lease_holds(lease, self.clock.now())
 
     def deliver(self, claim: Claim) -> Outcome:
-        """Send under the lease, or not at all; never raises for a transient failure."""
-        if not self.still_held(claim.lease):
-            return SKIPPED
-        try:
-            return self.delivery.send(claim.request, self.clock.now())
-        except DeliveryError as error:
-            return error
+        """Deliver under the lease, or not at all; never raises for a transient failure."""
+        outcome: Outcome = SKIPPED
+        if self.still_held(claim.lease):
+            try:
+                outcome = self._make(claim.request)
+            except DeliveryError as error:
+                outcome = error
+        self.observer.delivered(claim.kind, *_label(outcome))
+        return outcome
+
+    def _make(self, request: SendRequest | TaskRequest) -> SendResult | TaskCreated:
+        if isinstance(request, SendRequest):
+            return self.delivery.send(request, self.clock.now())
+        assert self.tasks is not None, "a task is claimed for delivery only to a host"
+        return self.tasks.create(request, self.clock.now())
 
     def renew(self, leases: list[Lease]) -> list[Lease]:
         """Extend the leases this worker still holds; the ones missing were lost."""
@@ -155,6 +223,7 @@ class Executor:
         with self.store.unit_of_work() as uow:
             held = uow.renew_leases(leases, until)
             uow.commit()
+        self.observer.renewed(len(held), len(leases) - len(held))
         return held
 
     # 3. record
@@ -165,16 +234,20 @@ class Executor:
         request = claim.request
         with self.store.unit_of_work() as uow:
             if not uow.release_lease(claim.lease):
-                return False  # taken over: the new holder owns this send now
+                self.observer.dropped(claim.kind)
+                return False  # taken over: the new holder owns this delivery now
             enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
             assert enrollment is not None, "enrollments are never deleted"
-            action = enrollment.current_action
+            action = enrollment.actions[request.position]
+            if isinstance(outcome, TaskCreated) and action.task_id is None:
+                # kept even if the host reported the task done before this record
+                action.task_id = outcome.task_id
             if (
                 enrollment.current_step_position == request.position
                 and action.status is ActionStatus.IN_PROGRESS
             ):
                 self._apply(uow, enrollment, outcome, now)
-                uow.save_enrollment(enrollment)
+            uow.save_enrollment(enrollment)
             uow.commit()
         return True
 
@@ -182,16 +255,20 @@ class Executor:
         self, uow: UnitOfWork, enrollment: Enrollment, outcome: Outcome, now: datetime
     ) -> None:
         action = enrollment.current_action
-        if not enrollment.is_ongoing and not (isinstance(outcome, SendResult) and outcome.sent):
+        made = isinstance(outcome, TaskCreated) or (isinstance(outcome, SendResult)
+                                                     and outcome.sent)
+        if not enrollment.is_ongoing and not made:
             enrollment.abandon_current(now)  # finished meanwhile, and no email went out
         elif outcome is SKIPPED:
             enrollment.due_at = now  # the lease ran out before the send: due again at once
         elif isinstance(outcome, DeliveryError):
             action.attempts += 1
-            if action.attempts > self.policy.retry_budget:
+            if enrollment.current_step.is_email and action.attempts > self.policy.retry_budget:
                 enrollment.block_current(FailureReason.UNKNOWN, now)
             else:
                 enrollment.due_at = now + self.policy.backoff(action.attempts)
+        elif isinstance(outcome, TaskCreated):
+            enrollment.due_at = None  # the host has the task: the step waits for its event
         elif outcome.sent:
             enrollment.complete_current(now, self._actor(uow, enrollment).calendar)
         else:
@@ -211,9 +288,9 @@ class Executor:
     # the whole protocol in one pass (the simulated clock's advance, simple loops)
 
     def run_due(self) -> int:
-        """Claim, send and record everything due now, one enrollment at a time (so a
-        send's outcome, and the limit count it may give back, is known before the next
-        send is counted); returns how many enrollments it took."""
+        """Claim, deliver and record everything due now, one enrollment at a time (so
+        a send's outcome, and the limit count it may give back, is known before the
+        next send is counted); returns how many enrollments it took."""
         done = 0
         while True:
             claims, taken = self.claim(1)
@@ -222,3 +299,16 @@ class Executor:
             if not taken:
                 return done
             done += taken
+
+
+def _label(outcome: Outcome) -> tuple[str, str | None]:
+    """The observer's outcome label, and the failure reason of a failed send."""
+    if outcome is SKIPPED:
+        return "skipped", None
+    if isinstance(outcome, DeliveryError):
+        return "error", None
+    if isinstance(outcome, TaskCreated):
+        return "created", None
+    if outcome.sent:
+        return "sent", None
+    return "failed", str(outcome.failure_reason or FailureReason.UNKNOWN)

@@ -19,5 +19,7 @@ class ExecutionPolicy:
     )  # a claimed send is retried after this if its worker died
 
     def backoff(self, attempts: int) -> timedelta:
-        delay: timedelta = self.retry_base * (2 ** (attempts - 1))
+        # the exponent is bounded: a task creation is retried without end, and an
+        # unbounded power of two would overflow timedelta
+        delay: timedelta = self.retry_base * (2 ** min(attempts - 1, 40))
         return min(delay, self.retry_cap)

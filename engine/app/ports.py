@@ -1,4 +1,5 @@
-"""The ports the use cases need: a clock, a transactional store, an email delivery.
+"""The ports the use cases need: a clock, a transactional store, an email delivery and,
+for a host that keeps its own tasks, a task delivery.
 
 Adapters implement these; the use cases never know which backend they talk to.
 Every read that a caller can reach is scoped by `account_id`: another account's
@@ -189,6 +190,10 @@ class UnitOfWork(Protocol):
 
     def next_due_at(self) -> datetime | None: ...
 
+    def count_due(self, now: datetime) -> int:
+        """How many enrollments of every account have due_at <= now (the backlog the
+        metrics show; a leased one is not due until its lease runs out)."""
+
     # -- claims: the scheduler's leases (execution.py states the protocol) --
 
     def claim_due(
@@ -282,3 +287,42 @@ class EmailDelivery(Protocol):
         idempotency key must be treated as the same send (delivery is at least once),
         and a send that arrives after `request.lease_expires_at` may be refused: its
         worker no longer held it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """A task step asks the host to create its task (sent like an email, under a lease)."""
+
+    idempotency_key: str
+    account_id: int
+    enrollment_id: int
+    position: int
+    actor_id: int  # the task's owner
+    resource_type: ResourceType
+    resource_id: int
+    content: str
+    due_date: datetime  # the step's planned instant
+    lease_expires_at: datetime  # a receiver may refuse the creation after this instant
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCreated:
+    """The host created the task (or had created it for this key): its id there."""
+
+    task_id: int
+
+
+class TaskDelivery(Protocol):
+    """Task creation in a host that keeps its own tasks. Without one, the engine keeps
+    tasks itself (`/v2/tasks`), created in the claim's own transaction.
+
+    The host reports back with the events TaskCompleted and TaskDeleted, naming the
+    step by `enrollment_id` and `position`."""
+
+    def create(self, request: TaskRequest, now: datetime) -> TaskCreated:
+        """Create one task, outside any transaction of the caller's.
+
+        Raise engine.errors.DeliveryError for a transient failure (retried with
+        backoff, without end: a task step has no failed state). A repeated
+        idempotency key must return the task created for it the first time, and a
+        creation that arrives after `request.lease_expires_at` may be refused."""

@@ -1,9 +1,14 @@
 """Tasks: created by a task step when it becomes due; completing or deleting one
-moves its enrollment (semantics.md section 6)."""
+moves its enrollment (semantics.md section 6).
+
+The engine keeps tasks itself (`/v2/tasks`) unless a host takes them over through
+the task port (engine.app.ports.TaskDelivery): then the host names a completed or
+deleted task by its step, enrollment_id and position, and the functions at the end
+of this module apply it."""
 
 from datetime import datetime
 
-from engine.app.enrollments import actor_calendar
+from engine.app.enrollments import actor_calendar, get_enrollment
 from engine.app.ports import Page, TaskFilter, UnitOfWork
 from engine.domain.account import Account
 from engine.domain.enrollment import Enrollment, StepAction, to_seconds
@@ -128,3 +133,66 @@ def delete_task(uow: UnitOfWork, now: datetime, account: Account, task_id: int) 
         enrollment.finish(FinishedReason.TASK_DELETED, now)
         uow.save_enrollment(enrollment)
     uow.delete_task(task)
+
+
+# -- a host's tasks, named by their step -------------------------------------
+
+
+def _waiting_step(uow: UnitOfWork, account: Account, enrollment_id: int,
+                  position: int) -> Enrollment | None:
+    """The enrollment if its task step at `position` is the current one and waits for
+    its task; None if the step is past or was cancelled (a repeated event changes
+    nothing). Refuses a position that is not a task step."""
+    enrollment = get_enrollment(uow, account, enrollment_id)
+    if not 0 <= position < len(enrollment.steps) or enrollment.steps[position].is_email:
+        raise ValidationFailed([ErrorDetail(
+            "incorrect_value", f"step {position} of enrollment {enrollment_id} is not a task step",
+            "/data/position")], resource="event")
+    if (
+        enrollment.is_ongoing
+        and enrollment.current_step_position == position
+        and enrollment.current_action.status is ActionStatus.IN_PROGRESS
+    ):
+        return enrollment
+    return None
+
+
+def _own_task(uow: UnitOfWork, enrollment: Enrollment) -> Task | None:
+    """The engine's own task for the current step, if the engine keeps it."""
+    task_id = enrollment.current_action.task_id
+    task = None if task_id is None else uow.get_task(enrollment.account_id, task_id)
+    if task is None or task.enrollment_id != enrollment.id:
+        return None
+    return task
+
+
+def complete_step_task(uow: UnitOfWork, now: datetime, account: Account, enrollment_id: int,
+                       position: int) -> list[Enrollment]:
+    """The task of step `position` was completed; returns the enrollment if that
+    finished it (it was the last step)."""
+    enrollment = _waiting_step(uow, account, enrollment_id, position)
+    if enrollment is None:
+        return []
+    own = _own_task(uow, enrollment)
+    if own is not None:  # the engine's task too: task and step never disagree
+        update_task(uow, now, account, own.id, completed=True)
+        enrollment = get_enrollment(uow, account, enrollment_id)
+    else:
+        enrollment.complete_current(to_seconds(now), actor_calendar(uow, enrollment))
+        uow.save_enrollment(enrollment)
+    return [] if enrollment.is_ongoing else [enrollment]
+
+
+def delete_step_task(uow: UnitOfWork, now: datetime, account: Account, enrollment_id: int,
+                     position: int) -> list[Enrollment]:
+    """The task of step `position` was deleted: the enrollment finishes with
+    `task_deleted`; returns it."""
+    enrollment = _waiting_step(uow, account, enrollment_id, position)
+    if enrollment is None:
+        return []
+    own = _own_task(uow, enrollment)
+    if own is not None:
+        uow.delete_task(own)
+    enrollment.finish(FinishedReason.TASK_DELETED, now)
+    uow.save_enrollment(enrollment)
+    return [enrollment]

@@ -6,8 +6,9 @@ from datetime import datetime
 from engine.adapters.clocks import SimulatedClock, SystemClock
 from engine.adapters.outbox import OutboxDelivery
 from engine.adapters.storage.memory import MemoryStore
+from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
-from engine.app.ports import Clock, EmailDelivery, Store
+from engine.app.ports import Clock, EmailDelivery, Store, TaskDelivery
 from engine.app.service import SequenceEngine
 
 
@@ -29,7 +30,14 @@ def build(
     policy: ExecutionPolicy | None = None,
     *,
     on_commit: Callable[[], None] | None = None,
+    tasks: TaskDelivery | None = None,
+    observer: ExecutionObserver = NO_OBSERVER,
 ) -> SequenceEngine:
+    """An engine on the given store and clock. `delivery` sends emails (default: the
+    outbox in the store); `tasks` creates task steps' tasks in a host that keeps its
+    own (default None: the engine keeps them, `/v2/tasks`); `observer` hears how due
+    work runs (engine.adapters.metrics.PrometheusObserver, for one)."""
     return SequenceEngine(
-        store, clock, delivery or OutboxDelivery(store), policy, on_commit=on_commit
+        store, clock, delivery or OutboxDelivery(store), policy, on_commit=on_commit,
+        tasks=tasks, observer=observer,
     )

@@ -86,7 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a sequence as JSON (bare or in 'data'; 'name' optional)")
     timeline.add_argument("--start", required=True, help="ISO 8601 instant the enrollment starts")
     add_calendar_options(timeline)
+    timeline.add_argument(
+        "--plot", metavar="FILE.png", help="also draw the plan on a calendar strip (PNG)"
+    )
     timeline.set_defaults(run=_timeline, uses_db=False)
+
+    simulate = add(
+        commands, "simulate", "Monte-Carlo run of a scenario on the real engine", db=False
+    )
+    simulate.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario to run")
+    simulate.add_argument(
+        "--enrollments", type=int, metavar="N", help="arrivals (default: the scenario's count)"
+    )
+    simulate.add_argument("--seed", type=int, metavar="S", help="default: the scenario's seed")
+    simulate.add_argument(
+        "--out", default="simulation", metavar="DIR",
+        help="folder for summary.json, CSV tables and PNG plots (default ./simulation)",
+    )
+    simulate.set_defaults(run=_simulate, uses_db=False)
 
     from engine.runtime import commands as server_commands
 
@@ -105,11 +122,23 @@ def _timeline(args: argparse.Namespace) -> int:
         send_window=args.send_window,
         weekmask=args.weekmask,
     )
+    if args.plot:
+        from engine.runtime.whatif_plot import plot_file
+
+        plot_file(steps, args, args.plot)
     if args.json:
         emit(steps)
     else:
         print(timeline_table(rows))
+        if args.plot:
+            print(f"plot: {args.plot}")
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from engine.runtime.simulation.command import simulate
+
+    return simulate(args)
 
 
 # -- the environment ---------------------------------------------------------

@@ -15,6 +15,12 @@ def register(commands: Any, add: Add) -> None:
     makes a subcommand that also takes --db and --json."""
     serve = add(commands, "serve", "the HTTP API (and the scheduler, by default)")
     _address_options(serve, "listen on")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="base URL of the links in responses, as clients reach the server "
+                            "(default http://HOST:PORT); never taken from the Host header")
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time a client has to send its headers, and its body, before it "
+                            "is answered 408 or cut off (default 10, at most 60)")
     serve.add_argument("--clock", choices=["system", "simulated"], default="system",
                        help="system: real time (default); simulated: time stands still until "
                             "POST /engine/v1/clock moves it (tests, teaching)")
@@ -26,8 +32,10 @@ def register(commands: Any, add: Add) -> None:
                             "a SQLite file or PostgreSQL, and the system clock)")
     serve.add_argument("--rate-limit", type=int, default=36_000, metavar="PER_HOUR",
                        help="requests per token per hour (default 36000; 0 turns it off)")
-    serve.add_argument("--rate-burst", type=int, default=10, metavar="N",
-                       help="requests per token in a burst (default 10)")
+    serve.add_argument("--rate-burst", type=int, default=36_000, metavar="N",
+                       help="requests a token's bucket holds (default 36000: the hour's worth)")
+    serve.add_argument("--no-metrics", action="store_true",
+                       help="do not serve GET /metrics (Prometheus; public when served)")
     _delivery_options(serve)
     _log_options(serve)
     serve.set_defaults(run=_serve)
@@ -41,6 +49,10 @@ def register(commands: Any, add: Add) -> None:
     worker.add_argument("--poll-seconds", type=float, default=None, metavar="S",
                         help="longest sleep when nothing is due (default 1 on SQLite; 30 on "
                              "PostgreSQL, whose notifications wake the worker sooner)")
+    worker.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus /metrics on this port (default: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                        help="address for --metrics-port (default 127.0.0.1)")
     _delivery_options(worker)
     _log_options(worker)
     worker.set_defaults(run=_worker)
@@ -70,6 +82,9 @@ def _delivery_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--delivery", default="outbox", metavar="outbox|webhook:URL",
                    help="where emails go: recorded in the database's outbox (default), or "
                         "POSTed to a URL of your backend")
+    p.add_argument("--task-delivery", default="internal", metavar="internal|webhook:URL",
+                   help="where task steps' tasks go: kept by the engine, /v2/tasks (default), "
+                        "or POSTed to a URL of your backend, which reports them back as events")
     p.add_argument("--webhook-secret", metavar="S", help="HMAC secret that signs webhook calls")
 
 

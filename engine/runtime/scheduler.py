@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from engine.adapters.storage.errors import StorageConflict
 from engine.app.execution import SKIPPED, Claim, Outcome
-from engine.app.ports import Lease, SendResult
+from engine.app.ports import TaskCreated
 from engine.app.service import SequenceEngine
 from engine.errors import DeliveryError, EngineError
 
@@ -82,16 +82,24 @@ class Scheduler:
         self.wake = wake or threading.Event()
         self.failpoint = failpoint
         self.stopping = threading.Event()
-        self._leases: dict[int, Lease] = {}  # enrollment id -> the lease as last renewed
-        self._leases_lock = threading.Lock()
+        self._sends_ended = threading.Event()  # the heartbeat runs until then
+        self._held: dict[int, Claim] = {}  # enrollment id -> claim, lease as last renewed
+        self._recording: set[int] = set()  # enrollment ids whose outcome is being recorded
+        self._held_lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
-        self._threads: list[threading.Thread] = []
+        self._claimer: threading.Thread | None = None
+        self._heartbeater: threading.Thread | None = None
         self._unlisten: Callable[[], None] | None = None
 
     @property
     def worker(self) -> str:
         return self.executor.worker
+
+    @property
+    def _me(self) -> dict[str, object]:
+        """The `extra` of log lines about this worker rather than one claim."""
+        return {"worker": self.worker}
 
     # -- one pass in the caller's thread ----------------------------------------
 
@@ -100,43 +108,52 @@ class Scheduler:
         try:
             return self.executor.run_due()
         except EngineError as error:  # a storage hiccup: log it and try again later
-            log.warning("due work failed: %s", error.message)
+            log.warning("due work failed: %s", error.message, extra=self._me)
             return 0
         except Exception:  # a bug must not stop the loop: claims are retried after their lease
-            log.exception("due work failed unexpectedly")
+            log.exception("due work failed unexpectedly", extra=self._me)
             return 0
 
     # -- the threads ------------------------------------------------------------
 
     def start(self) -> None:
         self.stopping.clear()
+        self._sends_ended.clear()
         listen = getattr(self.engine.store, "listen_due", None)  # PostgreSQL's NOTIFY
         if listen is not None:
             self._unlisten = listen(self.wake.set)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="seqengine-send")
-        for name, target in (("claim", self._claim_loop), ("heartbeat", self._heartbeat)):
-            thread = threading.Thread(target=target, name=f"seqengine-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._claimer = threading.Thread(target=self._claim_loop, name="seqengine-claim",
+                                         daemon=True)
+        self._heartbeater = threading.Thread(target=self._heartbeat, name="seqengine-heartbeat",
+                                             daemon=True)
+        self._claimer.start()
+        self._heartbeater.start()
 
     def stop(self) -> None:
-        """Drain: stop claiming, hand back what was not sent, finish what is under way."""
+        """Drain: stop claiming, hand back what was not sent, finish what is under way.
+        The heartbeat goes on renewing until the last send ends: a send that outlasts
+        the lease must not be taken over (and sent again) while the drain waits for it."""
         self.stopping.set()
         self.wake.set()
         self._slot_freed.set()
-        for thread in self._threads:
-            thread.join()
-        self._threads.clear()
+        if self._claimer is not None:
+            self._claimer.join()
+            self._claimer = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._sends_ended.set()
+        if self._heartbeater is not None:
+            self._heartbeater.join()
+            self._heartbeater = None
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
 
     def _free_slots(self) -> int:
-        with self._leases_lock:
-            return self.concurrency - len(self._leases)
+        with self._held_lock:
+            return self.concurrency - len(self._held)
 
     def _claim_loop(self) -> None:
         while not self.stopping.is_set():
@@ -153,19 +170,19 @@ class Scheduler:
             except StorageConflict:
                 continue  # another worker won a row: try again at once
             except EngineError as error:
-                log.warning("claiming due work failed: %s", error.message)
+                log.warning("claiming due work failed: %s", error.message, extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             except Exception:
-                log.exception("claiming due work failed unexpectedly")
+                log.exception("claiming due work failed unexpectedly", extra=self._me)
                 self.stopping.wait(self.max_idle)
                 continue
             self.failpoint("after_claim")
             if taken == 0:  # due rows another transaction holds (SKIP LOCKED): let it end
                 self.stopping.wait(0.05)
             for claim in claims:
-                with self._leases_lock:
-                    self._leases[claim.lease.enrollment_id] = claim.lease
+                with self._held_lock:
+                    self._held[claim.lease.enrollment_id] = claim
                 assert self._pool is not None
                 self._pool.submit(self._send, claim)
 
@@ -173,7 +190,8 @@ class Scheduler:
         try:
             due = self.engine.next_due_at()
         except EngineError as error:
-            log.warning("reading the next due instant failed: %s", error.message)
+            log.warning("reading the next due instant failed: %s", error.message,
+                        extra=self._me)
             return False
         return due is not None and due <= self.engine.clock.now()
 
@@ -191,8 +209,8 @@ class Scheduler:
 
     def _send(self, claim: Claim) -> None:
         try:
-            with self._leases_lock:
-                lease = self._leases.get(claim.lease.enrollment_id, claim.lease)
+            with self._held_lock:
+                lease = self._held.get(claim.lease.enrollment_id, claim).lease
             claim = replace(
                 claim, lease=lease, request=replace(claim.request, lease_expires_at=lease.until)
             )
@@ -200,14 +218,17 @@ class Scheduler:
             if not self.stopping.is_set():
                 outcome = self.executor.deliver(claim)
                 self.failpoint("after_send")
+            with self._held_lock:  # the record releases the lease: that is no loss
+                self._recording.add(claim.lease.enrollment_id)
             self.failpoint("before_record")
             recorded = self._record(claim, outcome)
             _log_outcome(claim, outcome, recorded)
         except Exception:  # the lease runs out and the send is retried: never lose the worker
             log.exception("a send failed unexpectedly", extra=_ids(claim))
         finally:
-            with self._leases_lock:
-                self._leases.pop(claim.lease.enrollment_id, None)
+            with self._held_lock:
+                self._held.pop(claim.lease.enrollment_id, None)
+                self._recording.discard(claim.lease.enrollment_id)
             self._slot_freed.set()
 
     def _record(self, claim: Claim, outcome: Outcome) -> bool:
@@ -218,28 +239,37 @@ class Scheduler:
                 continue
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(self.renew_every):
-            with self._leases_lock:
-                leases = list(self._leases.values())
+        while not self._sends_ended.wait(self.renew_every):
+            with self._held_lock:
+                claims = list(self._held.values())
             try:
-                held = self.executor.renew(leases)
+                held = self.executor.renew([claim.lease for claim in claims])
             except EngineError as error:
-                log.warning("renewing leases failed: %s", error.message)
+                log.warning("renewing leases failed: %s", error.message, extra=self._me)
                 continue
-            lost = {lease.enrollment_id for lease in leases} - {h.enrollment_id for h in held}
-            with self._leases_lock:
-                for lease in held:
-                    if lease.enrollment_id in self._leases:
-                        self._leases[lease.enrollment_id] = lease
-            for enrollment_id in lost:
-                log.warning("lease lost: another worker took the send over",
-                            extra={"enrollment_id": enrollment_id})
+            renewed = {lease.enrollment_id: lease for lease in held}
+            lost = []
+            with self._held_lock:
+                for claim in claims:
+                    enrollment_id = claim.lease.enrollment_id
+                    current = self._held.get(enrollment_id)
+                    if current is None or current.lease.seq != claim.lease.seq:
+                        continue  # that send ended (and a newer claim may have its place)
+                    if enrollment_id in renewed:
+                        self._held[enrollment_id] = replace(current, lease=renewed[enrollment_id])
+                    elif enrollment_id not in self._recording:
+                        lost.append(claim)
+            for claim in lost:
+                log.warning("lease lost: another worker took the delivery over",
+                            extra=_ids(claim))
 
 
 def _ids(claim: Claim) -> dict[str, object]:
+    """The `extra` of every log line about one claim (rendered by the JSON log format)."""
     request = claim.request
     return {"account_id": request.account_id, "enrollment_id": request.enrollment_id,
-            "position": request.position, "idempotency_key": request.idempotency_key}
+            "position": request.position, "idempotency_key": request.idempotency_key,
+            "kind": claim.kind}
 
 
 def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
@@ -247,10 +277,12 @@ def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
     if not recorded:
         log.warning("outcome dropped: the lease was taken over", extra=ids)
     elif outcome is SKIPPED:
-        log.info("send skipped: lease lost or enrollment finished", extra=ids)
+        log.info("%s skipped: lease lost or enrollment finished", claim.kind, extra=ids)
     elif isinstance(outcome, DeliveryError):
-        log.info("send failed, will retry: %s", outcome.message, extra=ids)
-    elif isinstance(outcome, SendResult) and outcome.sent:
+        log.info("%s failed, will retry: %s", claim.kind, outcome.message, extra=ids)
+    elif isinstance(outcome, TaskCreated):
+        log.info("task created in the host: %s", outcome.task_id, extra=ids)
+    elif outcome.sent:
         log.info("sent", extra=ids)
     else:
         log.info("send blocked: %s", outcome.failure_reason, extra=ids)

@@ -1,8 +1,8 @@
-"""Turning command-line settings into adapters: the database URL and the delivery."""
+"""Turning command-line settings into adapters: the database URL and the deliveries."""
 
 import os
 
-from engine.app.ports import EmailDelivery, Store
+from engine.app.ports import EmailDelivery, Store, TaskDelivery
 
 
 def open_store(url: str) -> Store:
@@ -48,3 +48,17 @@ def open_delivery(spec: str, store: Store, secret: str | None = None) -> EmailDe
             spec.removeprefix("webhook:"), secret or os.environ.get("SEQENGINE_WEBHOOK_SECRET")
         )
     raise ValueError(f"unknown delivery {spec!r}: use outbox or webhook:URL")
+
+
+def open_task_delivery(spec: str, secret: str | None = None) -> TaskDelivery | None:
+    """`internal` (None: the engine keeps its tasks) or `webhook:URL` (a host creates
+    them; signed with the same secret as the email webhook)."""
+    if spec == "internal":
+        return None
+    if spec.startswith("webhook:"):
+        from engine.adapters.webhook import TaskWebhookDelivery
+
+        return TaskWebhookDelivery(
+            spec.removeprefix("webhook:"), secret or os.environ.get("SEQENGINE_WEBHOOK_SECRET")
+        )
+    raise ValueError(f"unknown task delivery {spec!r}: use internal or webhook:URL")

@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from engine.domain.enums import ActionType, DelayUnit, EnrollmentState, ResourceType
 from engine.domain.sequence import Step, UnsubscribeSettings
-from engine.errors import ErrorDetail, InvalidPayload, ValidationFailed
+from engine.errors import ErrorDetail, ValidationFailed
+from engine.wire.envelope import parse_body
 from engine.wire.fields import (
     ACTION_TYPES,
+    AN_INTEGER,
     MAX_ID,
+    MAX_LOCALE,
+    MAX_NAME,
+    MAX_TEXT,
     MISSING,
     RESOURCE_TYPES,
     STATES,
@@ -34,18 +37,17 @@ from engine.wire.fields import (
     absent,
     id_value,
     instant_field,
+    integer_of,
     invalid_type,
     nonblank,
     optional_bool,
     optional_id,
     parse_instant,
-    pointer,
     reject_unknown,
     required_choice,
     required_id,
     required_int,
     shown,
-    type_name,
 )
 from engine.wire.query import (
     MAX_IDS,
@@ -157,41 +159,6 @@ class TaskUpdate:
         }
 
 
-# -- the envelope --------------------------------------------------------------
-
-
-def parse_body(raw: bytes | bytearray | memoryview | str) -> dict[str, Any]:
-    """The `data` object of a `{"data": {...}}` body; a sibling `meta` object is ignored."""
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise InvalidPayload("the request body is not valid JSON", details=str(error)) from None
-    if type(document) is not dict:
-        raise InvalidPayload(
-            'the request body must be a JSON object {"data": {...}}',
-            details=f"got {type_name(document)}",
-        )
-    data = document.get("data", MISSING)
-    if type(data) is not dict:
-        raise InvalidPayload(
-            'the request body must be a JSON object {"data": {...}}',
-            field="/data",
-            details="data is missing" if data is MISSING else f"data is {type_name(data)}",
-        )
-    if len(document) > 1 and not (len(document) == 2 and type(document.get("meta")) is dict):
-        extra = [key for key in document if key not in ("data", "meta")]
-        if extra:
-            raise InvalidPayload(
-                f"unexpected top-level member {extra[0]!r}: the body is {{\"data\": {{...}}}}",
-                field=pointer("", extra[0]),
-            )
-        meta = document["meta"]
-        if meta is not None:
-            raise InvalidPayload("meta must be a JSON object", field="/meta",
-                                 details=f"meta is {type_name(meta)}")
-    return data
-
-
 # -- sequence enrollments --------------------------------------------------------
 
 _CREATE_FIELDS = frozenset({"sequence_id", "resource_type", "resource_id", "actor_id"})
@@ -242,7 +209,7 @@ def parse_finish_ongoing(data: Mapping[str, Any]) -> FinishOngoing:
     resource_id = required_id(data, "resource_id", "/data", errors)
     sequence_ids: tuple[int, ...] | None = None
     value = data.get("sequence_ids")
-    if value is not None:
+    if value is not None and value != "":
         if type(value) is not list:
             errors.append(invalid_type("sequence_ids", "/data/sequence_ids", value, "an array"))
         else:
@@ -274,10 +241,10 @@ def parse_sequence(data: Mapping[str, Any], partial: bool) -> SequenceInput:
     """POST /v2/sequences (`partial=False`: `name` and `steps` required) or
     PUT /v2/sequences/:id (`partial=True`: every field optional)."""
     errors: list[ErrorDetail] = []
-    name = nonblank(data, "name", "/data", errors, required=not partial)
+    name = nonblank(data, "name", "/data", errors, required=not partial, max_length=MAX_NAME)
     steps: tuple[Step, ...] | None = None
     value = data.get("steps", MISSING)
-    if value is MISSING or value is None:
+    if value is MISSING or value is None or (value == "" and partial):
         if not partial:
             errors.append(absent("steps", "/data/steps", value))
     elif type(value) is not list:
@@ -301,10 +268,11 @@ def _step(item: Any, index: int, errors: list[ErrorDetail]) -> Step | None:
         errors.append(invalid_type(f"steps/{index}", at, item, "an object"))
         return None
     before = len(errors)
-    position = item.get("position")
-    if position is not None:
-        if type(position) is not int:
-            errors.append(invalid_type("position", f"{at}/position", position, "an integer"))
+    given = item.get("position")
+    if given is not None and given != "":
+        position = integer_of(given)
+        if position is None:
+            errors.append(invalid_type("position", f"{at}/position", given, AN_INTEGER))
         elif position != index:
             errors.append(ErrorDetail(
                 "incorrect_value", f"position must be the step's index in steps ({index})",
@@ -330,7 +298,8 @@ def _step(item: Any, index: int, errors: list[ErrorDetail]) -> Step | None:
             email_template_id = required_id(properties, "email_template_id", props_at, errors)
             is_reply = optional_bool(properties, "is_reply", props_at, errors) or False
         else:
-            task_content = nonblank(properties, "task_content", props_at, errors, required=True)
+            task_content = nonblank(properties, "task_content", props_at, errors, required=True,
+                                    max_length=MAX_TEXT)
         reject_unknown(properties, _PROPERTY_FIELDS[action_type], props_at, errors)
     reject_unknown(item, _STEP_FIELDS, at, errors)
     if len(errors) > before or unit is None or action_type is None:
@@ -343,7 +312,7 @@ def _unsubscribe_settings(
 ) -> UnsubscribeSettings | None:
     value = data.get("unsubscribe_settings")
     at = "/data/unsubscribe_settings"
-    if value is None:
+    if value is None or value == "":
         return None
     if type(value) is not dict:
         errors.append(invalid_type("unsubscribe_settings", at, value, "an object"))
@@ -354,7 +323,7 @@ def _unsubscribe_settings(
         errors.append(absent("enabled", f"{at}/enabled", enabled))
     elif type(enabled) is not bool:
         errors.append(invalid_type("enabled", f"{at}/enabled", enabled, "a boolean"))
-    locale = nonblank(value, "locale", at, errors, required=True)
+    locale = nonblank(value, "locale", at, errors, required=True, max_length=MAX_LOCALE)
     if locale and not _is_locale(locale):
         errors.append(ErrorDetail("incorrect_value", "locale must be a language tag like en-US",
                                   f"{at}/locale", f"got {shown(locale)}"))
@@ -384,14 +353,14 @@ def parse_task_update(data: Mapping[str, Any]) -> TaskUpdate:
     """PUT /v2/tasks/:id: Sell's writable task fields this engine keeps."""
     errors: list[ErrorDetail] = []
     completed = optional_bool(data, "completed", "/data", errors)
-    content = nonblank(data, "content", "/data", errors, required=False)
+    content = nonblank(data, "content", "/data", errors, required=False, max_length=MAX_TEXT)
     due_date = instant_field(data, "due_date", errors)
     remind_at = instant_field(data, "remind_at", errors)
     owner_id = optional_id(data, "owner_id", "/data", errors)
     resource_id = optional_id(data, "resource_id", "/data", errors)
     resource_type = (
         required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
-        if data.get("resource_type") is not None
+        if data.get("resource_type") not in (None, "")
         else None
     )
     reject_unknown(data, _TASK_FIELDS, "/data", errors)

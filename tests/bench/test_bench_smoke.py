@@ -8,6 +8,7 @@ import pytest
 FIGURES = {
     "bench_lifecycle": ["P1", "P2"],
     "bench_planning": ["P3"],
+    "bench_simulation": ["P4"],
     "bench_render": ["P8"],
     "bench_startup": ["P7"],
     "bench_scheduler": ["P6"],

@@ -318,6 +318,7 @@ def test_concurrent_read_modify_write_never_loses_an_update(tmp_path: Path, stor
 PLANS: dict[str, tuple[str, Callable[[], dict[str, object]]]] = {
     "due_enrollments": ("enrollments_due", lambda: {"now": 0, "limit": 10}),
     "next_due_at": ("enrollments_due", dict),
+    "count_due": ("enrollments_due", lambda: {"now": 0}),
     "claim_due": ("enrollments_due", lambda: {"now": 0, "limit": 10, "worker": "w",
                                               "until": 1}),
     "ongoing_for_resource": ("enrollments_ongoing", lambda: {

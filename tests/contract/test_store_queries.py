@@ -168,6 +168,17 @@ def test_due_is_due_at_or_before_now_earliest_first_across_accounts(store: Store
         assert uow.next_due_at() == T0
 
 
+def test_count_due_counts_what_is_due_at_now(store: Store) -> None:
+    write(store, enrollment(30, due_at=T0), enrollment(31, 2, due_at=T0 + H),
+          enrollment(32, due_at=T0 + 2 * H), enrollment(33, due_at=None))
+    with reading(store) as uow:
+        assert uow.count_due(T0 - timedelta(microseconds=1)) == 0
+        assert [uow.count_due(T0 + n * H) for n in range(3)] == [1, 2, 3]
+    write(store, enrollment(30, due_at=T0 + 9 * H))  # re-planned: no longer due
+    with reading(store) as uow:
+        assert uow.count_due(T0 + 2 * H) == 2
+
+
 def test_due_respects_the_limit(store: Store) -> None:
     write(store, *(enrollment(30 + i, due_at=T0 + i * H) for i in range(5)))
     with reading(store) as uow:

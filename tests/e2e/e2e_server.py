@@ -15,4 +15,6 @@ def make_app():  # type: ignore[no-untyped-def]
     clock = SimulatedClock(parse_instant(os.environ["SEQENGINE_E2E_START"]))
     limit, period, burst = (int(n) for n in os.environ["SEQENGINE_E2E_RATE"].split(","))
     return create_app(build(store, clock), auth=TokenAuth(store),
-                      rate_limit=RateLimit(limit, period, burst), clock_mode="simulated")
+                      rate_limit=RateLimit(limit, period, burst), clock_mode="simulated",
+                      public_url=os.environ["SEQENGINE_E2E_PUBLIC_URL"],
+                      request_timeout=float(os.environ["SEQENGINE_E2E_TIMEOUT"]))

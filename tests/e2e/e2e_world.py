@@ -54,7 +54,7 @@ def seed(db_url: str) -> dict[str, Any]:
         leaving = engine.create_account("hooli")
         quitter = engine.create_user(leaving.id, name="Gavin")
         tokens = {
-            "rw": issue_token(store, user.id),
+            "rw": issue_token(store, user.id, {"read", "write", "admin"}),
             "read": issue_token(store, user.id, {"read"}),
             "other": issue_token(store, stranger.id),
             "noreach": issue_token(store, lonely.id),
@@ -74,19 +74,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db_url: str, rate: str = "1000000,3600,100000") -> Iterator[str]:
+def serve(db_url: str, rate: str = "1000000,3600,100000",
+          request_timeout: float = 10.0) -> Iterator[str]:
     """Run the app with engine.adapters.http.server.serve (granian) until the block
-    ends; yields the base URL."""
+    ends; yields the base URL (also the app's public URL)."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SEQENGINE_E2E_DB=db_url, SEQENGINE_E2E_START=START,
-               SEQENGINE_E2E_RATE=rate)
+               SEQENGINE_E2E_RATE=rate, SEQENGINE_E2E_PUBLIC_URL=base,
+               SEQENGINE_E2E_TIMEOUT=str(request_timeout))
     launcher = ("import sys; from pathlib import Path; "
                 "from engine.adapters.http.server import serve; "
                 "serve('e2e_server:make_app', host='127.0.0.1', port=int(sys.argv[1]), "
-                "working_dir=Path(sys.argv[2]))")
-    process = subprocess.Popen([sys.executable, "-c", launcher, str(port), str(HERE)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+                "working_dir=Path(sys.argv[2]), request_timeout=float(sys.argv[3]))")
+    process = subprocess.Popen(
+        [sys.executable, "-c", launcher, str(port), str(HERE), str(request_timeout)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_until_up(base, process)
         yield base

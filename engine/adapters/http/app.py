@@ -6,14 +6,17 @@ builds nothing else and reads no configuration.
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import falcon
 
 from engine.adapters.http import errors
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
 from engine.adapters.http.context import HttpContext
-from engine.adapters.http.gate import Gate
+from engine.adapters.http.gate import PUBLIC_PATHS, Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
 from engine.adapters.http.resources import (
@@ -24,11 +27,26 @@ from engine.adapters.http.resources import (
     tasks,
     users,
 )
+from engine.adapters.http.resources.metrics import MetricsPage
 from engine.app.service import SequenceEngine
 from engine.wire.parse import MAX_ID
 
+if TYPE_CHECKING:  # prometheus-client is imported only when metrics are asked for
+    from engine.adapters.metrics import Metrics
+
 ID = f"{{id:int(min=1, max={MAX_ID})}}"
 CLOCK_MODES = ("system", "simulated")
+METRICS_PATH = "/metrics"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # what `serve` listens on by default
+
+
+def public_base(url: str) -> str:
+    """`scheme://host[:port][/prefix]` without a trailing slash; ValueError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"the public URL must be http(s)://host[:port][/path], not {url!r}")
+    return url.rstrip("/")
 
 
 def create_app(
@@ -39,21 +57,33 @@ def create_app(
     clock_mode: str,
     guard: EngineGuard | None = None,
     rate_clock: Callable[[], float] = time.monotonic,
+    metrics: "Metrics | None" = None,
+    public_url: str = DEFAULT_PUBLIC_URL,
+    request_timeout: float = DEFAULT_TIMEOUT,
     access_log: bool = False,
 ) -> "falcon.App[falcon.Request, falcon.Response]":
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
-    store, see engine.adapters.http.guard). `access_log`: one INFO line per request on
-    the `seqengine.http.access` logger."""
+    store, see engine.adapters.http.guard). `public_url` is the base of every link
+    the app writes (never the request's Host); a body that has not arrived within
+    `request_timeout` seconds is answered 408. `access_log`: one INFO line per
+    request on the `seqengine.http.access` logger. With `metrics`, requests are
+    timed and GET /metrics serves them."""
     if clock_mode not in CLOCK_MODES:
         raise ValueError(f"clock_mode must be one of {CLOCK_MODES}, not {clock_mode!r}")
     guard = guard or EngineGuard.for_store(engine.store)
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
     router = falcon.routing.CompiledRouter()
-    gate = Gate(auth, limiter, guard, router)
-    app = falcon.App(middleware=[AccessLog(), gate] if access_log else [gate], router=router)
+    gate = Gate(auth, limiter, guard, router, BodyReader(request_timeout),
+                public_base(public_url),
+                public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()))
+    middleware: list[Any] = [AccessLog(), gate] if access_log else [gate]
+    if metrics is not None:  # first, so it also times what the gate refuses
+        metrics.http.router = router
+        middleware.insert(0, metrics.http)
+    app = falcon.App(middleware=middleware, router=router)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)
@@ -77,4 +107,6 @@ def create_app(
     app.add_route("/openapi.json", docs.OpenApi())
     app.add_route("/docs", docs.Docs())
     app.add_route("/docs/{name}", docs.DocsAsset())
+    if metrics is not None:
+        app.add_route(METRICS_PATH, MetricsPage(metrics))
     return app

@@ -3,7 +3,8 @@
 `Authorization: Bearer <64 hex>`; the token's SHA-256 is looked up in the store.
 Missing, malformed, unknown and revoked tokens are all the same 401, so a caller
 learns nothing about which tokens exist. GET asks for the `read` scope, every
-other method for `write`.
+other method for `write`; moving the simulated clock, which every account of the
+server shares, also asks for `admin`.
 """
 
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ class Principal:
             raise InsufficientScope(
                 f"this token lacks the '{scope}' scope that {method} requests need"
             )
+
+    def require_admin(self, action: str) -> None:
+        if "admin" not in self.scopes:
+            raise InsufficientScope(f"this token lacks the 'admin' scope that {action} needs")
 
 
 class AuthFailed(Unauthorized):

@@ -13,8 +13,9 @@ from typing import Any
 import falcon
 
 from engine.adapters.http.auth import AuthFailed
+from engine.adapters.http.body import BodyTimedOut
 from engine.adapters.http.responses import JSON_TYPE, request_id
-from engine.errors import EngineError, MethodNotAllowed, NotFound, RateLimited
+from engine.errors import EngineError, MethodNotAllowed, NotFound, RateLimited, RequestTimeout
 from engine.wire.render import error_document
 
 log = logging.getLogger("seqengine.http")
@@ -55,6 +56,12 @@ def send_error(req: falcon.Request, resp: falcon.Response, error: EngineError) -
         resp.set_header("Allow", error.allow)
     elif isinstance(error, RateLimited):
         resp.set_header("Retry-After", str(error.retry_after))
+    elif isinstance(error, RequestTimeout):
+        resp.set_header("Connection", "close")
+        if isinstance(error, BodyTimedOut):
+            answer, resp.data = resp.data or b"", None
+            resp.content_length = len(answer)
+            resp.stream = error.then_wait(answer)
 
 
 def engine_error(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:

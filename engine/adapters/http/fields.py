@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from engine.errors import ErrorDetail, ValidationFailed
-from engine.wire.parse import MAX_ID
+from engine.wire.fields import MAX_ID, id_value
 
 E = TypeVar("E", bound=StrEnum)
 _MISSING: Any = object()
@@ -30,13 +30,24 @@ class Fields:
     def _absent(self, key: str) -> None:
         value = self.data.get(key, _MISSING)
         if value is _MISSING:
-            self.errors.append(ErrorDetail("missing", f"{key} is required", f"/data/{key}"))
+            self.errors.append(ErrorDetail("missing", f"{key} is required", pointer(key)))
         else:
-            self.errors.append(ErrorDetail("blank", f"{key} must not be blank", f"/data/{key}"))
+            self.errors.append(ErrorDetail("blank", f"{key} must not be blank", pointer(key)))
 
     def id(self, key: str) -> int:
+        """An id as engine.wire.fields reads one (`3`, `3.0` or `"3"`)."""
         value = self.data.get(key)
         if type(value) is int and 1 <= value <= MAX_ID:
+            return value
+        if value is None or value == "":
+            self._absent(key)
+            return 0
+        return id_value(value, pointer(key), self.errors)
+
+    def position(self, key: str) -> int:
+        """A step position: an integer from 0."""
+        value = self.data.get(key)
+        if type(value) is int and 0 <= value <= MAX_ID:
             return value
         if value is None:
             self._absent(key)
@@ -44,13 +55,13 @@ class Fields:
             self.errors.append(ErrorDetail("invalid_type", f"{key} must be an integer",
                                            f"/data/{key}"))
         else:
-            self.errors.append(ErrorDetail("incorrect_value", f"{key} must be a positive "
-                                           "integer", f"/data/{key}", f"got {value}"))
+            self.errors.append(ErrorDetail("incorrect_value", f"{key} must be 0 or more",
+                                           f"/data/{key}", f"got {value}"))
         return 0
 
     def choice(self, key: str, kind: type[E]) -> E | None:
         value = self.data.get(key)
-        if value is None:
+        if value is None or value == "":
             self._absent(key)
             return None
         if type(value) is not str:

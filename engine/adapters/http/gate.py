@@ -1,5 +1,6 @@
 """What every request goes through before its resource: a request id, the common
-headers, authentication, the rate limit and the scope check."""
+headers, authentication, the rate limit and the scope check; it also hands the
+resources the body reader and the public base URL."""
 
 from dataclasses import dataclass
 from uuid import uuid4
@@ -7,6 +8,7 @@ from uuid import uuid4
 import falcon
 
 from engine.adapters.http.auth import TokenAuth
+from engine.adapters.http.body import BodyReader
 from engine.adapters.http.errors import RouteNotFound, UnknownMethod
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimiter
@@ -33,16 +35,21 @@ class Gate:
     limiter: RateLimiter | None
     guard: EngineGuard
     router: falcon.routing.CompiledRouter
+    bodies: BodyReader
+    public_url: str
+    public: frozenset[str] = PUBLIC_PATHS  # paths served without a token
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         rid = str(uuid4())
-        req.context.request_id = rid
+        context = req.context
+        context.request_id = rid
+        context.bodies, context.public_url = self.bodies, self.public_url
         resp.set_header("X-Request-Id", rid)
         resp.set_header("Content-Language", "en")
         resp.content_type = JSON_TYPE
         if req.method not in KNOWN_METHODS:
             raise unknown_method(self.router, req)
-        if req.path in PUBLIC_PATHS:
+        if req.path in self.public:
             return
         found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
         if self.limiter is not None:

@@ -1,8 +1,10 @@
 """Per-token rate limiting: a token bucket.
 
-The default policy is Sell's: 36,000 requests an hour, in bursts of at most 10
-(the bucket refills at limit/period tokens a second, 10/s by default, and holds
-`burst` tokens). Time comes from an injected monotonic clock, so tests move it.
+The default policy is Sell's documented 36,000 requests an hour: a bucket that
+holds the hour's 36,000 and refills at limit/period tokens a second (10/s), so
+every request pattern Sell accepts is accepted here (a client that creates a few
+hundred objects in a quick loop never sees a 429). Time comes from an injected
+monotonic clock, so tests move it.
 
 Headers (IETF RateLimit fields, for a bucket): `RateLimit-Limit` is the burst
 size, `RateLimit-Remaining` the whole requests left now, `RateLimit-Reset` the
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 class RateLimit:
     limit: int = 36_000
     period: float = 3600.0
-    burst: int = 10
+    burst: int = 36_000
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.period <= 0 or self.burst < 1:

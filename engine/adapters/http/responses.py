@@ -7,11 +7,10 @@ from uuid import uuid4
 import falcon
 
 from engine.adapters.http.auth import Principal
-from engine.errors import ErrorDetail, InvalidPayload
+from engine.errors import ErrorDetail
 from engine.wire.parse import InvalidParams
 
 JSON_TYPE = "application/json; charset=utf-8"
-MAX_BODY = 1 << 20  # 1 MiB: far above any real request of this API
 PAGE_PARAMS = frozenset({"page", "per_page"})
 
 
@@ -40,12 +39,9 @@ def no_content(resp: falcon.Response) -> None:
 
 
 def read_body(req: falcon.Request) -> bytes:
-    length = req.content_length
-    if length is not None and length > MAX_BODY:
-        raise InvalidPayload(f"the request body is larger than {MAX_BODY} bytes")
-    raw: bytes = req.bounded_stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise InvalidPayload(f"the request body is larger than {MAX_BODY} bytes")
+    """The body, read by the app's BodyReader (engine.adapters.http.body), which the
+    gate put on the request: JSON only, at most 1 MiB, within the read deadline."""
+    raw: bytes = req.context.bodies.read(req)
     return raw
 
 
@@ -66,11 +62,12 @@ def query(req: falcon.Request) -> dict[str, str]:
 
 def listing_url(req: falcon.Request) -> str:
     """The request's absolute URL without `page`/`per_page` (wire.render.page_links adds
-    them), built from the request's own base URL so links work behind any host name."""
+    them), built from the server's public base URL (`serve --public-url`), which the
+    gate put on the request: never from the request's `Host` header."""
     kept = [
         (name, value)
         for name, value in parse_qsl(req.query_string, keep_blank_values=True)
         if name not in PAGE_PARAMS
     ]
-    url = f"{req.prefix}{req.path}"
+    url = f"{req.context.public_url}{req.path}"
     return f"{url}?{urlencode(kept)}" if kept else url

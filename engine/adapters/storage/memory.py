@@ -267,6 +267,11 @@ class MemoryUnitOfWork:
         self.s.claims[lease.enrollment_id] = (None, lease.seq, None)
         return True
 
+    def count_due(self, now: datetime) -> int:
+        s = self.s
+        return sum(1 for enrollment_id, due in s.due_pushed.items()
+                   if due <= now and s.enrollments[enrollment_id].due_at == due)
+
     def next_due_at(self) -> datetime | None:
         s = self.s
         while s.due_heap:

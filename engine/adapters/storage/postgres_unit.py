@@ -290,6 +290,10 @@ class PostgresUnitOfWork:
         row = self._row("next_due_at", {})
         return None if row is None else codec.opt_utc(row["due_at"])
 
+    def count_due(self, now: datetime) -> int:
+        row = self._row("count_due", {"now": codec.instant(now)})
+        return 0 if row is None else int(row["n"])
+
     def newest_instant(self) -> datetime | None:
         row = self._row("newest_instant", {})
         return None if row is None else codec.opt_utc(row["newest"])

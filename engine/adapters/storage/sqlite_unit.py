@@ -296,6 +296,10 @@ class SqliteUnitOfWork:
         row = self._row("next_due_at", {})
         return None if row is None else codec.opt_instant(row["due_at"])
 
+    def count_due(self, now: datetime) -> int:
+        row = self._row("count_due", {"now": codec.to_micros(now)})
+        return 0 if row is None else int(row["n"])
+
     # -- tasks ------------------------------------------------------------------------------
 
     def get_task(self, account_id: int, task_id: int) -> Task | None:

@@ -50,11 +50,14 @@ def test_the_walk_sees_every_command() -> None:
             "seqengine enrollments list", "seqengine timeline"} <= found
 
 
-def test_every_command_takes_json_and_only_timeline_goes_without_a_database() -> None:
+WITHOUT_DATABASE = {"seqengine timeline", "seqengine simulate"}
+
+
+def test_every_command_takes_json_and_only_timeline_and_simulate_go_without_a_database() -> None:
     for path, parser in commands():
         options = {o for action in parser._actions for o in action.option_strings}
         assert "--json" in options, path
-        assert ("--db" in options) == (path != "seqengine timeline"), path
+        assert ("--db" in options) == (path not in WITHOUT_DATABASE), path
 
 
 def test_version_comes_from_the_package_metadata() -> None:
@@ -79,6 +82,8 @@ def test_timeline_takes_no_database(tmp_path: Path) -> None:
     done = seqengine("--db", "sqlite:///t.db", "timeline", "x.json", "--start",
                      "2026-01-01T00:00:00Z", cwd=tmp_path)
     assert done.returncode == 2 and "timeline uses no database" in done.stderr
+    done = seqengine("--db", "sqlite:///t.db", "simulate", "x.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "simulate uses no database" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 

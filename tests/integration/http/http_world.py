@@ -46,6 +46,8 @@ class Api:
         sent = dict(headers or {})
         if as_ is not None:
             sent.setdefault("Authorization", f"Bearer {self.tokens[as_]}")
+        if "body" in kwargs:  # raw bytes are JSON unless the test says otherwise
+            sent.setdefault("Content-Type", "application/json")
         return self.client.simulate_request(method, path, headers=sent, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> falcon.testing.Result:
@@ -102,7 +104,7 @@ def build_api(rate_limit: RateLimit | None = None,
     lonely = engine.create_user(no_reach.id, name="Ned")
     store = engine.store
     tokens = {
-        "rw": issue_token(store, user.id),
+        "rw": issue_token(store, user.id, {"read", "write", "admin"}),
         "read": issue_token(store, user.id, {"read"}),
         "write": issue_token(store, user.id, {"write"}),
         "other": issue_token(store, stranger.id),

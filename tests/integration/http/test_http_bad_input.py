@@ -27,9 +27,17 @@ STEP = TASK_STEPS[0]
 BAD = [
     # (method, path, body or raw bytes, status, code of the first error)
     ("POST", "/v2/sequence_enrollments", b"nope", 400, "invalid_payload"),
+    ("POST", "/v2/sequence_enrollments", (b'{"data": {}}', "text/plain"), 415,
+     "unsupported_media_type"),
+    ("POST", "/v2/sequence_enrollments", (b'{"data": {}}', None), 415, "unsupported_media_type"),
+    ("POST", "/v2/sequences", (b'{"data": {"name": "' + b"x" * (1 << 20) + b'"}}',
+                               "application/json"), 413, "payload_too_large"),
+    ("POST", "/v2/sequence_enrollments",
+     b'{"data": {"sequence_id": 1, "resource_type": "lead", "resource_id": 2, '
+     b'"resource_id": 3}}', 400, "invalid_payload"),
     ("POST", "/v2/sequence_enrollments", {"sequence_id": 1}, 422, "missing"),
     ("POST", "/v2/sequence_enrollments",
-     {"sequence_id": "1", "resource_type": "lead", "resource_id": 2}, 422, "invalid_type"),
+     {"sequence_id": "one", "resource_type": "lead", "resource_id": 2}, 422, "invalid_type"),
     ("POST", "/v2/sequence_enrollments",
      {"sequence_id": 1, "resource_type": "deal", "resource_id": 2}, 422, "incorrect_value"),
     ("POST", "/v2/sequence_enrollments",
@@ -93,8 +101,12 @@ def test_bad_input_is_refused_and_changes_nothing(populated, method, path, body,
     api, ids = populated
     before = everything(api)
     target = path.format(**ids)
-    if isinstance(body, bytes):
-        result = api.call(method, target, body=body)
+    if isinstance(body, tuple):
+        raw, content_type = body
+        headers = {"Content-Type": content_type or ""}
+        result = api.call(method, target, body=raw, headers=headers)
+    elif isinstance(body, bytes):
+        result = api.call(method, target, body=body, headers={"Content-Type": "application/json"})
     elif isinstance(body, str):
         result = api.call(method, target, query_string=body)
     elif body is None:

@@ -1,8 +1,10 @@
 """Sell v2 conventions on every response, errors of the framework's own included."""
 
+import json
 import uuid
 
 import pytest
+from http_world import TASK_STEPS
 
 from engine.errors import EngineError
 
@@ -72,9 +74,40 @@ def test_malformed_body_is_400_invalid_payload(api, body):
 
 def test_oversized_body_is_refused(api):
     body = b'{"data": {"name": "' + b"x" * (1 << 20) + b'"}}'
-    result = api.call("POST", "/v2/sequences", body=body)
-    assert result.status_code == 400
-    assert result.json["errors"][0]["error"]["code"] == "invalid_payload"
+    result = api.call("POST", "/v2/sequences", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert result.status_code == 413
+    assert result.json["errors"][0]["error"]["code"] == "payload_too_large"
+    exactly = b'{"data": {"name": "' + b"x" * ((1 << 20) - 22) + b'"}}'
+    assert len(exactly) == 1 << 20  # the limit itself is allowed through to the parser
+    result = api.call("POST", "/v2/sequences", body=exactly,
+                      headers={"Content-Type": "application/json"})
+    assert result.json["errors"][0]["error"]["code"] != "payload_too_large"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON;charset=UTF-8"])
+def test_json_with_or_without_a_charset_is_json(api, content_type):
+    sequence = api.sequence()
+    body = b'{"data": {"sequence_id": %d, "resource_type": "lead", "resource_id": 7}}' % sequence
+    result = api.call("POST", "/v2/sequence_enrollments", body=body,
+                      headers={"Content-Type": content_type})
+    assert result.status_code == 200, result.text
+
+
+@pytest.mark.parametrize("body", [
+    b'{"data": {"name": "a", "name": "b", "steps": []}}',
+    b'{"data": {"name": "a", "steps": [{"x": 1, "x": 1}]}}',
+    b'{"data": {"name": "a:b", "steps": []}, "data": {"name": "c"}}',
+    b'{"data": {"name": "\\u003a", "steps": [], "steps": []}}',
+])
+def test_a_key_given_twice_in_one_object_is_refused(api, body):
+    result = api.call("POST", "/v2/sequences", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert result.status_code == 400, result.text
+    error = result.json["errors"][0]["error"]
+    assert error["code"] == "invalid_payload" and "twice" in error["message"]
+    assert api.get("/v2/sequences").json["meta"]["count"] == 0
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "per_page=101", "per_page=-1",
@@ -177,3 +210,60 @@ def test_a_method_nobody_registered_is_405_too(api):
     assert b'"method_not_allowed"' in body
     status, headers, body = call("/v2/nowhere")
     assert status.startswith("404") and "allow" not in headers
+
+
+def _digit_alternatives(node, found):  # type: ignore[no-untyped-def]
+    """Every `oneOf` in the document that pairs an integer range with a digit string."""
+    if isinstance(node, dict):
+        options = node.get("oneOf", [])
+        numbers = [o for o in options if o.get("type") == "integer"]
+        strings = [o for o in options if o.get("type") == "string" and "pattern" in o]
+        if numbers and strings:
+            found.append((numbers[0]["minimum"], numbers[0]["maximum"], strings[0]["pattern"]))
+        for value in node.values():
+            _digit_alternatives(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _digit_alternatives(value, found)
+    return found
+
+
+def test_digit_string_patterns_spell_exactly_the_integer_ranges():
+    """The document's Rails-style digit strings match the numbers the server accepts."""
+    import re
+
+    from engine.adapters.http.resources.docs import openapi_document
+    from engine.wire.fields import integer_of
+
+    pairs = _digit_alternatives(json.loads(openapi_document()), [])
+    assert {(low, high) for low, high, _ in pairs} == {
+        (1, 2**63 - 1), (0, 87_600), (0, 2_610), (0, 99)}
+    for low, high, pattern in pairs:
+        matches = re.compile(pattern)
+        for number in {0, 1, 9, 10, 99, 100, low, high, high + 1, high - 1, high * 10,
+                       2**63, 10**18}:
+            text = str(number)
+            accepted = integer_of(text) is not None and low <= int(text) <= high
+            assert bool(matches.search(text)) == accepted, (pattern, text)
+        for text in ("", "01", "+1", "-1", " 1", "1 ", "1.0", "\uff11"):  # fullwidth 1
+            assert not matches.search(text) and integer_of(text) is None
+
+
+def test_what_the_document_allows_the_server_takes(api):
+    """The cases live schemathesis found refused though the document allowed them."""
+    steps = [{**TASK_STEPS[0]}, {**TASK_STEPS[1], "delay_from_previous_step": 2610}]
+    sequence = api.sequence(steps)
+    created = api.post("/v2/sequence_enrollments", {
+        "sequence_id": float(sequence), "resource_type": "lead", "resource_id": 3.0})
+    assert created.status_code == 200, created.text  # 3.0 is an integer in JSON Schema
+    api.advance(1)
+    task = api.get("/v2/tasks").json["items"][0]["data"]
+    kept = api.put(f"/v2/tasks/{task['id']}", {"content": "", "due_date": ""})
+    assert kept.status_code == 200, kept.text  # "" leaves an optional field as it was
+    assert kept.json["data"]["content"] == task["content"]
+    too_far = api.post("/v2/sequences", {"name": "far", "steps": [
+        {**TASK_STEPS[1], "delay_from_previous_step": 2611}]})
+    assert too_far.status_code == 422
+    assert too_far.json["errors"][0]["error"]["field"] == "/data/steps/0/delay_from_previous_step"
+    hours = {**TASK_STEPS[0], "delay_from_previous_step": 2611}
+    assert api.post("/v2/sequences", {"name": "h", "steps": [hours]}).status_code == 200

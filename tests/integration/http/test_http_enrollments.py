@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import falcon.testing
-from http_world import START, TASK_STEPS
+import pytest
+from http_world import START, TASK_STEPS, build_api
 
 from engine import SimulatedClock, Step, build
 from engine.adapters.http import TokenAuth, create_app, issue_token
@@ -145,7 +146,7 @@ def test_pagination_links(api):
     sequence = api.sequence()
     for resource in range(1, 6):
         api.enroll(sequence, resource_id=resource)
-    base = "http://falconframework.org/v2/sequence_enrollments"
+    base = "http://127.0.0.1:8000/v2/sequence_enrollments"  # the default public URL
 
     def page(n: int) -> dict:
         result = api.get("/v2/sequence_enrollments",
@@ -176,10 +177,25 @@ def test_a_full_last_page_has_no_next_link(api):
     assert meta["count"] == 2 and "next_page" not in meta["links"]
 
 
-def test_links_follow_the_request_host(api):
-    result = api.get("/v2/sequences", headers={"Host": "sell.example.test:8080"})
+def test_links_never_follow_the_request_host(api):
+    result = api.get("/v2/sequences", headers={"Host": "evil.example"})
     assert result.json["meta"]["links"]["self"] == (
-        "http://sell.example.test:8080/v2/sequences?per_page=25&page=1")
+        "http://127.0.0.1:8000/v2/sequences?per_page=25&page=1")
+
+
+def test_links_are_built_from_the_public_url():
+    api = build_api()
+    app = create_app(api.engine, auth=TokenAuth(api.engine.store), rate_limit=None,
+                     clock_mode="simulated", public_url="https://sell.example.test/api/")
+    client = falcon.testing.TestClient(app)
+    result = client.simulate_get("/v2/sequences", headers={
+        "Authorization": f"Bearer {api.tokens['rw']}", "Host": "evil.example"})
+    assert result.json["meta"]["links"]["self"] == (
+        "https://sell.example.test/api/v2/sequences?per_page=25&page=1")
+    for bad in ["ftp://x", "sell.example.test", "http://x/?a=1", "http://u@x"]:
+        with pytest.raises(ValueError):
+            create_app(api.engine, auth=TokenAuth(api.engine.store), rate_limit=None,
+                       clock_mode="simulated", public_url=bad)
 
 
 def test_idempotency_key_replays_the_first_response(api):

@@ -39,7 +39,8 @@ class World:
         api = build_api()
         user = api.engine.get_user(api.ids["user"])
         with api.engine.store.unit_of_work() as uow:
-            uow.save_token(ApiToken(hash_token(TOKEN), user.id, user.account_id))
+            uow.save_token(ApiToken(hash_token(TOKEN), user.id, user.account_id,
+                                    frozenset({"read", "write", "admin"})))
             uow.commit()
         sequence = api.sequence(TASK_STEPS)
         api.sequence(EMAIL_STEPS)

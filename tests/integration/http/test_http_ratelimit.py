@@ -15,7 +15,7 @@ class FakeMonotonic:
 
 
 def test_the_default_is_sells():
-    assert RateLimit() == RateLimit(limit=36_000, period=3600, burst=10)
+    assert RateLimit() == RateLimit(limit=36_000, period=3600, burst=36_000)
     assert RateLimit().rate == 10.0
 
 

@@ -95,8 +95,13 @@ def test_create() -> None:
     ("change", "error"),
     [
         ({"sequence_id": None}, ("blank", "/data/sequence_id")),
-        ({"sequence_id": "554"}, ("invalid_type", "/data/sequence_id")),
-        ({"sequence_id": 554.0}, ("invalid_type", "/data/sequence_id")),
+        ({"sequence_id": "554x"}, ("invalid_type", "/data/sequence_id")),
+        ({"sequence_id": "0554"}, ("invalid_type", "/data/sequence_id")),
+        ({"sequence_id": " 554"}, ("invalid_type", "/data/sequence_id")),
+        ({"sequence_id": "-554"}, ("invalid_type", "/data/sequence_id")),
+        ({"sequence_id": "0"}, ("incorrect_value", "/data/sequence_id")),
+        ({"sequence_id": ""}, ("blank", "/data/sequence_id")),
+        ({"sequence_id": 554.5}, ("invalid_type", "/data/sequence_id")),
         ({"sequence_id": True}, ("invalid_type", "/data/sequence_id")),
         ({"sequence_id": [554]}, ("invalid_type", "/data/sequence_id")),
         ({"sequence_id": 0}, ("incorrect_value", "/data/sequence_id")),
@@ -139,16 +144,30 @@ def test_create_reports_every_bad_field_at_once() -> None:
     ]
 
 
+def test_zapier_inputs_rails_style() -> None:
+    """Zendesk's Zapier integration sends ids as strings and leaves optional ones blank."""
+    created = parse_create_enrollment(
+        {"sequence_id": "2", "resource_type": "lead", "resource_id": "1000", "actor_id": ""})
+    assert (created.sequence_id, created.resource_id, created.actor_id) == (2, 1000, None)
+    assert parse_create_enrollment({**CREATE, "actor_id": "7"}).actor_id == 7
+    finished = parse_finish_ongoing({"resource_type": "lead", "resource_id": "1000"})
+    assert (finished.resource_id, finished.sequence_ids) == (1000, None)
+    assert parse_finish_ongoing({"resource_type": "lead", "resource_id": 1000,
+                                 "sequence_ids": ["2", 3.0]}).sequence_ids == (2, 3)
+    assert parse_finish_ongoing({"resource_type": "lead", "resource_id": 1000,
+                                 "sequence_ids": ""}).sequence_ids is None
+
+
 def test_errors_name_the_resource_and_say_what_was_wrong() -> None:
     with pytest.raises(ValidationFailed) as info:
-        parse_create_enrollment({**CREATE, "resource_type": "deal", "resource_id": "5"})
+        parse_create_enrollment({**CREATE, "resource_type": "deal", "resource_id": "5 "})
     error = info.value
     assert error.resource == "sequence_enrollment"
     wrong_type, wrong_id = error.errors
     assert wrong_type.message == "resource_type must be one of: lead, contact"
     assert wrong_type.details == 'got "deal"'
-    assert wrong_id.message == "resource_id must be an integer"
-    assert wrong_id.details == 'got a string: "5"'
+    assert wrong_id.message == "resource_id must be an integer or a string of decimal digits"
+    assert wrong_id.details == 'got a string: "5 "'
 
 
 def test_create_from_raw_json_keeps_integers_and_booleans_apart() -> None:
@@ -162,10 +181,10 @@ def test_create_from_raw_json_keeps_integers_and_booleans_apart() -> None:
         parse_body(huge)
     big = b'{"data": {"sequence_id": 554, "resource_type": "lead", "resource_id": 1' + (
         b"0" * 25) + b"}}"
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(ValidationFailed) as info:  # an integer, as JSON Schema reads it: too big
         parse_create_enrollment(parse_body(big))
     assert [(d.code, d.field) for d in info.value.errors] == [
-        ("invalid_type", "/data/resource_id")]
+        ("incorrect_value", "/data/resource_id")]
 
 
 # -- update --------------------------------------------------------------------------------
@@ -217,7 +236,7 @@ def test_finish_ongoing(sequence_ids: list[int] | None, parsed: tuple[int, ...] 
          [("invalid_type", "/data/sequence_ids")]),
         ({"resource_type": "lead", "resource_id": 5, "sequence_ids": "2222"},
          [("invalid_type", "/data/sequence_ids")]),
-        ({"resource_type": "lead", "resource_id": 5, "sequence_ids": [1, "2", 0, True]},
+        ({"resource_type": "lead", "resource_id": 5, "sequence_ids": [1, "2x", 0, True]},
          [("invalid_type", "/data/sequence_ids/1"), ("incorrect_value", "/data/sequence_ids/2"),
           ("invalid_type", "/data/sequence_ids/3")]),
         ({"resource_type": "user", "resource_id": -5, "sequence_id": 1},
@@ -233,7 +252,7 @@ def test_finish_ongoing_errors(data: dict[str, Any], errors: Errors) -> None:
 
 VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-2, max_value=MAX_ID + 2),
-    st.sampled_from([1.0, "", " ", "lead", "contact", "Lead", "5", [], {}]),
+    st.sampled_from([1.0, 2.5, "", " ", "lead", "contact", "Lead", "5", "05", "0", [], {}]),
 )
 FIELDS = ["sequence_id", "resource_type", "resource_id", "actor_id", "extra"]
 
@@ -243,8 +262,15 @@ def expected_errors(data: dict[str, Any]) -> Errors:
     found: Errors = []
     for key in ("sequence_id", "resource_type", "resource_id", "actor_id"):
         value, at = data.get(key, "<absent>"), f"/data/{key}"
-        if key == "actor_id" and value in (None, "<absent>"):
+        if key == "actor_id" and value in (None, "<absent>", ""):
             continue
+        if key != "resource_type" and value == "":
+            found.append(("blank", at))
+            continue
+        if type(value) is float and value == int(value):
+            value = int(value)  # 1.0 is the integer 1, as in JSON Schema
+        if key != "resource_type" and value in ("5", "0"):
+            value = int(value)  # a string of digits is the integer it spells (Rails)
         if value == "<absent>":
             found.append(("missing", at))
         elif value is None:
@@ -272,5 +298,6 @@ def test_create_accepts_exactly_what_the_rules_allow(data: dict[str, Any]) -> No
     else:
         parsed = parse_create_enrollment(data)
         assert (parsed.sequence_id, parsed.resource_type, parsed.resource_id,
-                parsed.actor_id) == (data["sequence_id"], data["resource_type"],
-                                     data["resource_id"], data.get("actor_id"))
+                parsed.actor_id) == (int(data["sequence_id"]), data["resource_type"],
+                                     int(data["resource_id"]),
+                                     int(data["actor_id"]) if data.get("actor_id") else None)

@@ -127,7 +127,7 @@ def test_sequence_errors(data: dict[str, Any], errors: Errors) -> None:
               ("missing", "/data/steps/1/action_type"),
               ("missing", "/data/steps/1/action_properties")]),
         ({**EMAIL, "position": 0}, [("incorrect_value", "/data/steps/1/position")]),
-        ({**EMAIL, "position": "1"}, [("invalid_type", "/data/steps/1/position")]),
+        ({**EMAIL, "position": "one"}, [("invalid_type", "/data/steps/1/position")]),
         ({**EMAIL, "delay_from_previous_step": -1},
          [("incorrect_value", "/data/steps/1/delay_from_previous_step")]),
         ({**EMAIL, "delay_from_previous_step": MAX_DELAY[DelayUnit.WEEKDAYS] + 1},
@@ -143,7 +143,7 @@ def test_sequence_errors(data: dict[str, Any], errors: Errors) -> None:
          [("invalid_type", "/data/steps/1/action_properties")]),
         ({**EMAIL, "action_properties": None},
          [("blank", "/data/steps/1/action_properties")]),
-        ({**EMAIL, "action_properties": {"email_template_id": "9606", "is_reply": "no"}},
+        ({**EMAIL, "action_properties": {"email_template_id": "9606a", "is_reply": "no"}},
          [("invalid_type", "/data/steps/1/action_properties/email_template_id"),
           ("invalid_type", "/data/steps/1/action_properties/is_reply")]),
         ({**EMAIL, "action_properties": {"task_content": "Call"}},
@@ -193,12 +193,31 @@ def test_task_update() -> None:
     assert parse_task_update({}).changes() == {}
 
 
+def test_optional_fields_left_blank_are_not_given() -> None:
+    """Rails-style: an optional field sent as "" is absent; integers may be digit strings."""
+    blank = {key: "" for key in ("completed", "content", "due_date", "remind_at", "owner_id",
+                                 "resource_type", "resource_id")}
+    assert parse_task_update(blank) == TaskUpdate()
+    assert parse_task_update({"owner_id": "7", "resource_id": 3.0}) == TaskUpdate(
+        owner_id=7, resource_id=3)
+    assert parse_sequence({"name": "", "steps": "", "unsubscribe_settings": ""},
+                          partial=True).changes() == {}
+    step = {"position": "0", "delay_from_previous_step": "2",
+            "delay_from_previous_step_unit": "hours", "action_type": "automated_email",
+            "action_properties": {"email_template_id": "9606", "is_reply": False}}
+    parsed = parse_sequence({"name": "s", "steps": [step]}, partial=False)
+    assert parsed.steps is not None
+    assert (parsed.steps[0].delay_from_previous_step, parsed.steps[0].email_template_id) == (
+        2, 9606)
+
+
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
         ({"completed": "true"}, [("invalid_type", "/data/completed")]),
         ({"completed": 1}, [("invalid_type", "/data/completed")]),
-        ({"content": ""}, [("blank", "/data/content")]),
+        ({"content": "  "}, [("blank", "/data/content")]),
+        ({"content": "x" * 10_001}, [("incorrect_value", "/data/content")]),
         ({"content": ["x"]}, [("invalid_type", "/data/content")]),
         ({"due_date": 1608062333}, [("invalid_type", "/data/due_date")]),
         ({"due_date": "2020-12-16"}, [("incorrect_value", "/data/due_date")]),

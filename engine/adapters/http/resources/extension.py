@@ -16,7 +16,14 @@ from engine.adapters.http.resources.paging import fetch_page, links
 from engine.adapters.http.responses import no_content, principal, query, read_body, send
 from engine.app.ports import FailureRule
 from engine.domain.enums import FailureReason, ResourceType
-from engine.domain.events import EmailReplied, Event, ResourceDeleted, SubscriptionCancelled
+from engine.domain.events import (
+    EmailReplied,
+    Event,
+    ResourceDeleted,
+    SubscriptionCancelled,
+    TaskCompleted,
+    TaskDeleted,
+)
 from engine.errors import ClockNotSimulated, ErrorDetail, ValidationFailed
 from engine.wire.parse import parse_body, parse_instant, parse_page
 from engine.wire.render import collection, enrollment_data, format_instant, outbox_message_data
@@ -30,6 +37,8 @@ class EventType(StrEnum):
     EMAIL_REPLIED = "email_replied"
     RESOURCE_DELETED = "resource_deleted"
     SUBSCRIPTION_CANCELLED = "subscription_cancelled"
+    TASK_COMPLETED = "task_completed"  # a host's task, named by its step
+    TASK_DELETED = "task_deleted"
 
 
 def parse_event(data: dict[str, Any]) -> tuple[EventType, Event]:
@@ -48,6 +57,11 @@ def parse_event(data: dict[str, Any]) -> tuple[EventType, Event]:
     elif kind is EventType.SUBSCRIPTION_CANCELLED:
         event = SubscriptionCancelled()
         fields.only("type")
+    elif kind in (EventType.TASK_COMPLETED, EventType.TASK_DELETED):
+        step = fields.id("enrollment_id"), fields.position("position")
+        event = TaskCompleted(None, *step) if kind is EventType.TASK_COMPLETED else TaskDeleted(
+            None, *step)
+        fields.only("type", "enrollment_id", "position")
     fields.done()
     assert kind is not None and event is not None
     return kind, event
@@ -127,6 +141,7 @@ class Clock:
         send(resp, self._document())
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal(req).require_admin("moving the clock (shared by every account)")
         if self.ctx.clock_mode != "simulated":
             raise ClockNotSimulated("the server runs on the system clock: time cannot be "
                                     "advanced (start it with --clock simulated)")

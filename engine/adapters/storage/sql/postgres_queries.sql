@@ -211,6 +211,9 @@ ORDER BY e.due_at, e.id LIMIT %(limit)s;
 -- name: next_due_at
 SELECT min(due_at) AS due_at FROM enrollments WHERE due_at IS NOT NULL;
 
+-- name: count_due
+SELECT count(*) AS n FROM enrollments WHERE due_at IS NOT NULL AND due_at <= %(now)s;
+
 -- name: save_enrollment
 -- The claim columns (claimed_by, claim_until, claim_seq) are never written here.
 INSERT INTO enrollments (id, account_id, actor_id, sequence_id, resource_type, resource_id,

@@ -205,6 +205,9 @@ WHERE id = :id AND claimed_by = :worker AND claim_seq = :seq;
 -- name: next_due_at
 SELECT min(due_at) AS due_at FROM enrollments WHERE due_at IS NOT NULL;
 
+-- name: count_due
+SELECT count(*) AS n FROM enrollments WHERE due_at IS NOT NULL AND due_at <= :now;
+
 -- name: save_enrollment
 INSERT INTO enrollments (id, account_id, actor_id, sequence_id, resource_type, resource_id,
                          state, current_step_position, created_at, updated_at, started_at,

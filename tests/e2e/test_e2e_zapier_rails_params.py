@@ -1,14 +1,7 @@
 """The Zapier integration's calls with its test bundles' inputs verbatim: ids as JSON
 strings ("2", "1000") and an optional field left blank (`"actor_id": ""`), which Sell's
-Rails back end reads as integers and as absent (http-api.md section 4).
-
-EXPECTED TO PASS ONCE BRANCH `edge` LANDS (issue 11 item 3, Rails-style parameters);
-until then they fail with 422 `invalid_type`. The leading underscore keeps this file
-out of the default run (pytest collects `test_*.py`); run it by name:
-
-    .venv/bin/pytest tests/e2e/_test_zapier_rails_params.py
-
-When `edge` is merged, rename it to `test_e2e_zapier_rails_params.py`.
+Rails back end reads as integers and as absent (http-api.md section 4; issue 11
+item 3). Before that reading was added they failed with 422 `invalid_type`.
 """
 
 from collections.abc import Iterator

@@ -1,0 +1,285 @@
+"""Runs a scenario on the real engine: the in-memory store, the simulated clock, the
+public use cases. Nothing here models the engine; it only plays the outside world.
+
+The loop keeps one heap of outside events (arrivals, replies, task completions, ...)
+and moves the clock to whichever comes first, the engine's next due instant or the
+next outside event, so the engine always runs its due work at the exact instant and
+reactions to what it did (a reply to an email) are scheduled from that instant.
+Random draws come from generators seeded by the scenario's seed and happen in a fixed
+order, so the same scenario and seed give the same results.
+"""
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from engine.adapters.chance_delivery import ChanceDelivery
+from engine.adapters.clocks import SimulatedClock
+from engine.app.policy import ExecutionPolicy
+from engine.app.ports import EnrollmentFilter, Page, SendRequest, SendResult
+from engine.app.service import SequenceEngine
+from engine.app.views import EnrollmentView, overdue_position
+from engine.domain.enrollment import Enrollment
+from engine.domain.enums import EnrollmentState, FailureReason, ResourceType
+from engine.domain.events import EmailReplied, ResourceDeleted, SubscriptionCancelled
+from engine.domain.task import Task
+from engine.runtime.simulation.observed_store import ObservedStore
+from engine.runtime.simulation.scenario import Scenario
+from engine.runtime.simulation.tally import Tally
+from engine.timeline import BusinessCalendar, calendar_for
+
+DAY = timedelta(days=1)
+
+
+class Kind(IntEnum):
+    ARRIVE = 0
+    REPLY = 1
+    TASK_DONE = 2
+    TASK_DELETE = 3
+    RESUME = 4
+    RESOURCE_DELETED = 5
+    CANCEL = 6
+    TICK = 7  # once a simulated day: progress, and the overdue snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    resource_type: ResourceType
+    resource_id: int
+    sequence: int  # index into scenario.sequences
+    actor: int  # index into scenario.actors
+
+
+@dataclass(slots=True)
+class Outcome:
+    scenario: Scenario
+    enrollments: int
+    seed: int
+    tally: Tally
+    views: list[EnrollmentView]
+    sequence_names: dict[int, str]  # engine sequence id -> scenario name
+    actor_names: dict[int, str]  # engine user id -> scenario name
+    end: datetime
+
+
+Progress = Callable[[int], None]  # called with simulated days done
+
+
+class Simulation:
+    def __init__(
+        self, scenario: Scenario, *, enrollments: int | None = None, seed: int | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.count = scenario.arrivals.count if enrollments is None else enrollments
+        self.seed = scenario.seed if seed is None else seed
+        self.tally = Tally()
+        self.heap: list[tuple[datetime, int, Kind, Any]] = []
+        self.pushed = 0
+        self.cancelled = False
+        self.rng = random.Random(f"{self.seed}:behaviour")
+        behaviour = scenario.behaviour
+        self.store = ObservedStore(self._task_created, self._blocked)
+        self.clock = SimulatedClock(scenario.start)
+        delivery = ChanceDelivery(
+            random.Random(f"{self.seed}:delivery"),
+            behaviour.failures,
+            behaviour.transient_error_rate,
+            observe=self._delivered,
+        )
+        self.engine = SequenceEngine(
+            self.store, self.clock, delivery, ExecutionPolicy(limit_policy=scenario.limit_policy)
+        )
+        self.account = self.engine.create_account(scenario.name).id
+        self.actor_ids: list[int] = []
+        self.actor_names: dict[int, str] = {}
+        self.calendars: dict[int, BusinessCalendar] = {}
+        for spec in scenario.actors:
+            user = self.engine.create_user(
+                self.account,
+                name=spec.name,
+                time_zone=spec.time_zone,
+                holidays=spec.holidays,
+                weekmask=spec.weekmask,
+                send_window=spec.send_window,
+                daily_email_limit=spec.daily_email_limit,
+            )
+            self.actor_ids.append(user.id)
+            self.actor_names[user.id] = spec.name
+            self.calendars[user.id] = calendar_for(
+                spec.time_zone, spec.holidays, spec.weekmask, spec.send_window
+            )
+        self.sequence_ids: list[int] = []
+        self.replies: dict[int, tuple[float, ...]] = {}
+        for sequence_spec in scenario.sequences:
+            sequence = self.engine.create_sequence(
+                self.account,
+                name=sequence_spec.name,
+                steps=sequence_spec.steps,
+                creator_id=self.actor_ids[0],
+            )
+            self.sequence_ids.append(sequence.id)
+            self.replies[sequence.id] = sequence_spec.reply_probability
+        self.sequence_of: dict[int, int] = {}  # enrollment id -> engine sequence id
+
+    # -- the loop ------------------------------------------------------------
+
+    def run(self, progress: Progress | None = None) -> Outcome:
+        self._plan_arrivals()
+        scenario, engine, heap = self.scenario, self.engine, self.heap
+        if scenario.behaviour.subscription_cancelled_at is not None:
+            self._push(scenario.behaviour.subscription_cancelled_at, Kind.CANCEL, None)
+        self._push(scenario.start + DAY, Kind.TICK, 1)
+        end = scenario.end
+        while True:
+            due = engine.next_due_at()
+            event_at = heap[0][0] if heap else None
+            if due is not None and (event_at is None or due <= event_at):
+                if due > end:
+                    break
+                engine.advance(to=max(due, self.clock.now()))
+                continue
+            if event_at is None or event_at > end:
+                break
+            at, _, kind, payload = heapq.heappop(heap)
+            engine.advance(to=max(at, self.clock.now()))
+            self._apply(kind, payload, progress)
+        engine.advance(to=end)
+        return self._outcome()
+
+    def _push(self, at: datetime, kind: Kind, payload: Any) -> None:
+        self.pushed += 1
+        heapq.heappush(self.heap, (at, self.pushed, kind, payload))
+
+    def _plan_arrivals(self) -> None:
+        arrivals, rng = self.scenario.arrivals, random.Random(f"{self.seed}:arrivals")
+        types = [ResourceType(t) for t in arrivals.resource_types]
+        type_weights = list(arrivals.resource_types.values())
+        names = [s.name for s in self.scenario.sequences]
+        sequence_weights = [arrivals.sequences.get(n, 0.0) for n in names]
+        actor_names = [a.name for a in self.scenario.actors]
+        actor_weights = [arrivals.actors.get(n, 0.0) for n in actor_names]
+        period = arrivals.period.total_seconds()
+        deletion = self.scenario.behaviour.resource_deletion
+        for i in range(self.count):
+            at = arrivals.start + timedelta(seconds=rng.uniform(0, period))
+            arrival = Arrival(
+                rng.choices(types, type_weights)[0],
+                i + 1,
+                rng.choices(range(len(names)), sequence_weights)[0],
+                rng.choices(range(len(actor_names)), actor_weights)[0],
+            )
+            self._push(at, Kind.ARRIVE, arrival)
+            if deletion is not None and rng.random() < deletion.probability:
+                gone = at + deletion.delay.draw(rng)
+                self._push(gone, Kind.RESOURCE_DELETED, (arrival.resource_type, i + 1))
+
+    def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
+        engine, account, tally = self.engine, self.account, self.tally
+        if kind is Kind.TICK:
+            if self.scenario.overdue_snapshots and not self.cancelled:
+                self._snapshot_overdue()
+            if progress is not None:
+                progress(payload)
+            self._push(self.clock.now() + DAY, Kind.TICK, payload + 1)
+            return
+        if self.cancelled:
+            tally.not_enrolled += kind is Kind.ARRIVE
+            return  # without Reach nothing can be enrolled, completed or resumed
+        if kind is Kind.ARRIVE:
+            view = engine.enroll(
+                account,
+                sequence_id=self.sequence_ids[payload.sequence],
+                resource_type=payload.resource_type,
+                resource_id=payload.resource_id,
+                actor_id=self.actor_ids[payload.actor],
+            )
+            self.sequence_of[view.enrollment.id] = view.enrollment.sequence_id
+        elif kind is Kind.REPLY:
+            tally.replies += len(engine.handle(account, EmailReplied(payload)))
+        elif kind is Kind.TASK_DONE:
+            task = engine.update_task(account, payload, completed=True)
+            tally.tasks_completed[self._day_of(task.owner_id)] += 1
+        elif kind is Kind.TASK_DELETE:
+            task = engine.get_task(account, payload)
+            engine.delete_task(account, payload)
+            tally.tasks_deleted[self._day_of(task.owner_id)] += 1
+        elif kind is Kind.RESUME:
+            enrollment = engine.get_enrollment(account, payload).enrollment
+            if enrollment.state is EnrollmentState.BLOCKED:
+                engine.update_enrollment_state(
+                    account, payload, EnrollmentState.ACTIVE, actor_id=enrollment.actor_id
+                )
+                tally.resumes += 1
+        elif kind is Kind.RESOURCE_DELETED:
+            tally.resources_deleted += len(engine.handle(account, ResourceDeleted(*payload)))
+        elif kind is Kind.CANCEL:
+            engine.handle(account, SubscriptionCancelled())
+            self.cancelled = True
+
+    # -- what the engine did, as it happens ------------------------------------
+
+    def _delivered(self, request: SendRequest, now: datetime, result: SendResult | None) -> None:
+        if result is None:
+            self.tally.transient_errors += 1
+        elif result.sent:
+            self.tally.emails_sent[self._day_of(request.actor_id, now)] += 1
+            chance = self.replies[self.sequence_of[request.enrollment_id]][request.position]
+            if chance and self.rng.random() < chance:
+                delay = self.scenario.behaviour.reply_delay.draw(self.rng)
+                self._push(now + delay, Kind.REPLY, request.enrollment_id)
+
+    def _blocked(self, enrollment: Enrollment) -> None:
+        reason = enrollment.current_action.failure_reason or FailureReason.UNKNOWN
+        self.tally.blocks[reason.value] += 1
+        resume = self.scenario.behaviour.resume_blocked
+        if resume is not None and self.rng.random() < resume.probability:
+            self._push(self.clock.now() + resume.delay.draw(self.rng), Kind.RESUME, enrollment.id)
+
+    def _task_created(self, task: Task) -> None:
+        now, behaviour = self.clock.now(), self.scenario.behaviour
+        self.tally.tasks_created[self._day_of(task.owner_id, now)] += 1
+        deleted = behaviour.task_deletion_rate and self.rng.random() < behaviour.task_deletion_rate
+        at = now + behaviour.task_completion.draw(self.rng)
+        self._push(at, Kind.TASK_DELETE if deleted else Kind.TASK_DONE, task.id)
+
+    def _day_of(self, user_id: int, now: datetime | None = None) -> tuple[str, Any]:
+        instant = self.clock.now() if now is None else now
+        return self.actor_names[user_id], self.calendars[user_id].local_date(instant)
+
+    def _snapshot_overdue(self) -> None:
+        today = self.clock.now().date()
+        for state in (EnrollmentState.ACTIVE, EnrollmentState.BLOCKED):
+            views = self.engine.list_enrollments(
+                self.account, EnrollmentFilter(state=state), Page(size=max(self.count, 1))
+            )
+            for view in views:
+                if view.overdue_position is not None:
+                    self.tally.overdue[(self.actor_names[view.enrollment.actor_id], today)] += 1
+
+    def _outcome(self) -> Outcome:
+        # read from the store, not through the use cases: after a cancelled subscription
+        # the account can no longer list its enrollments, but the results still count
+        now, grace = self.clock.now(), self.engine.policy.email_grace
+        with self.store.unit_of_work(read_only=True) as uow:
+            found = uow.list_enrollments(
+                self.account, EnrollmentFilter(), Page(size=max(self.count, 1))
+            )
+            users = {uid: uow.get_user(uid) for uid in self.actor_ids}
+            sequences = {sid: uow.get_sequence(self.account, sid) for sid in self.sequence_ids}
+        views = []
+        for enrollment in found:
+            actor, sequence = users[enrollment.actor_id], sequences[enrollment.sequence_id]
+            assert actor is not None and sequence is not None
+            late = overdue_position(enrollment, actor, now, grace)
+            views.append(EnrollmentView(enrollment, sequence, late))
+        names = {
+            sid: spec.name
+            for sid, spec in zip(self.sequence_ids, self.scenario.sequences, strict=True)
+        }
+        return Outcome(
+            self.scenario, self.count, self.seed, self.tally, views, names, self.actor_names, now
+        )

@@ -1,0 +1,57 @@
+"""The request envelope: `{"data": {...}}`, as JSON with each key once per object.
+
+Pure. A body that is not JSON, not that envelope, or repeats a key in one object
+is an `InvalidPayload` (400 `invalid_payload`).
+"""
+
+from typing import Any
+
+import orjson
+
+from engine.errors import InvalidPayload
+from engine.wire.duplicates import colons as _colons
+from engine.wire.duplicates import duplicate_key
+from engine.wire.fields import MISSING, pointer, type_name
+
+
+def parse_body(raw: bytes | bytearray | memoryview | str) -> dict[str, Any]:
+    """The `data` object of a `{"data": {...}}` body; a sibling `meta` object is ignored."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidPayload("the request body is not valid JSON", details=str(error)) from None
+    if type(raw) is not bytes or b"\\u" in raw or raw.count(b":") != _colons(document):
+        twice = duplicate_key(_as_bytes(raw))  # the exact, slower check (wire.duplicates)
+        if twice is not None:
+            raise InvalidPayload(f"the key {twice!r} appears twice in one JSON object",
+                                 details="each key may appear once per object")
+    if type(document) is not dict:
+        raise InvalidPayload(
+            'the request body must be a JSON object {"data": {...}}',
+            details=f"got {type_name(document)}",
+        )
+    data = document.get("data", MISSING)
+    if type(data) is not dict:
+        raise InvalidPayload(
+            'the request body must be a JSON object {"data": {...}}',
+            field="/data",
+            details="data is missing" if data is MISSING else f"data is {type_name(data)}",
+        )
+    if len(document) > 1 and not (len(document) == 2 and type(document.get("meta")) is dict):
+        extra = [key for key in document if key not in ("data", "meta")]
+        if extra:
+            raise InvalidPayload(
+                f"unexpected top-level member {extra[0]!r}: the body is {{\"data\": {{...}}}}",
+                field=pointer("", extra[0]),
+            )
+        meta = document["meta"]
+        if meta is not None:
+            raise InvalidPayload("meta must be a JSON object", field="/meta",
+                                 details=f"meta is {type_name(meta)}")
+    return data
+
+
+def _as_bytes(raw: bytes | bytearray | memoryview | str) -> bytes:
+    if type(raw) is bytes:
+        return raw
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
