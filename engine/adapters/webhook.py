@@ -61,18 +61,25 @@ class _Webhook:
         self.client.close()
 
 
+def _about(request: SendRequest | TaskRequest) -> dict[str, object]:
+    """The fields every delivery's body starts with, in this order."""
+    return {
+        "idempotency_key": request.idempotency_key,
+        "account_id": request.account_id,
+        "enrollment_id": request.enrollment_id,
+        "position": request.position,
+        "actor_id": request.actor_id,
+        "resource_type": str(request.resource_type),
+        "resource_id": request.resource_id,
+    }
+
+
 class WebhookDelivery(_Webhook):
     """The EmailDelivery port over HTTP."""
 
     def send(self, request: SendRequest, now: datetime) -> SendResult:
         reply = self._post(request.idempotency_key, {
-            "idempotency_key": request.idempotency_key,
-            "account_id": request.account_id,
-            "enrollment_id": request.enrollment_id,
-            "position": request.position,
-            "actor_id": request.actor_id,
-            "resource_type": str(request.resource_type),
-            "resource_id": request.resource_id,
+            **_about(request),
             "email_template_id": request.email_template_id,
             "is_reply": request.is_reply,
             "lease_expires_at": format_instant(request.lease_expires_at),
@@ -87,13 +94,7 @@ class TaskWebhookDelivery(_Webhook):
 
     def create(self, request: TaskRequest, now: datetime) -> TaskCreated:
         reply = self._post(request.idempotency_key, {
-            "idempotency_key": request.idempotency_key,
-            "account_id": request.account_id,
-            "enrollment_id": request.enrollment_id,
-            "position": request.position,
-            "actor_id": request.actor_id,
-            "resource_type": str(request.resource_type),
-            "resource_id": request.resource_id,
+            **_about(request),
             "content": request.content,
             "due_date": format_instant(request.due_date),
             "lease_expires_at": format_instant(request.lease_expires_at),

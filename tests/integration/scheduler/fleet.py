@@ -136,9 +136,8 @@ class Probe:
 class Worker:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
-        with log.open("wb") as stderr:
-            self.process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                                            stderr=stderr)
+        with log.open("wb") as output:  # its start line goes to stdout, its logs to stderr
+            self.process = subprocess.Popen(args, env=env, stdout=output, stderr=output)
         self.pid = self.process.pid
 
     def signal(self, sig: signal.Signals) -> None:
@@ -153,7 +152,7 @@ class Worker:
         return self.process.wait(timeout=seconds)
 
     def ready(self) -> bool:
-        """Its SIGTERM handler is installed (it says so on stderr right after)."""
+        """Its SIGTERM handler is installed (it says so right after)."""
         return "seqengine: worker on" in self.stderr()
 
     def terminate(self, seconds: float = 30.0) -> int:

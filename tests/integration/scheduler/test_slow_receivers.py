@@ -66,7 +66,8 @@ def serving(world: World, receiver: Receiver) -> Iterator[str]:
     server = subprocess.Popen(
         [SEQENGINE, "--db", world.url, "serve", "--port", str(port), "--rate-limit", "0",
          "--delivery", f"webhook:{receiver.url}", "--webhook-secret", SECRET],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # one access line per request
+        start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
