@@ -8,11 +8,12 @@ import pytest
 from fleet import Fleet
 from webhook_receiver import Receiver
 
-# The backends every process test runs on: one entry each. THE ONE PLACE PostgreSQL
-# joins: add `"postgres": lambda request, tmp: request.getfixturevalue("pg_url")`
-# (the throwaway cluster's fresh database, from the pg branch's tests/pg_cluster.py).
+# The backends every process test runs on: one entry each. PostgreSQL's is a fresh
+# database cloned from the migrated template in the session's throwaway cluster
+# (tests/pg_cluster.py).
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], str]] = {
     "sqlite": lambda request, tmp: f"sqlite:///{tmp / 'seqengine.db'}",
+    "postgres": lambda request, tmp: str(request.getfixturevalue("pg_url")),
 }
 
 
