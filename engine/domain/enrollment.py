@@ -205,6 +205,12 @@ class Enrollment:
         else:
             self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
 
+    def move_current(self, estimated: datetime, calendar: BusinessCalendar) -> None:
+        """The in-progress task step's task is now due at `estimated`: the step follows
+        it (it never disagrees with its task) and the steps after it are re-planned."""
+        self.current_action.estimated_execute_at = estimated
+        self.replan(calendar, self.current_step_position + 1)
+
     def block_current(self, reason: FailureReason, now: datetime) -> None:
         """in_progress -> blocked with a failure reason; the enrollment blocks with it.
 
