@@ -1,0 +1,83 @@
+"""Timeline behaviour a mutation run showed untested (issue 12); each test names the
+mutant it kills (checked by applying it by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.timeline import BusinessCalendar, DelayUnit, SendWindow, plan, roll_forward
+
+UTC = dt.UTC
+H = DelayUnit.HOURS
+
+
+@pytest.mark.parametrize(
+    ("text", "opens", "closes"),
+    [
+        ("23:00-23:59", dt.time(23), dt.time(23, 59)),  # kills `h1 > 23` -> `h1 >= 23`
+        ("22:59-23:00", dt.time(22, 59), dt.time(23)),  # kills `m1 > 59` -> `m1 >= 59`
+        ("00:00-00:01", dt.time(0), dt.time(0, 1)),
+    ],
+)
+def test_send_window_parse_at_its_boundaries(text: str, opens: dt.time, closes: dt.time) -> None:
+    assert SendWindow.parse(text) == SendWindow(opens, closes)
+
+
+@pytest.mark.parametrize(
+    "text", ["24:00-23:00", "23:00-24:00", "09:60-10:00", "09:00-09:60", "99:00-99:59"]
+)
+def test_send_window_parse_refuses_each_impossible_part(text: str) -> None:
+    # kills `h1 > 23` -> `h1 > 24` (and the same for h2, m1, m2): dt.time would then
+    # raise its own message instead of ours
+    with pytest.raises(ValueError, match="impossible time of day"):
+        SendWindow.parse(text)
+
+
+def test_the_first_loaded_year_keeps_its_holidays() -> None:
+    # A fresh calendar first asked about 2026 loads 2025-2030: 2025's holidays must be
+    # there (kills dropping the first year in _holiday_ordinals or the day table).
+    calendar = BusinessCalendar("America/New_York", "US")
+    assert calendar.is_business_day(dt.date(2026, 1, 5))
+    assert calendar.table.first_year == 2025
+    assert not calendar.is_business_day(dt.date(2025, 12, 25))  # Christmas, a Thursday
+    assert calendar.is_business_day(dt.date(2025, 12, 26))
+    # Planning from the first loaded year's last days skips its holidays too.
+    fresh = BusinessCalendar("America/New_York", "US")
+    assert fresh.is_business_day(dt.date(2026, 6, 1))
+    wednesday = dt.datetime(2025, 12, 24, 15, tzinfo=UTC)
+    assert plan(wednesday, 1, DelayUnit.WEEKDAYS, fresh) == dt.datetime(2025, 12, 26, 15,
+                                                                       tzinfo=UTC)
+
+
+def test_a_table_grows_backwards_with_the_holidays_of_the_new_years() -> None:
+    calendar = BusinessCalendar("Europe/Warsaw", "PL")
+    assert calendar.is_business_day(dt.date(2030, 3, 4))
+    assert not calendar.is_business_day(dt.date(2027, 1, 1))  # before the first table
+    assert calendar.table.first_year <= 2027
+    assert not calendar.is_business_day(dt.date(2030, 1, 1))  # still known after growing
+
+
+@pytest.mark.parametrize("hours", [1024, 1025, 5000])
+def test_long_hours_steps_roll_into_the_send_window(hours: int) -> None:
+    # kills `_plan_checked` returning t + n hours without rolling (n >= 1,024)
+    calendar = BusinessCalendar("Europe/Warsaw", "PL", send_window="09:00-17:00")
+    t = dt.datetime(2026, 3, 2, 20, 30, tzinfo=UTC)
+    result = plan(t, hours, H, calendar)
+    assert result == roll_forward(t + dt.timedelta(hours=hours), calendar)
+    local = result.astimezone(calendar.zone)
+    assert dt.time(9) <= local.time() < dt.time(17) and calendar.is_business_day(local.date())
+    no_window = BusinessCalendar("Europe/Warsaw", "PL")
+    assert plan(t, hours, H, no_window) == t + dt.timedelta(hours=hours)
+
+
+def test_delays_given_as_strings_and_negative_delays() -> None:
+    calendar = BusinessCalendar()
+    t = dt.datetime(2026, 3, 2, 20, 30, tzinfo=UTC)
+    assert plan(t, 3, "hours", calendar) == t + dt.timedelta(hours=3)  # type: ignore[arg-type]
+    assert plan(t, 1, "weekdays", calendar) == t + dt.timedelta(days=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="a delay cannot be negative, got -1"):
+        plan(t, -1, H, calendar)
+    with pytest.raises(ValueError, match="is not a valid DelayUnit"):
+        plan(t, 1, "days", calendar)  # type: ignore[arg-type]
