@@ -7,7 +7,14 @@ import datetime as dt
 
 import pytest
 
-from engine.timeline import BusinessCalendar, DelayUnit, SendWindow, plan, roll_forward
+from engine.timeline import (
+    BusinessCalendar,
+    DelayUnit,
+    SendWindow,
+    plan,
+    roll_forward,
+    task_overdue,
+)
 
 UTC = dt.UTC
 H = DelayUnit.HOURS
@@ -81,3 +88,22 @@ def test_delays_given_as_strings_and_negative_delays() -> None:
         plan(t, -1, H, calendar)
     with pytest.raises(ValueError, match="is not a valid DelayUnit"):
         plan(t, 1, "days", calendar)  # type: ignore[arg-type]
+
+
+def test_naive_instants_are_refused_by_overdue_checks() -> None:
+    now = dt.datetime(2026, 3, 2, 12, tzinfo=UTC)
+    with pytest.raises(ValueError, match=r"^overdue checks need timezone-aware datetimes$"):
+        task_overdue(now, now.replace(tzinfo=None), BusinessCalendar())
+
+
+def test_repr_without_a_window_says_none() -> None:
+    assert repr(BusinessCalendar()).endswith("send_window=None)")
+
+
+def test_a_window_whose_ends_a_gap_resolves_to_one_instant_never_opens() -> None:
+    # 02:00-03:00 on New York's spring-forward day: both ends resolve to 03:00.
+    calendar = BusinessCalendar("America/New_York", weekmask="1111111", send_window="02:00-03:00")
+    sunday = dt.date(2026, 3, 8).toordinal()
+    assert calendar.window_opening(sunday) is None
+    saturday_night = dt.datetime(2026, 3, 8, 6, tzinfo=UTC)  # 01:00 local, Sunday
+    assert roll_forward(saturday_night, calendar) == dt.datetime(2026, 3, 9, 6, tzinfo=UTC)
