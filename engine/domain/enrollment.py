@@ -7,7 +7,6 @@ changes. Recorded instants are truncated to whole seconds; a new enrollment's
 step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,11 +128,6 @@ class Enrollment:
         """Stable across retries and restarts of one logical send; new on every resume."""
         pos = self.current_step_position if position is None else position
         return f"{self.id}:{pos}:{self.actions[pos].generation}"
-
-    def pending(self) -> Iterator[tuple[Step, StepAction]]:
-        for step, action in zip(self.steps, self.actions, strict=True):
-            if action.status is S.SCHEDULED:
-                yield step, action
 
     # -- planning --------------------------------------------------------
 
