@@ -13,8 +13,12 @@ fixed number, so every profile scales them alike.
 """
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
+
+from engine.timeline import calendar_for
 
 settings.register_profile(
     "ci", max_examples=100, derandomize=True, deadline=None, print_blob=True, database=None
@@ -29,4 +33,18 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.generate],  # a failing mutant needs no shrinking
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("SEQENGINE_HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("SEQENGINE_HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+@pytest.fixture(autouse=True)
+def _own_calendar_tables() -> Iterator[None]:
+    """Under mutmut, every test builds the calendar tables it uses.
+
+    ``calendar_for`` caches calendars (and their day tables) for the whole process;
+    mutmut maps each test to the functions it calls, so a test that found its table
+    already built would not be picked to run against mutants of the table code.
+    """
+    if PROFILE == "mutation":
+        calendar_for.cache_clear()
+    yield

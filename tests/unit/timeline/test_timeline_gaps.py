@@ -107,3 +107,69 @@ def test_a_window_whose_ends_a_gap_resolves_to_one_instant_never_opens() -> None
     assert calendar.window_opening(sunday) is None
     saturday_night = dt.datetime(2026, 3, 8, 6, tzinfo=UTC)  # 01:00 local, Sunday
     assert roll_forward(saturday_night, calendar) == dt.datetime(2026, 3, 9, 6, tzinfo=UTC)
+
+
+class _NoOffset(dt.tzinfo):
+    """An aware-looking tzinfo that knows no offset: the datetime is naive in effect."""
+
+    def utcoffset(self, when: dt.datetime | None) -> None:
+        return None
+
+
+def test_instants_without_an_offset_are_refused() -> None:
+    # kills `tzinfo is None or utcoffset() is None` -> `and` (planning and local_date)
+    vague = dt.datetime(2026, 3, 2, 12, tzinfo=_NoOffset())
+    with pytest.raises(ValueError, match="planning needs a timezone-aware datetime"):
+        plan(vague, 1, H, BusinessCalendar())
+    with pytest.raises(ValueError, match="local_date needs a timezone-aware datetime"):
+        BusinessCalendar().local_date(vague)
+
+
+def test_delay_units_given_as_strings_on_the_checked_path() -> None:
+    calendar = BusinessCalendar()
+    t = dt.datetime(2026, 3, 2, 20, 30, tzinfo=UTC)
+    assert plan(t, 0, "hours", calendar) == t  # type: ignore[arg-type]  # kills `n <= 0`
+    weekdays = plan(t, 2000, "weekdays", calendar)  # type: ignore[arg-type]
+    assert weekdays == plan(t, 2000, DelayUnit.WEEKDAYS, calendar)  # kills `HOURS or n >= ..`
+    assert weekdays.weekday() == t.weekday()
+
+
+def test_utc_is_the_standard_library_utc() -> None:
+    assert BusinessCalendar().zone is UTC  # kills the "UTC" shortcut in _parse_zone
+
+
+def test_bad_weekmask_message() -> None:
+    with pytest.raises(ValueError, match=r"^weekmask must be 7 characters of 0/1 \(Monday to "
+                       r"Sunday\) or day names like 'Mon Tue Wed Thu Fri', got 'Funday'$"):
+        BusinessCalendar(weekmask="Funday")
+
+
+def test_planning_up_to_the_last_representable_day() -> None:
+    calendar = BusinessCalendar(weekmask="1111111")
+    t = dt.datetime(9999, 12, 30, tzinfo=UTC)
+    assert plan(t, 1, DelayUnit.WEEKDAYS, calendar) == dt.datetime(9999, 12, 31, tzinfo=UTC)
+    with pytest.raises(OverflowError, match=r"^date value out of range$"):
+        plan(t, 2, DelayUnit.WEEKDAYS, calendar)
+
+
+def test_the_fast_path_over_exactly_1024_days() -> None:
+    # kills `days < _STEPS` -> `days <= _STEPS` (an IndexError at 1,024 days)
+    calendar = BusinessCalendar("Europe/Warsaw", weekmask="1111111")
+    t = dt.datetime(2026, 1, 10, 12, tzinfo=UTC)
+    plan(t, 1, DelayUnit.WEEKDAYS, calendar)  # loads the table: the next call is table-driven
+    assert plan(t, 1024, DelayUnit.WEEKDAYS, calendar) == dt.datetime(2028, 10, 30, 12,
+                                                                      tzinfo=UTC)
+
+
+def test_day_table_shape() -> None:
+    """The table covers whole years and holds each regular day's offset, interned."""
+    calendar = BusinessCalendar("America/New_York")
+    calendar.is_business_day(dt.date(2026, 1, 5))
+    table = calendar.table
+    assert table.lo == dt.date(table.first_year, 1, 1).toordinal()
+    assert table.hi == dt.date(table.last_year, 12, 31).toordinal()
+    january = [table.offsets[dt.date(2026, 1, d).toordinal() - table.lo] for d in (5, 6)]
+    assert january[0] == dt.timedelta(hours=-5) and january[0] is january[1]
+    assert table.offsets[dt.date(2026, 3, 8).toordinal() - table.lo] is None  # DST day
+    # The irregular path gives UTC instants too (kills `.astimezone(None)`).
+    assert calendar.instant(dt.date(2026, 3, 8).toordinal(), dt.time(12)).tzinfo is UTC
