@@ -44,3 +44,11 @@ def test_local_ordinal_agrees_with_zoneinfo_around_every_change(name: str) -> No
             for hour in range(0, 72):
                 instant = start + dt.timedelta(hours=hour, minutes=30)
                 assert calendar.local_ordinal(instant) == instant.astimezone(zone).toordinal()
+
+
+def test_local_date_of_an_instant_given_in_another_zone() -> None:
+    # kills `if instant.tzinfo is not UTC` -> `is UTC` (an instant not converted first)
+    calendar = BusinessCalendar("Asia/Tokyo")
+    calendar.prepare(dt.date(2026, 1, 1).toordinal(), dt.date(2026, 12, 31).toordinal())
+    new_york = dt.datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert calendar.local_date(new_york) == dt.date(2026, 3, 3)  # 01:00 in Tokyo
