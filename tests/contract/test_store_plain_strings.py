@@ -60,8 +60,10 @@ def test_strings_that_are_no_member_are_refused_alike(engine: SequenceEngine, ba
     account = engine.create_account("acme").id
     with pytest.raises(ValidationFailed, match="resource_type must be one of lead, contact"):
         engine.set_failure_rule(FailureRule(account, bad, 1, "auth"))  # type: ignore[arg-type]
-    with pytest.raises(ValidationFailed, match="failure_reason must be one of unknown"):
+    with pytest.raises(ValidationFailed, match="failure_reason must be one of unknown") as bad:
         FailureRule(account, "lead", 1, "bounced")  # type: ignore[arg-type]
+    (detail,) = bad.value.errors
+    assert (detail.code, detail.field) == ("incorrect_value", "failure_reason")
     with pytest.raises(ValidationFailed, match="resource_type must be one of"):
         engine.handle(account, ResourceDeleted(bad, 1))  # type: ignore[arg-type]
     with engine.store.unit_of_work(read_only=True) as uow:
