@@ -105,7 +105,7 @@ class SequenceEngine:
             user = uow.get_user(user_id)
             if user is None:
                 raise NotFound("user", user_id)
-            return catalog.update_calendar(uow, self.clock.now(), user, **changes)
+            return catalog.update_calendar(uow, user, **changes)
 
     def create_sequence(
         self,
