@@ -74,3 +74,9 @@ def test_a_second_ongoing_enrollment_is_refused_with_its_field() -> None:
     assert detail.field == "/data/resource_id"
     w.engine.handle(w.account, ResourceDeleted(ResourceType.LEAD, 1))
     w.enroll(sequence, resource_id=1)  # finished ones do not count
+
+
+def test_advance_without_arguments_runs_what_is_due_now_and_keeps_the_time() -> None:
+    w = World()
+    now = w.engine.clock.now()
+    assert w.engine.advance() == now == w.engine.clock.now()
