@@ -150,7 +150,7 @@ def list_sequences(
     return uow.list_sequences(account.id, where, page)
 
 
-def update_calendar(uow: UnitOfWork, now: datetime, user: User, **changes: object) -> User:
+def update_calendar(uow: UnitOfWork, user: User, **changes: object) -> User:
     """Change a user's calendar and re-plan that actor's pending steps."""
     calendar = _checked_calendar(replace(user, **changes))  # type: ignore[arg-type]
     for key, value in changes.items():

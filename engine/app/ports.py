@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from engine.domain.account import Account, ApiToken, User
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import EnrollmentState, FailureReason, ResourceType
+from engine.domain.enums import EnrollmentState, FailureReason, ResourceType, coerce
 from engine.domain.sequence import Sequence
 from engine.domain.task import Task
 
@@ -120,6 +120,12 @@ class FailureRule:
     resource_type: ResourceType
     resource_id: int
     failure_reason: FailureReason
+
+    def __post_init__(self) -> None:  # plain strings from library callers, on every store
+        object.__setattr__(self, "resource_type",
+                           coerce(ResourceType, self.resource_type, "resource_type"))
+        object.__setattr__(self, "failure_reason",
+                           coerce(FailureReason, self.failure_reason, "failure_reason"))
 
 
 @dataclass(frozen=True, slots=True)

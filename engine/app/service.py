@@ -131,7 +131,7 @@ class SequenceEngine:
             user = uow.get_user(user_id)
             if user is None:
                 raise NotFound("user", user_id)
-            return catalog.update_calendar(uow, self.clock.now(), user, **changes)
+            return catalog.update_calendar(uow, user, **changes)
 
     def create_sequence(
         self,
@@ -355,10 +355,14 @@ class SequenceEngine:
                 sequence = sequences[enrollment.sequence_id] = enrollments.sequence_of(
                     uow, enrollment
                 )
-            actor = actors.get(enrollment.actor_id)
+            judge = enrollment.actor_id
+            if enrollment.actions and (task_id := enrollment.current_action.task_id) is not None:
+                task = uow.get_task(enrollment.account_id, task_id)
+                judge = judge if task is None else task.owner_id
+            actor = actors.get(judge)
             if actor is None:
-                actor = actors[enrollment.actor_id] = self._actor(uow, enrollment.actor_id)
-            late = overdue_position(enrollment, actor, now, self.policy.email_grace)
+                actor = actors[judge] = self._actor(uow, judge)
+            late = overdue_position(enrollment, actor.calendar, now, self.policy.email_grace)
             views.append(EnrollmentView(enrollment, sequence, late))
         return views
 

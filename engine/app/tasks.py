@@ -70,6 +70,17 @@ def _step_enrollment(uow: UnitOfWork, task: Task) -> Enrollment | None:
     return enrollment
 
 
+def _completed_its_step(uow: UnitOfWork, task: Task) -> bool:
+    """Whether this task's completion completed its step (and so moved its enrollment on)."""
+    if task.enrollment_id is None or task.position is None:
+        return False
+    enrollment = uow.get_enrollment(task.account_id, task.enrollment_id)
+    if enrollment is None or task.position >= len(enrollment.actions):
+        return False
+    action = enrollment.actions[task.position]
+    return action.status is ActionStatus.COMPLETED and action.task_id == task.id
+
+
 def update_task(
     uow: UnitOfWork,
     now: datetime,
@@ -87,9 +98,18 @@ def update_task(
     """Sell's writable task fields; `completed: true` also completes the task's step.
 
     The owner may change to another user of the account; a task stays on its resource
-    (sending the same resource back, as Sell's clients do, is accepted)."""
+    (sending the same resource back, as Sell's clients do, is accepted). While the task's
+    step awaits it, a new `due_date` moves the step too (semantics.md 6). A task whose
+    completion moved its enrollment on cannot be reopened; a task of a finished
+    enrollment is edited like any task, without effect on the enrollment."""
     task = get_task(uow, account, task_id)
     errors = []
+    if completed is False and task.completed and _completed_its_step(uow, task):
+        errors.append(ErrorDetail(
+            "incorrect_value",
+            f"task {task.id} cannot be reopened: completing it completed step "
+            f"{task.position} of enrollment {task.enrollment_id}, which has moved on",
+            "/data/completed"))
     if owner_id is not None:
         owner = uow.get_user(owner_id)
         if owner is None or owner.account_id != account.id:
@@ -109,8 +129,12 @@ def update_task(
     recorded = to_seconds(now)
     if content is not None:
         task.content = content
-    if due_date is not None:
+    if due_date is not None and due_date != task.due_date:
         task.due_date = due_date
+        enrollment = _step_enrollment(uow, task)
+        if enrollment is not None:
+            enrollment.move_current(due_date, actor_calendar(uow, enrollment))
+            uow.save_enrollment(enrollment)
     if remind_at is not None:
         task.remind_at = remind_at
     if completed is not None and completed != task.completed:

@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from engine.domain.account import User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus
 from engine.domain.sequence import Sequence
-from engine.timeline import email_overdue, task_overdue
+from engine.timeline import BusinessCalendar, email_overdue, task_overdue
 
 S = ActionStatus
 EMAIL_LATE = (S.SCHEDULED, S.IN_PROGRESS, S.BLOCKED)
@@ -22,9 +21,13 @@ class EnrollmentView:
 
 
 def overdue_position(
-    enrollment: Enrollment, actor: User, now: datetime, grace: timedelta
+    enrollment: Enrollment, task_calendar: BusinessCalendar, now: datetime, grace: timedelta
 ) -> int | None:
-    """Only the current step can be overdue, and only while it still has work to do."""
+    """Only the current step can be overdue, and only while it still has work to do.
+
+    A task step is judged on `task_calendar`: its task owner's calendar once the task
+    exists (the actor's before), the one the task itself is judged on, so the two
+    never disagree (semantics.md 6)."""
     if not enrollment.steps:
         return None
     position = enrollment.current_step_position
@@ -35,5 +38,5 @@ def overdue_position(
     if step.is_email:
         late = action.status in EMAIL_LATE and email_overdue(now, estimated, grace)
     else:
-        late = action.status in TASK_LATE and task_overdue(now, estimated, actor.calendar)
+        late = action.status in TASK_LATE and task_overdue(now, estimated, task_calendar)
     return position if late else None

@@ -7,7 +7,6 @@ changes. Recorded instants are truncated to whole seconds; a new enrollment's
 step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -130,11 +129,6 @@ class Enrollment:
         pos = self.current_step_position if position is None else position
         return f"{self.id}:{pos}:{self.actions[pos].generation}"
 
-    def pending(self) -> Iterator[tuple[Step, StepAction]]:
-        for step, action in zip(self.steps, self.actions, strict=True):
-            if action.status is S.SCHEDULED:
-                yield step, action
-
     # -- planning --------------------------------------------------------
 
     def replan(self, calendar: BusinessCalendar, start: int | None = None) -> None:
@@ -204,6 +198,12 @@ class Enrollment:
             self.replan(calendar)
         else:
             self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
+
+    def move_current(self, estimated: datetime, calendar: BusinessCalendar) -> None:
+        """The in-progress task step's task is now due at `estimated`: the step follows
+        it (it never disagrees with its task) and the steps after it are re-planned."""
+        self.current_action.estimated_execute_at = estimated
+        self.replan(calendar, self.current_step_position + 1)
 
     def block_current(self, reason: FailureReason, now: datetime) -> None:
         """in_progress -> blocked with a failure reason; the enrollment blocks with it.

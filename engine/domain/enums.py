@@ -1,7 +1,9 @@
 """Every closed vocabulary the seed names, as string enums (their values are the wire values)."""
 
 from enum import StrEnum
+from typing import TypeVar
 
+from engine.errors import ErrorDetail, ValidationFailed
 from engine.timeline import DelayUnit
 
 __all__ = [
@@ -13,7 +15,26 @@ __all__ = [
     "FinishedReason",
     "LimitPolicy",
     "ResourceType",
+    "coerce",
 ]
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def coerce(kind: type[_E], value: object, field: str) -> _E:
+    """``value`` as a member of ``kind``: library callers may pass the plain string.
+
+    Anything else is refused with a 422-style error naming the field and the
+    allowed values, the same on every store (a store never sees a bare string).
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str) and value in kind.__members__.values():
+        return kind(value)
+    allowed = ", ".join(member.value for member in kind)
+    raise ValidationFailed([ErrorDetail(
+        "incorrect_value", f"{field} must be one of {allowed}, got {value!r}", field
+    )])
 
 
 class EnrollmentState(StrEnum):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from engine.domain.enums import ResourceType
+from engine.domain.enums import ResourceType, coerce
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,10 @@ class ResourceDeleted:
 
     resource_type: ResourceType
     resource_id: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resource_type",
+                           coerce(ResourceType, self.resource_type, "resource_type"))
 
 
 @dataclass(frozen=True, slots=True)

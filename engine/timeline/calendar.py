@@ -136,19 +136,23 @@ class BusinessCalendar:
       (``"Mon Tue Wed Thu Fri"``); normalised to the 7-character form.
     * ``send_window``: a :class:`SendWindow` or its ``"HH:MM-HH:MM"`` text.
 
-    A business day is a local date in the weekmask that is not a holiday.
-    Invalid settings raise :class:`ValueError` with a one-sentence message.
+    A business day is a local date in the weekmask that is not a holiday and
+    that exists in the zone (Pacific/Apia skipped Friday 2011-12-30: no instant
+    has that local date, so it is no business day). Invalid settings raise
+    :class:`ValueError` with a one-sentence message.
     """
 
-    __slots__ = ("_holidays", "_key", "_table", "_time_zone", "_weekmask", "_window", "_zone")
+    __slots__ = ("_holidays", "_key", "_time_zone", "_weekmask", "_zone", "send_window", "table")
 
     _time_zone: str
     _holidays: str | None
     _weekmask: str
-    _window: SendWindow | None
     _zone: dt.tzinfo
     _key: tuple[str, str | None, str, SendWindow | None]
-    _table: DayTable
+    # Plain attributes rather than properties: planning reads both on every
+    # step (a property costs ~10% of a step). Treat them as read-only.
+    send_window: SendWindow | None
+    table: DayTable  # the prepared table loaded now (may cover no dates yet): see prepare()
 
     def __init__(
         self,
@@ -161,11 +165,11 @@ class BusinessCalendar:
         self._time_zone = time_zone
         self._holidays = None if holidays is None else _parse_holidays(holidays)
         self._weekmask = _parse_weekmask(weekmask)
-        self._window = (
+        self.send_window = (
             SendWindow.parse(send_window) if isinstance(send_window, str) else send_window
         )
-        self._key = (self._time_zone, self._holidays, self._weekmask, self._window)
-        self._table = empty_day_table(self._weekmask)
+        self._key = (self._time_zone, self._holidays, self._weekmask, self.send_window)
+        self.table = empty_day_table(self._weekmask)
 
     @property
     def time_zone(self) -> str:
@@ -178,10 +182,6 @@ class BusinessCalendar:
     @property
     def weekmask(self) -> str:
         return self._weekmask
-
-    @property
-    def send_window(self) -> SendWindow | None:
-        return self._window
 
     @property
     def zone(self) -> dt.tzinfo:
@@ -197,31 +197,32 @@ class BusinessCalendar:
         return hash(self._key)
 
     def __repr__(self) -> str:
-        window = None if self._window is None else str(self._window)
+        window = None if self.send_window is None else str(self.send_window)
         return (
             f"BusinessCalendar(time_zone={self._time_zone!r}, holidays={self._holidays!r}, "
             f"weekmask={self._weekmask!r}, send_window={window!r})"
         )
 
     def is_business_day(self, day: dt.date) -> bool:
-        """Whether the local date ``day`` is in the weekmask and not a holiday."""
-        return self._is_business_ordinal(day.toordinal())
+        """Whether the local date ``day`` is in the weekmask, not a holiday, and exists."""
+        return self.is_business_ordinal(day.toordinal())
 
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The date of an aware instant on this calendar's wall clock."""
         if instant.tzinfo is None or instant.utcoffset() is None:
             raise ValueError(f"local_date needs a timezone-aware datetime, got {instant!r}")
-        return dt.date.fromordinal(self._local_ordinal(instant))
+        return dt.date.fromordinal(self.local_ordinal(instant))
 
-    # -- internals shared by planning and overdue -------------------------------------
+    # -- day-ordinal arithmetic for planning and overdue ---------------------------------
+    # Local dates are proleptic ordinals (``date.toordinal()``); instants are aware.
 
-    def _table_for(self, first: int, last: int) -> DayTable:
+    def prepare(self, first: int, last: int) -> DayTable:
         """A table covering local ordinals ``first..last``, widening the current one if needed.
 
         Tables are immutable and swapped whole, so concurrent callers at worst
         build the same table twice; each uses the one it got back.
         """
-        table = self._table
+        table = self.table
         if table.lo <= first and last <= table.hi:
             return table
         first_year = dt.date.fromordinal(max(first, 1)).year
@@ -239,30 +240,31 @@ class BusinessCalendar:
             first_year = min(first_year, table.first_year)
             last_year = max(last_year, table.last_year)
         table = build_day_table(self._zone, self._weekmask, self._holidays, first_year, last_year)
-        self._table = table
+        self.table = table
         return table
 
-    def _shift(self, day: int, n: int) -> int:
+    def business_day(self, day: int, n: int = 0) -> int:
         """Ordinal of the ``n``-th business day after the first business day on or after ``day``."""
-        table = self._table_for(day, day)
+        table = self.prepare(day, day)
         while True:
             result = shift(table, day, n)
             if result <= table.hi:
                 return result
             if result > _MAX_ORDINAL:
                 raise OverflowError("date value out of range")
-            table = self._table_for(day, result)
+            table = self.prepare(day, result)
 
-    def _is_business_ordinal(self, day: int) -> bool:
+    def is_business_ordinal(self, day: int) -> bool:
+        """:meth:`is_business_day` for a local ordinal."""
         if self._weekmask[(day - 1) % 7] != "1":
             return False
-        return day not in self._table_for(day, day).holidays
+        return day not in self.prepare(day, day).closed
 
-    def _local_ordinal(self, instant: dt.datetime) -> int:
+    def local_ordinal(self, instant: dt.datetime) -> int:
         """Local date (ordinal) of an aware instant."""
         if instant.tzinfo is not _UTC:
             instant = instant.astimezone(_UTC)
-        table = self._table
+        table = self.table
         day = instant.toordinal()
         if table.lo < day < table.hi:
             offset = table.offsets[day - table.lo]
@@ -271,21 +273,40 @@ class BusinessCalendar:
                 if table.offsets[local - table.lo] is offset:
                     return local
         local = instant.astimezone(self._zone).toordinal()
-        self._table_for(min(day, local) - 1, max(day, local) + 1)
+        self.prepare(min(day, local) - 1, max(day, local) + 1)
         return local
 
-    def _instant(self, day: int, wall: dt.time) -> dt.datetime:
+    def instant(self, day: int, wall: dt.time) -> dt.datetime:
         """UTC instant of local date ``day`` at wall-clock ``wall``.
 
         A wall time inside a DST gap moves forward by the gap; an ambiguous one
         is the first occurrence (``fold=0``).
         """
-        table = self._table_for(day, day)
+        table = self.prepare(day, day)
         offset = table.offsets[day - table.lo]
         date = dt.date.fromordinal(day)
         if offset is not None:
             return dt.datetime.combine(date, wall, _UTC) - offset
         return dt.datetime.combine(date, wall, self._zone).astimezone(_UTC)
+
+    def window_opening(self, day: int) -> dt.datetime | None:
+        """When local day ``day``'s send window opens, or None if it has no window that day.
+
+        Each end resolves like any wall time (a gap moves it forward, an
+        overlap takes the first occurrence). A day has no window when there is
+        no send window, when a gap swallows the window (the opening resolves at
+        or after the closing), or when a gap pushes the opening past midnight
+        onto the next local day (Greenland jumps from 23:00 to 00:00: a window
+        opening at 23:00 on that Saturday would open on Sunday, outside both
+        days' windows). Whether ``day`` is a business day is the caller's check.
+        """
+        window = self.send_window
+        if window is None:
+            return None
+        opening = self.instant(day, window.opens)
+        if self.local_ordinal(opening) != day or opening >= self.instant(day, window.closes):
+            return None
+        return opening
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,7 +10,8 @@ operations and at most two bisects:
   number of days since that Monday, and the date of a W-index is
   ``(x // k) * 7 + weekday_of[x % k]``. That turns "add n weekmask days" into
   O(1) arithmetic.
-* **Holidays** falling on weekmask days, as a sorted tuple of W-indices
+* **Closed days** (public holidays, and local dates the zone skips, like
+  Pacific/Apia's 2011-12-30) falling on weekmask days, as a sorted tuple of W-indices
   (``marks``) plus ``shifted[i] = marks[i] - i``: the number of business days
   before holiday ``i``. Adding ``n`` business days is then two bisects: see
   :func:`shift`.
@@ -21,7 +22,7 @@ operations and at most two bisects:
   cheaper than a zoneinfo round trip; irregular days take the zoneinfo path.
 
 Tables are immutable; a calendar swaps in a wider one when a computation
-needs dates outside the range it covers (see ``BusinessCalendar._table_for``).
+needs dates outside the range it covers (see ``BusinessCalendar.prepare``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class DayTable(NamedTuple):
     per_week: int
     before: tuple[int, ...]
     weekday_of: tuple[int, ...]
-    holidays: frozenset[int]
+    closed: frozenset[int]  # holidays and skipped local dates: never business days
     first_year: int
     last_year: int
 
@@ -96,22 +97,24 @@ def build_day_table(
     lo = dt.date(first_year, 1, 1).toordinal()
     hi = dt.date(last_year, 12, 31).toordinal()
     k, before, weekday_of = weekmask_tables(weekmask)
+    offsets = _day_offsets(zone, lo, hi)
     holiday_days = _holiday_ordinals(holiday_spec, first_year, last_year) if holiday_spec else []
+    closed = sorted({*holiday_days, *_skipped_days(zone, lo, offsets)})
     marks: list[int] = []
-    for day in holiday_days:
+    for day in closed:
         q, r = divmod(day - 1, 7)
         if weekmask[r] == "1":
             marks.append(q * k + before[r])
     return DayTable(
         lo=lo,
         hi=hi,
-        offsets=_day_offsets(zone, lo, hi),
+        offsets=offsets,
         marks=tuple(marks),
         shifted=tuple(mark - i for i, mark in enumerate(marks)),
         per_week=k,
         before=before,
         weekday_of=weekday_of,
-        holidays=frozenset(holiday_days),
+        closed=frozenset(closed),
         first_year=first_year,
         last_year=last_year,
     )
@@ -128,6 +131,23 @@ def _holiday_ordinals(spec: str, first_year: int, last_year: int) -> list[int]:
     # Observed days can spill into a neighbouring year; keep the covered range only
     # so that tables built over different ranges agree.
     return sorted(day.toordinal() for day in table if first_year <= day.year <= last_year)
+
+
+def _skipped_days(zone: dt.tzinfo, lo: int, offsets: tuple[dt.timedelta | None, ...]) -> list[int]:
+    """Local dates no instant has: a date-line jump skipped them (Apia, 2011-12-30).
+
+    Only a day holding a transition can be skipped. Its midnight then lies in
+    the gap; resolved with fold=0 it lands on the first instant after the jump,
+    whose local date is a later day.
+    """
+    skipped = []
+    for index, offset in enumerate(offsets):
+        if offset is None:
+            date = dt.date.fromordinal(lo + index)
+            start = dt.datetime.combine(date, dt.time(0), zone).astimezone(dt.UTC)
+            if start.astimezone(zone).date() != date:
+                skipped.append(lo + index)
+    return skipped
 
 
 def _day_offsets(zone: dt.tzinfo, lo: int, hi: int) -> tuple[dt.timedelta | None, ...]:

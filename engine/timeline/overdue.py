@@ -28,5 +28,5 @@ def task_overdue(now: dt.datetime, estimated: dt.datetime, calendar: BusinessCal
     """
     if now.tzinfo is None or estimated.tzinfo is None:
         raise ValueError("overdue checks need timezone-aware datetimes")
-    day = calendar._local_ordinal(estimated)
-    return now >= calendar._instant(day + 1, _MIDNIGHT)
+    day = calendar.local_ordinal(estimated)
+    return now >= calendar.instant(day + 1, _MIDNIGHT)

@@ -9,9 +9,14 @@ DST policy, for ``weekdays`` steps (which keep the local wall-clock time):
 * **Gap** (spring forward): a wall time that does not exist moves forward by
   the length of the gap (02:30 on a day that jumps from 02:00 to 03:00 becomes
   03:30). Should that push it past midnight onto a non-business day (Greenland
-  jumps at 23:00 on Saturdays; Samoa skipped 2011-12-30 entirely), it moves on
-  to the next business day at the same wall time.
+  jumps at 23:00 on Saturdays), it moves on to the next business day at the
+  same wall time. A local date the zone skips (Samoa skipped 2011-12-30) is
+  not a business day at all.
 * **Overlap** (fall back): an ambiguous wall time is its first occurrence.
+
+Send windows resolve their ends the same way; a day whose window a gap
+swallows, or whose opening a gap pushes past midnight, has no window (see
+``BusinessCalendar.window_opening``), so rolling is idempotent on DST days.
 
 ``hours`` steps are elapsed time, so DST never changes their length.
 """
@@ -61,7 +66,7 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
         result = t + _HOUR_STEPS[n]
     else:
         return _plan_checked(t, n, unit, calendar)
-    window = calendar._window
+    window = calendar.send_window
     if window is None:
         return result
     return _roll_into_window(result, calendar, window)
@@ -76,7 +81,7 @@ def _plan_checked(
     unit = DelayUnit(unit)
     if unit is _HOURS and n >= _STEPS:
         result = t + dt.timedelta(hours=n)
-        window = calendar._window
+        window = calendar.send_window
         return result if window is None else _roll_into_window(result, calendar, window)
     return plan(t, n, unit, calendar)
 
@@ -91,7 +96,7 @@ def roll_forward(t: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:
     """
     if t.tzinfo is not _UTC:
         t = _as_utc(t)
-    window = calendar._window
+    window = calendar.send_window
     if window is None:
         return t
     return _roll_into_window(t, calendar, window)
@@ -105,9 +110,9 @@ def next_business_day_start(t: dt.datetime, calendar: BusinessCalendar) -> dt.da
     """
     if t.tzinfo is not _UTC:
         t = _as_utc(t)
-    day = calendar._shift(calendar._local_ordinal(t) + 1, 0)
-    start = calendar._instant(day, _MIDNIGHT)
-    window = calendar._window
+    day = calendar.business_day(calendar.local_ordinal(t) + 1)
+    start = calendar.instant(day, _MIDNIGHT)
+    window = calendar.send_window
     if window is None:
         return start
     return _roll_into_window(start, calendar, window)
@@ -127,7 +132,7 @@ def _weekdays_by_table(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt
     t + offset exactly, and the result is t + k days, corrected by the offset
     difference if it changed in between.
     """
-    lo, hi, offsets, marks, shifted, k, before, weekday_of, _, _, _ = calendar._table
+    lo, hi, offsets, marks, shifted, k, before, weekday_of, _, _, _ = calendar.table
     day = t.toordinal()
     if lo < day < hi:
         offset = offsets[day - lo]
@@ -158,22 +163,20 @@ def _weekdays_by_table(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt
 
 def _weekdays_by_zoneinfo(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime:
     """The general path, through zoneinfo: transition days and first use of a year range."""
-    zone = calendar._zone
-    local = t.astimezone(zone)
+    local = t.astimezone(calendar.zone)
     day = local.toordinal()
-    calendar._table_for(min(day, t.toordinal()) - 1, max(day, t.toordinal()) + 1)
-    target = calendar._shift(day, n)
+    calendar.prepare(min(day, t.toordinal()) - 1, max(day, t.toordinal()) + 1)
+    target = calendar.business_day(day, n)
     if target == day:
         return t
-    wall = local.replace(fold=0)
     while True:
         # Aware + timedelta is wall-clock arithmetic with fold=0: a gap moves
         # forward on the way to UTC, an overlap takes its first occurrence.
-        result = (wall + dt.timedelta(days=target - day)).astimezone(_UTC)
-        landed = calendar._local_ordinal(result)
-        if landed == target or calendar._is_business_ordinal(landed):
+        result = (local + dt.timedelta(days=target - day)).astimezone(_UTC)
+        landed = calendar.local_ordinal(result)
+        if landed == target or calendar.is_business_ordinal(landed):
             return result
-        target = calendar._shift(landed + 1, 0)
+        target = calendar.business_day(landed + 1)
 
 
 def _roll_into_window(
@@ -181,23 +184,23 @@ def _roll_into_window(
 ) -> dt.datetime:
     """The first instant at or after ``t`` inside the window of a business day.
 
-    The window of local day D is the instants from (D, opens) to (D, closes),
-    each wall time resolved like planning resolves one (gap forward, overlap
-    first). Comparing instants rather than wall times keeps the roll monotone
-    on DST days; a window a gap swallows whole is skipped.
+    The window of local day D runs from its opening to (D, closes), both
+    resolved like planning resolves a wall time; a day whose window a DST gap
+    swallows or pushes onto the next day has none (``window_opening``).
+    Comparing instants rather than wall times keeps the roll monotone on DST
+    days, and since every result lies in its own day's window, idempotent.
     """
-    day = calendar._local_ordinal(t)
-    if calendar._is_business_ordinal(day):
-        opening = calendar._instant(day, window.opens)
-        closing = calendar._instant(day, window.closes)
-        if opening < closing:
+    day = calendar.local_ordinal(t)
+    if calendar.is_business_ordinal(day):
+        opening = calendar.window_opening(day)
+        if opening is not None:
             if t < opening:
                 return opening
-            if t < closing:
+            if t < calendar.instant(day, window.closes):
                 return t
     for _ in range(_MAX_WINDOW_SKIPS):
-        day = calendar._shift(day + 1, 0)
-        opening = calendar._instant(day, window.opens)
-        if opening < calendar._instant(day, window.closes):
+        day = calendar.business_day(day + 1)
+        opening = calendar.window_opening(day)
+        if opening is not None:
             return opening
     raise ValueError(f"send window {window} never opens on {calendar!r}")

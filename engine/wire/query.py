@@ -167,15 +167,15 @@ def _param_ids(
     text = query.get(name)
     if not text:
         return None
-    parts = text.split(",")
-    if len(parts) > MAX_IDS:
-        errors.append(_bad_param(name, f"at most {MAX_IDS} comma-separated ids", text))
-        return None
-    numbers = [_digits(part.strip()) for part in parts]
+    numbers = [_digits(part.strip()) for part in text.split(",")]
     if any(n is None or not 1 <= n <= MAX_ID for n in numbers):
         errors.append(_bad_param(name, "comma-separated positive integers", text))
         return None
-    return tuple(dict.fromkeys(n for n in numbers if n is not None))
+    unique = tuple(dict.fromkeys(n for n in numbers if n is not None))
+    if len(unique) > MAX_IDS:  # counted after de-duplication: repeats ask for nothing more
+        errors.append(_bad_param(name, f"at most {MAX_IDS} distinct comma-separated ids", text))
+        return None
+    return unique
 
 
 _DIRECTIONS = {"asc": False, "desc": True}

@@ -274,7 +274,8 @@ class Simulation:
         for enrollment in found:
             actor, sequence = users[enrollment.actor_id], sequences[enrollment.sequence_id]
             assert actor is not None and sequence is not None
-            late = overdue_position(enrollment, actor, now, grace)
+            # the simulator never reassigns a task: its owner is the actor
+            late = overdue_position(enrollment, actor.calendar, now, grace)
             views.append(EnrollmentView(enrollment, sequence, late))
         names = {
             sid: spec.name

@@ -1,7 +1,6 @@
 """A stateful test: random commands and events through the use cases, checked after
 every step against the invariants and a small reference model of who is ongoing."""
 
-import os
 from datetime import UTC, datetime
 
 import hypothesis.strategies as st
@@ -223,7 +222,7 @@ class Lifecycles(RuleBasedStateMachine):
 
 
 Lifecycles.TestCase.settings = settings(
-    max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "150")),
+    max_examples=3 * settings.default.max_examples // 2,  # 150 on the `ci` profile
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -473,3 +473,63 @@ def test_results_beyond_the_datetime_range_overflow() -> None:
     with pytest.raises(OverflowError):
         plan(utc(9999, 12, 30, 12), 3, W, calendar_for())
     assert plan(utc(1, 1, 1, 12), 3, W, calendar_for()) == utc(1, 1, 4, 12)
+
+
+def test_skipped_calendar_day_is_not_a_business_day() -> None:
+    # semantics.md 4: +1 and +2 weekdays from Thursday 2011-12-29 10:00 local
+    # (20:00Z) are Monday 2 and Tuesday 3 January, 10:00 local (UTC+14 by then).
+    calendar = calendar_for("Pacific/Apia")
+    thursday = utc(2011, 12, 29, 20)
+    assert not calendar.is_business_day(dt.date(2011, 12, 30))
+    assert plan(thursday, 1, W, calendar) == utc(2012, 1, 1, 20)
+    assert plan(thursday, 2, W, calendar) == utc(2012, 1, 2, 20)
+    every_day = calendar_for("Pacific/Apia", weekmask=EVERY_DAY)
+    assert plan(thursday, 1, W, every_day) == utc(2011, 12, 30, 20)  # Saturday 31st
+    assert plan(thursday, 2, W, every_day) == utc(2011, 12, 31, 20)  # Sunday 1st
+
+
+def test_skipped_day_also_holds_with_holidays_and_across_a_table_rebuild() -> None:
+    # The skipped date joins the holiday marks; a fresh calendar asked first
+    # about a far year must still know it once its table widens to 2011.
+    calendar = BusinessCalendar("Pacific/Apia", holidays="PL")  # no holiday on 2-3 Jan
+    assert plan(utc(2030, 1, 1), 0, W, calendar) >= utc(2030, 1, 1)
+    assert plan(utc(2011, 12, 29, 20), 2, W, calendar) == utc(2012, 1, 2, 20)
+
+
+def test_roll_forward_window_opening_pushed_by_a_gap_onto_sunday() -> None:
+    """Issue 12: Nuuk's spring-forward (Saturday 23:00 -> Sunday 00:00) swallows
+    a Saturday 23:00 opening; it used to roll to Sunday 00:00, a non-business
+    day, and rolling that again moved it a week on."""
+    calendar = calendar_for("America/Nuuk", weekmask="0000010", send_window="23:00-23:01")
+    nuuk = ZoneInfo("America/Nuuk")
+    rolled = roll_forward(utc(2024, 3, 30), calendar)
+    assert rolled == wall(nuuk, 2024, 4, 6, 23).astimezone(UTC) == utc(2024, 4, 7)
+    assert roll_forward(rolled, calendar) == rolled
+    assert plan(utc(2024, 3, 30), 0, H, calendar) == rolled
+
+
+def test_roll_forward_window_opening_pushed_onto_a_business_sunday() -> None:
+    # Saturday and Sunday are business days: Saturday's window still does not
+    # exist (its opening lands on Sunday 00:00, outside Sunday's window), so
+    # the roll goes to Sunday's own opening, where rolling again stays.
+    calendar = calendar_for("America/Nuuk", weekmask="0000011", send_window="23:00-23:01")
+    nuuk = ZoneInfo("America/Nuuk")
+    rolled = roll_forward(utc(2024, 3, 30), calendar)
+    assert rolled == wall(nuuk, 2024, 3, 31, 23).astimezone(UTC)
+    assert roll_forward(rolled, calendar) == rolled
+
+
+def test_window_opening_of_a_day() -> None:
+    nuuk = calendar_for("America/Nuuk", weekmask=EVERY_DAY, send_window="23:00-23:30")
+    saturday = dt.date(2024, 3, 30).toordinal()
+    assert nuuk.window_opening(saturday) is None  # pushed past midnight
+    assert nuuk.window_opening(saturday - 1) == utc(2024, 3, 30, 1)  # Friday 23:00 at -02
+    # A gap that swallows the whole window: 02:00 -> 03:00 in New York.
+    ny = calendar_for("America/New_York", weekmask=EVERY_DAY, send_window="02:30-03:00")
+    sunday = dt.date(2026, 3, 8).toordinal()
+    assert ny.window_opening(sunday) is None
+    assert ny.window_opening(sunday + 1) == utc(2026, 3, 9, 6, 30)
+    # Inside the gap but not swallowed: both ends move forward by the hour.
+    ny_late = calendar_for("America/New_York", weekmask=EVERY_DAY, send_window="02:10-02:50")
+    assert ny_late.window_opening(sunday) == utc(2026, 3, 8, 7, 10)
+    assert calendar_for("America/New_York").window_opening(sunday) is None  # no window

@@ -1,0 +1,110 @@
+"""The Enrollment aggregate on its own: bookkeeping the use-case tests do not pin down
+(each test names the mutants it kills)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine.domain.enrollment import Enrollment, to_millis, to_seconds
+from engine.domain.enums import (
+    ActionStatus,
+    ActionType,
+    DelayUnit,
+    EnrollmentState,
+    FailureReason,
+    FinishedReason,
+    ResourceType,
+)
+from engine.domain.lifecycles import ENROLLMENT
+from engine.domain.sequence import Step
+from engine.errors import TransitionRefused
+from engine.timeline import BusinessCalendar
+
+A = ActionStatus
+NOW = datetime(2020, 12, 15, 19, 58, 53, 526_400, tzinfo=UTC)
+UTC_CALENDAR = BusinessCalendar()
+
+
+def email(position: int, delay: int = 0) -> Step:
+    return Step(position, delay, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 100 + position)
+
+
+def task(position: int, delay: int = 0) -> Step:
+    return Step(position, delay, DelayUnit.HOURS, ActionType.TASK, task_content="call")
+
+
+def start(*steps: Step, now: datetime = NOW) -> Enrollment:
+    return Enrollment.start(id=7, account_id=1, actor_id=2, sequence_id=3,
+                            resource_type=ResourceType.LEAD, resource_id=4, steps=steps,
+                            now=now, calendar=UTC_CALENDAR)
+
+
+def test_recorded_instants_are_truncated() -> None:
+    # kills `t.microsecond - t.microsecond % 1000` -> `+`
+    assert to_millis(NOW) == NOW.replace(microsecond=526_000)
+    assert to_seconds(NOW) == NOW.replace(microsecond=0)
+
+
+def test_an_enrollment_without_steps_is_done_when_it_starts() -> None:
+    # kills the arguments of `finish(ALL_STEPS_COMPLETED, now)` in start()
+    e = start()
+    assert (e.state, e.finished_reason) == (EnrollmentState.FINISHED,
+                                           FinishedReason.ALL_STEPS_COMPLETED)
+    assert e.finished_at == e.updated_at == to_seconds(NOW) and e.due_at is None
+
+
+def test_idempotency_key_of_another_position() -> None:
+    e = start(email(0), email(1, 5))
+    e.begin_current(NOW)
+    e.complete_current(NOW, UTC_CALENDAR)
+    assert e.idempotency_key() == "7:1:0"
+    assert e.idempotency_key(0) == "7:0:0"
+
+
+def test_block_abandon_and_resume_bookkeeping() -> None:
+    e = start(email(0), email(1, 5))
+    e.begin_current(NOW)
+    later = NOW + timedelta(minutes=3)
+    e.block_current(FailureReason.AUTH, later)
+    assert (e.state, e.updated_at, e.due_at) == (EnrollmentState.BLOCKED, to_seconds(later), None)
+    for resume_number in (1, 2):  # kills `generation += 1` -> `generation = 1`
+        resumed_at = later + timedelta(hours=resume_number)
+        e.resume(resumed_at, UTC_CALENDAR)
+        assert e.updated_at == to_seconds(resumed_at)
+        assert e.idempotency_key() == f"7:0:{resume_number}"
+        assert e.due_at == to_seconds(resumed_at)
+        e.begin_current(resumed_at)
+        e.block_current(FailureReason.AUTH, resumed_at)
+
+
+def test_a_send_that_fails_after_the_finish_is_abandoned() -> None:
+    e = start(email(0), email(1, 5))
+    e.begin_current(NOW)
+    e.finish(FinishedReason.MANUAL, NOW, actor_id=2)
+    later = NOW + timedelta(minutes=1)
+    e.block_current(FailureReason.AUTH, later)  # kills abandon_current(None)
+    assert e.actions[0].status is A.CANCELLED
+    assert e.actions[0].estimated_execute_at is None  # kills `= ""`
+    assert e.updated_at == to_seconds(later)  # kills `updated_at = None`
+    assert (e.state, e.finished_reason) == (EnrollmentState.FINISHED, FinishedReason.MANUAL)
+
+
+def test_a_task_awaiting_its_user_is_not_due_work() -> None:
+    # kills `ACTIVE and action and scheduled` -> `ACTIVE or ...` and `due_at = ""`
+    e = start(task(0), email(1, 1))
+    e.begin_current(NOW)
+    e.move_current(NOW + timedelta(days=2), UTC_CALENDAR)
+    assert e.due_at is None
+    assert e.actions[1].estimated_execute_at == NOW + timedelta(days=2, hours=1)
+
+
+@pytest.mark.parametrize("reason", [r for r in FinishedReason if r is not FinishedReason.MANUAL])
+def test_only_a_manual_finish_keeps_the_actor(reason: FinishedReason) -> None:
+    e = start(email(0))
+    e.finish(reason, NOW, actor_id=2)
+    assert e.finished_actor_id is None
+
+
+def test_refusals_name_their_machine() -> None:
+    with pytest.raises(TransitionRefused, match=r"^enrollment cannot resume from state 'finished'"):
+        ENROLLMENT.fire(EnrollmentState.FINISHED, "resume")
