@@ -70,7 +70,6 @@ fuzz: setup
 soak: setup
 	SEQENGINE_SOAK_STEPS=100000 $(BIN)/pytest -q -s tests/integration/scheduler/test_many_workers.py
 
-bench-setup: setup pg-server
 # mutmut over timeline, domain, app and wire (hours on 2 cores; results are cached in
 # mutants/ and a rerun only re-tests what changed), then the scores into docs/testing.md
 mutation: setup
@@ -83,7 +82,7 @@ mutation: setup
 mutation-sample: setup
 	$(BIN)/python tests/mutation/mutants.py sample
 
-bench-setup: setup
+bench-setup: setup pg-server
 	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,sim,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 

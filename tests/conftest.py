@@ -20,9 +20,9 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from pg_cluster import pg_cluster, pg_url
 
 from engine.timeline import calendar_for
-from pg_cluster import pg_cluster, pg_url
 
 __all__ = ["pg_cluster", "pg_url"]
 
