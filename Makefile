@@ -48,7 +48,7 @@ lint: setup
 unit: setup-test chromium
 	SEQENGINE_HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
-test: lint unit mutation-sample
+test: lint unit
 
 # longer fuzzing than the CI budget, with random seeds: schemathesis (in-process and
 # against a live `seqengine serve`, --checks all) and every property test on the `fuzz`
