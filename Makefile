@@ -54,7 +54,7 @@ pg-server:
 unit: setup-test chromium pg-server
 	SEQENGINE_HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
-test: lint unit mutation-sample
+test: lint unit
 
 # longer fuzzing than the CI budget, with random seeds: schemathesis (in-process and
 # against a live `seqengine serve`, --checks all) and every property test on the `fuzz`
