@@ -55,19 +55,17 @@ from typing import TYPE_CHECKING, Any
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.postgres_codec import advisory_key
 from engine.adapters.storage.postgres_database import (
+    BEGIN,
+    BEGIN_READING,
     checked_schema,
+    locked,
     queries,
     set_statement,
     settings,
     translate,
 )
 from engine.adapters.storage.postgres_database import migrate as migrate_connection
-from engine.adapters.storage.postgres_unit import (
-    BEGIN,
-    BEGIN_READING,
-    PostgresUnitOfWork,
-    locked,
-)
+from engine.adapters.storage.postgres_unit import PostgresUnitOfWork
 from engine.domain.sequence import Step
 
 if TYPE_CHECKING:

@@ -3,7 +3,8 @@
 Every statement is a named one from `sql/postgres_queries.sql`; every psycopg
 error becomes a StorageError in one place (`postgres_database.translate`).
 The locking model (why there are no lost updates under READ COMMITTED) is
-stated in `postgres.py`; `LOCKS` below is that model, statement by statement.
+stated in `postgres.py`; `postgres_database.LOCKS` is that model, statement by
+statement.
 """
 
 from collections.abc import Sequence as Seq
@@ -34,36 +35,6 @@ from engine.domain.task import Task
 
 if TYPE_CHECKING:
     from engine.adapters.storage.postgres import PostgresStore
-
-# The locking clause each read gets in a write unit of work. Rows read in order
-# to be changed (enrollments, tasks, tokens) are locked FOR UPDATE; read-mostly
-# rows a use case decides on (accounts, users, sequences) FOR SHARE, so they
-# cannot change until it commits. The scheduler's read skips rows another
-# worker holds instead of queueing behind it.
-LOCKS = {
-    "get_account": "FOR SHARE",
-    "get_user": "FOR SHARE",
-    "list_users": "FOR SHARE",
-    "get_sequence": "FOR SHARE OF q",
-    "list_sequences": "FOR SHARE OF q",
-    "get_enrollment": "FOR UPDATE OF e",
-    "list_enrollments": "FOR UPDATE OF e",
-    "ongoing_for_resource": "FOR UPDATE OF e",
-    "ongoing_for_account": "FOR UPDATE OF e",
-    "due_enrollments": "FOR UPDATE OF e SKIP LOCKED",
-    "get_task": "FOR UPDATE",
-    "list_tasks": "FOR UPDATE",
-    "get_token": "FOR UPDATE",
-}
-def locked(name: str, text: str) -> str:
-    """The statement as a write unit runs it (sorted lists are named `list_x by ...`)."""
-    clause = LOCKS.get(name.split(" by ", 1)[0])
-    return text if clause is None else f"{text}\n{clause}"
-
-
-BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
-BEGIN_READING = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot, no writes
-
 
 class PostgresUnitOfWork:
     def __init__(self, store: "PostgresStore", *, read_only: bool = False) -> None:
