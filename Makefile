@@ -40,7 +40,7 @@ lock: $(BIN)/python
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check engine tests bench examples
 	$(BIN)/mypy
 
