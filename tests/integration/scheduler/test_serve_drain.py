@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from engine import ActionStatus, ActionType, DelayUnit, Step, SystemClock, build
 from engine.adapters.storage.sqlite import SqliteStore
 from tests.integration.cli.processes import environment
+from tests.integration.receiver import receiving
 from tests.integration.served import SEQENGINE, free_port, wait_until
 
 SLOW = 2.0  # seconds the receiver takes to answer
@@ -31,28 +31,14 @@ class SlowReceiver:
 def receiver() -> Iterator[tuple[SlowReceiver, str]]:
     state = SlowReceiver()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            state.keys.append(self.headers["Idempotency-Key"])
-            state.started.set()
-            time.sleep(SLOW)  # a slow receiver: real time, the send really is under way
-            reply = b'{"status": "sent"}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+    def answer(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        state.keys.append(headers["Idempotency-Key"])
+        state.started.set()
+        time.sleep(SLOW)  # a slow receiver: real time, the send really is under way
+        return 200, b'{"status": "sent"}'
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/sends"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with receiving(answer) as url:
+        yield state, url
 
 
 def test_sigterm_during_a_slow_send_records_it_and_exits_within_the_lease(

@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from engine.app.ports import TaskCreated, TaskRequest
 from engine.domain.enums import ResourceType
 from engine.errors import DeliveryError
 from tests.integration.cli.processes import seqengine
+from tests.integration.receiver import receiving
 from tests.integration.served import SIMULATED, START, demo, serve_sqlite
 
 LEASE_END = datetime(2026, 11, 23, 9, 5, 0, 250000, tzinfo=UTC)
@@ -47,26 +47,8 @@ class HostReceiver:
 @pytest.fixture
 def host() -> Iterator[tuple[HostReceiver, str]]:
     state = HostReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            status, reply = state.answer(dict(self.headers), body)
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/tasks"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with receiving(state.answer, "/tasks") as url:
+        yield state, url
 
 
 def test_a_task_is_posted_signed_and_its_id_read(host: tuple[HostReceiver, str]) -> None:

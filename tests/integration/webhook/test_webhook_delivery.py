@@ -1,10 +1,8 @@
 """The webhook delivery against a real HTTP receiver on 127.0.0.1."""
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ from engine.adapters.webhook import WebhookDelivery, sign
 from engine.app.ports import SendRequest
 from engine.domain.enums import FailureReason, ResourceType
 from engine.errors import DeliveryError
+from tests.integration.receiver import receiving
 
 LEASE_END = datetime(2026, 11, 23, 9, 5, 0, 250000, tzinfo=UTC)
 REQUEST = SendRequest("7:0:0", 1, 7, 0, 3, ResourceType.LEAD, 99, 9606, False, LEASE_END)
@@ -28,26 +27,12 @@ class Receiver:
 def receiver() -> Iterator[tuple[Receiver, str]]:
     state = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.seen.append((dict(self.headers), json.loads(body), body))
-            status, reply = state.replies.pop(0) if state.replies else (200, b'{"status":"sent"}')
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+    def answer(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        state.seen.append((headers, json.loads(body), body))
+        return state.replies.pop(0) if state.replies else (200, b'{"status":"sent"}')
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/sends"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with receiving(answer) as url:
+        yield state, url
 
 
 def test_a_sent_reply_completes_and_the_body_is_signed(receiver: tuple[Receiver, str]) -> None:
