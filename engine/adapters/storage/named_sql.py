@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from engine.app.ports import SEQUENCE_SORT_FIELDS, Sort
+
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 _MIGRATION = re.compile(r"^-- migration: (\d+) (.+?)\s*$", re.MULTILINE)
 
@@ -48,3 +50,31 @@ def migrations(text: str) -> tuple[Migration, ...]:
         if migration.version != expected:
             raise ValueError(f"migration {migration.version} found where {expected} was expected")
     return found
+
+
+def sort_orders(name_collation: str = "") -> dict[Sort, str]:
+    """The whitelist of sorts, and the only text that ever goes into an `ORDER BY
+    {order}`: the field, then id as the tie-break, both in the sort's direction."""
+    return {
+        Sort(field, descending): (f"{field}{name_collation}" if field == "name" else field)
+        + f" {way}" + ("" if field == "id" else f", id {way}")
+        for field in sorted(SEQUENCE_SORT_FIELDS)
+        for descending, way in ((False, "ASC"), (True, "DESC"))
+    }
+
+
+def sorted_name(name: str, sort: Sort) -> str:
+    """The statement `name` (a list ending in `ORDER BY {order}`) sorted by `sort`."""
+    return f"{name} by {sort.field} {'desc' if sort.descending else 'asc'}"
+
+
+def with_sorts(statements: dict[str, str], orders: dict[Sort, str]) -> dict[str, str]:
+    """Each list's `{order}` expanded once per whitelisted sort."""
+    expanded = {}
+    for name, text in statements.items():
+        if "{order}" in text:
+            for sort, order in orders.items():
+                expanded[sorted_name(name, sort)] = text.replace("{order}", order)
+        else:
+            expanded[name] = text
+    return expanded

@@ -23,8 +23,14 @@ from functools import cache
 from typing import Any
 
 from engine.adapters.storage.errors import StorageConflict, StorageError
-from engine.adapters.storage.named_sql import Migration, migrations, named_statements, read_sql
-from engine.app.ports import SEQUENCE_SORT_FIELDS, Sort
+from engine.adapters.storage.named_sql import (
+    Migration,
+    migrations,
+    named_statements,
+    read_sql,
+    sort_orders,
+    with_sorts,
+)
 
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,58}")  # leaves room for the '_due' channel suffix
 # serialization_failure, deadlock_detected, lock_not_available
@@ -32,31 +38,13 @@ CONFLICTS = frozenset({"40001", "40P01", "55P03"})
 MIGRATION_LOCK = 0x5E9E4E1  # pg_advisory_xact_lock key (with the schema's hash) for migrate()
 
 
-# The whitelist of sorts, and the only text that ever goes into an `ORDER BY {order}`:
-# the field, then id as the tie-break, both in the sort's direction.
-ORDERS: dict[Sort, str] = {
-    Sort(field, descending): (f'{field} COLLATE "C"' if field == "name" else field)
-    + f" {way}" + ("" if field == "id" else f", id {way}")
-    for field in sorted(SEQUENCE_SORT_FIELDS)
-    for descending, way in ((False, "ASC"), (True, "DESC"))
-}
-
-
-def sorted_name(name: str, sort: Sort) -> str:
-    """The statement `name` (a list ending in `ORDER BY {order}`) sorted by `sort`."""
-    return f"{name} by {sort.field} {'desc' if sort.descending else 'asc'}"
+ORDERS = sort_orders(' COLLATE "C"')  # names sort by code point, as on SQLite
 
 
 @cache
 def queries() -> dict[str, str]:
-    """The named statements; each list's `{order}` is expanded once per whitelisted sort."""
-    statements = named_statements(read_sql("postgres_queries.sql"))
-    for name, text in list(statements.items()):
-        if "{order}" in text:
-            del statements[name]
-            for sort, order in ORDERS.items():
-                statements[sorted_name(name, sort)] = text.replace("{order}", order)
-    return statements
+    """The named statements, each list once per whitelisted sort."""
+    return with_sorts(named_statements(read_sql("postgres_queries.sql")), ORDERS)
 
 
 @cache

@@ -16,7 +16,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
-from engine.adapters.storage.postgres_database import sorted_name, translate
+from engine.adapters.storage.named_sql import sorted_name
+from engine.adapters.storage.postgres_database import translate
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,

@@ -11,36 +11,25 @@ from functools import cache
 from pathlib import Path
 
 from engine.adapters.storage.errors import StorageError
-from engine.adapters.storage.named_sql import Migration, migrations, named_statements, read_sql
-from engine.app.ports import SEQUENCE_SORT_FIELDS, Sort
+from engine.adapters.storage.named_sql import (
+    Migration,
+    migrations,
+    named_statements,
+    read_sql,
+    sort_orders,
+    with_sorts,
+)
 
 MIN_SQLITE = (3, 35, 0)  # RETURNING, UPSERT, json_each
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
-# The whitelist of sorts, and the only text that ever goes into an `ORDER BY {order}`:
-# the field, then id as the tie-break, both in the sort's direction.
-ORDERS: dict[Sort, str] = {
-    Sort(field, descending): f"{field} {way}" + ("" if field == "id" else f", id {way}")
-    for field in sorted(SEQUENCE_SORT_FIELDS)
-    for descending, way in ((False, "ASC"), (True, "DESC"))
-}
-
-
-def sorted_name(name: str, sort: Sort) -> str:
-    """The statement `name` (a list ending in `ORDER BY {order}`) sorted by `sort`."""
-    return f"{name} by {sort.field} {'desc' if sort.descending else 'asc'}"
+ORDERS = sort_orders()
 
 
 @cache
 def queries() -> dict[str, str]:
-    """The named statements; each list's `{order}` is expanded once per whitelisted sort."""
-    statements = named_statements(read_sql("sqlite_queries.sql"))
-    for name, text in list(statements.items()):
-        if "{order}" in text:
-            del statements[name]
-            for sort, order in ORDERS.items():
-                statements[sorted_name(name, sort)] = text.replace("{order}", order)
-    return statements
+    """The named statements, each list once per whitelisted sort."""
+    return with_sorts(named_statements(read_sql("sqlite_queries.sql")), ORDERS)
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage import sqlite_codec as codec
 from engine.adapters.storage.errors import StorageError
-from engine.adapters.storage.sqlite_database import sorted_name
+from engine.adapters.storage.named_sql import sorted_name
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,

@@ -7,7 +7,7 @@
 -- the store (see postgres_unit.LOCKS); the texts here are the plain reads.
 --
 -- Lists end in `ORDER BY {order}`: filled, once when the file is read, with each
--- entry of the sort whitelist (postgres_database.ORDERS), giving one fixed
+-- entry of the sort whitelist (named_sql.sort_orders), giving one fixed
 -- statement per list and sort. Names sort by code point (COLLATE "C"), as on
 -- SQLite, whatever the database's collation.
 

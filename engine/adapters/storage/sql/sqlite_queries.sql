@@ -4,7 +4,7 @@
 --
 -- Lists end in `ORDER BY {order}`: a placeholder, because SQL cannot bind a
 -- column. It is filled, once when the file is read, with each entry of the
--- sort whitelist (sqlite_database.ORDERS: `created_at DESC, id DESC`, ...),
+-- sort whitelist (named_sql.sort_orders: `created_at DESC, id DESC`, ...),
 -- giving one fixed statement per list and sort; user input only picks one.
 -- The names are bare, so a list reads from its one table only.
 
