@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from engine.app import catalog, enrollments, execution, tasks
+from engine.app import catalog, enrollments, execution, in_process, tasks
 from engine.app.events import handle_event
 from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
@@ -307,7 +307,10 @@ class SequenceEngine:
 
     def run_due(self) -> int:
         """Execute what is due now, in this thread; returns how many enrollments it took."""
-        return self.executor().run_due()
+        executor = self.executor()
+        if in_process.applies(self.store, self.clock, self.delivery, self.tasks):
+            return in_process.run_due(executor)
+        return executor.run_due()
 
     def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
         """Simulated clock only: move time forward, running every piece of due work in
