@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from engine.app.execution import SKIPPED, Executor, Outcome, _label
-from engine.app.ports import Lease, TaskCreated
+from engine.app.ports import Lease, SettableClock, TaskCreated
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus
 from engine.errors import DeliveryError
@@ -61,17 +61,29 @@ def applies(store: Any, clock: Any, delivery: Any, tasks: Any) -> bool:
 
 def run_due(executor: Executor) -> int:
     """`Executor.run_due` in one unit of work per enrollment; returns how many it took."""
-    store, clock = executor.store, executor.clock
-    done = 0
+    return _drain(executor, executor.clock.now(), None)
+
+
+def advance(executor: Executor, clock: SettableClock, target: datetime) -> int:
+    """`SequenceEngine.advance`'s loop up to `target`: each piece of due work in time
+    order (due_at, then id), the clock moved to its due instant first if that is
+    later. The same order as finding the next due instant and running what is due
+    then: both take the due index's first entry."""
+    return _drain(executor, target, clock)
+
+
+def _drain(executor: Executor, until: datetime, clock: SettableClock | None) -> int:
+    store, done = executor.store, 0
     while True:
-        now = clock.now()
         with store.unit_of_work() as unit:
             uow = cast(Any, unit)  # a UnitOfWork that is a DueIndex too (see `applies`)
-            enrollment = uow.take_due(now)
+            enrollment = uow.take_due(until)
             if enrollment is None:
                 return done
             try:
-                _run_one(executor, uow, enrollment, now)
+                if clock is not None and enrollment.due_at > clock.now():
+                    clock.set(enrollment.due_at)
+                _run_one(executor, uow, enrollment, executor.clock.now())
             finally:  # back on the due index whatever happened
                 uow.save_enrollment(enrollment)
             uow.commit()

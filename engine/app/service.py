@@ -332,9 +332,12 @@ class SequenceEngine:
                     )
                 ]
             )
-        while (due := self.next_due_at()) is not None and due <= target:
-            clock.set(max(due, clock.now()))
-            self.run_due()
+        if in_process.applies(self.store, clock, self.delivery, self.tasks):
+            in_process.advance(self.executor(), clock, target)
+        else:
+            while (due := self.next_due_at()) is not None and due <= target:
+                clock.set(max(due, clock.now()))
+                self.run_due()
         clock.set(target)
         return target
 

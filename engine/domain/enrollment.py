@@ -131,8 +131,15 @@ class Enrollment:
 
     # -- planning --------------------------------------------------------
 
-    def replan(self, calendar: BusinessCalendar, start: int | None = None) -> None:
-        """Re-plan every scheduled step from `start` (default: the current one) on."""
+    def replan(
+        self, calendar: BusinessCalendar, start: int | None = None, *, settled: bool = False
+    ) -> None:
+        """Re-plan every scheduled step from `start` (default: the current one) on.
+
+        `settled`: the steps after `start` were last planned on this same calendar
+        (every change of an actor's calendar re-plans all of its ongoing enrollments).
+        Then a step whose plan comes out unchanged ends the re-planning: each later step
+        is planned from the one before it, so its inputs and plan are unchanged too."""
         first = self.current_step_position if start is None else start
         if first >= len(self.steps):
             return
@@ -140,6 +147,7 @@ class Enrollment:
         for position in range(first, len(self.steps)):
             step, action = self.steps[position], self.actions[position]
             if action.status is S.SCHEDULED:
+                before = action.estimated_execute_at
                 if action.resumed_at is not None:
                     action.estimated_execute_at = plan(
                         action.resumed_at, 0, step.delay_from_previous_step_unit, calendar
@@ -151,6 +159,8 @@ class Enrollment:
                         step.delay_from_previous_step_unit,
                         calendar,
                     )
+                if settled and action.estimated_execute_at == before:
+                    break
             anchor = self._anchor(position + 1)
         self._refresh_due()
 
@@ -195,7 +205,7 @@ class Enrollment:
             self.due_at = None
         elif position + 1 < len(self.steps):
             self.current_step_position = position + 1
-            self.replan(calendar)
+            self.replan(calendar, settled=True)  # the later steps were planned on it
         else:
             self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
 
