@@ -198,14 +198,18 @@ class Enrollment:
         position = self.current_step_position
         action = self.actions[position]
         action.status = self.lifecycle(position).fire(action.status, "complete")
-        action.executed_at = to_seconds(now)
+        planned, action.executed_at = action.estimated_execute_at, to_seconds(now)
         action.estimated_execute_at = None
         self.updated_at = action.executed_at
         if not self.is_ongoing:  # a send confirmed after the enrollment finished
             self.due_at = None
         elif position + 1 < len(self.steps):
             self.current_step_position = position + 1
-            self.replan(calendar, settled=True)  # the later steps were planned on it
+            if planned == action.executed_at:
+                # on time: the next step was planned from this very instant (see replan)
+                self._refresh_due()
+            else:
+                self.replan(calendar, settled=True)  # the later steps were planned on it
         else:
             self.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
+from itertools import accumulate
 from typing import Any
 
 from engine.adapters.chance_delivery import ChanceDelivery
@@ -157,20 +158,21 @@ class Simulation:
     def _plan_arrivals(self) -> None:
         arrivals, rng = self.scenario.arrivals, random.Random(f"{self.seed}:arrivals")
         types = [ResourceType(t) for t in arrivals.resource_types]
-        type_weights = list(arrivals.resource_types.values())
+        # cumulative weights, summed once: what rng.choices sums on every call otherwise
+        type_weights = list(accumulate(arrivals.resource_types.values()))
         names = [s.name for s in self.scenario.sequences]
-        sequence_weights = [arrivals.sequences.get(n, 0.0) for n in names]
+        sequence_weights = list(accumulate(arrivals.sequences.get(n, 0.0) for n in names))
         actor_names = [a.name for a in self.scenario.actors]
-        actor_weights = [arrivals.actors.get(n, 0.0) for n in actor_names]
+        actor_weights = list(accumulate(arrivals.actors.get(n, 0.0) for n in actor_names))
         period = arrivals.period.total_seconds()
         deletion = self.scenario.behaviour.resource_deletion
         for i in range(self.count):
             at = arrivals.start + timedelta(seconds=rng.uniform(0, period))
             arrival = Arrival(
-                rng.choices(types, type_weights)[0],
+                rng.choices(types, cum_weights=type_weights)[0],
                 i + 1,
-                rng.choices(range(len(names)), sequence_weights)[0],
-                rng.choices(range(len(actor_names)), actor_weights)[0],
+                rng.choices(range(len(names)), cum_weights=sequence_weights)[0],
+                rng.choices(range(len(actor_names)), cum_weights=actor_weights)[0],
             )
             self._push(at, Kind.ARRIVE, arrival)
             if deletion is not None and rng.random() < deletion.probability:
