@@ -160,7 +160,7 @@ class BusinessCalendar:
     # the last instant's local date (the limits and the caller's tally ask about one
     # instant several times in a row). Racing threads at worst compute one twice.
     _windows: dict[int, tuple[dt.datetime | None, dt.datetime]]
-    _last_local: tuple[dt.datetime, int] | None
+    _last_local: tuple[dt.datetime, dt.date] | None
 
     def __init__(
         self,
