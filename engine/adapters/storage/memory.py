@@ -162,8 +162,11 @@ class MemoryUnitOfWork:
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         s = self.s
-        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         old = s.enrollments.get(enrollment.id)
+        if old is enrollment:  # the live object saved again: its index entries stand
+            self._index_due(enrollment)
+            return
+        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
         if old is None:
             self._seen_id("enrollment", enrollment.id)
@@ -174,7 +177,10 @@ class MemoryUnitOfWork:
         if old is None or (old.account_id, old.resource_type, old.resource_id) != key:
             s.by_account[enrollment.account_id].append(enrollment.id)
             s.by_resource[key].append(enrollment.id)
-        due = enrollment.due_at
+        self._index_due(enrollment)
+
+    def _index_due(self, enrollment: Enrollment) -> None:
+        s, due = self.s, enrollment.due_at
         if due is not None and s.due_pushed.get(enrollment.id) != due:
             s.due_pushed[enrollment.id] = due
             heapq.heappush(s.due_heap, (due, enrollment.id))
