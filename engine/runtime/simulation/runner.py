@@ -9,9 +9,11 @@ Random draws come from generators seeded by the scenario's seed and happen in a 
 order, so the same scenario and seed give the same results.
 """
 
+import gc
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -34,6 +36,21 @@ from engine.runtime.simulation.tally import Tally
 from engine.timeline import BusinessCalendar, calendar_for
 
 DAY = timedelta(days=1)
+
+
+@contextmanager
+def _rarer_collections() -> Iterator[None]:
+    """Young-generation garbage collections made rarer for the run, then as they were.
+
+    A run keeps hundreds of thousands of live objects (enrollments, their actions) that
+    the cyclic collector scans again and again and never finds garbage in: at 100,000
+    enrollments that was 12% of the run, and under 4% with these thresholds."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 20), *before[2:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class Kind(IntEnum):
@@ -129,6 +146,10 @@ class Simulation:
     # -- the loop ------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> Outcome:
+        with _rarer_collections():
+            return self._run(progress)
+
+    def _run(self, progress: Progress | None) -> Outcome:
         self._plan_arrivals()
         scenario, engine, heap = self.scenario, self.engine, self.heap
         if scenario.behaviour.subscription_cancelled_at is not None:
