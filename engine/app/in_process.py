@@ -25,6 +25,7 @@ worker takes it over; and every send carries its idempotency key and its
 lease's expiry, as a claimed one does.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -61,28 +62,44 @@ def applies(store: Any, clock: Any, delivery: Any, tasks: Any) -> bool:
 
 def run_due(executor: Executor) -> int:
     """`Executor.run_due` in one unit of work per enrollment; returns how many it took."""
-    return _drain(executor, executor.clock.now(), None)
+    return _drain(executor, executor.clock.now(), None, None)[0]
 
 
-def advance(executor: Executor, clock: SettableClock, target: datetime) -> int:
+Horizon = Callable[[], datetime | None]
+
+
+def advance(
+    executor: Executor, clock: SettableClock, target: datetime, horizon: Horizon | None
+) -> bool:
     """`SequenceEngine.advance`'s loop up to `target`: each piece of due work in time
     order (due_at, then id), the clock moved to its due instant first if that is
     later. The same order as finding the next due instant and running what is due
-    then: both take the due index's first entry."""
-    return _drain(executor, target, clock)
+    then: both take the due index's first entry. False if it stopped at `horizon`."""
+    return _drain(executor, target, clock, horizon)[1]
 
 
-def _drain(executor: Executor, until: datetime, clock: SettableClock | None) -> int:
+def _drain(
+    executor: Executor,
+    until: datetime,
+    clock: SettableClock | None,
+    horizon: Horizon | None,
+) -> tuple[int, bool]:
+    """Runs due work up to `until`: how many enrollments it took, and whether it got
+    there (rather than stopping before work later than the horizon)."""
     store, done = executor.store, 0
     while True:
         with store.unit_of_work() as unit:
             uow = cast(Any, unit)  # a UnitOfWork that is a DueIndex too (see `applies`)
             enrollment = uow.take_due(until)
             if enrollment is None:
-                return done
+                return done, True
+            due = enrollment.due_at
+            if horizon is not None and (event := horizon()) is not None and due > event:
+                uow.save_enrollment(enrollment)  # back on the index, untouched
+                return done, False
             try:
-                if clock is not None and enrollment.due_at > clock.now():
-                    clock.set(enrollment.due_at)
+                if clock is not None and due > clock.now():
+                    clock.set(due)
                 _run_one(executor, uow, enrollment, executor.clock.now())
             finally:  # back on the due index whatever happened
                 uow.save_enrollment(enrollment)

@@ -1,13 +1,14 @@
 """The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from world import World, email
 
-from engine import ActionStatus, SequenceEngine
+from engine import ActionStatus, DelayUnit, SequenceEngine
 from engine.adapters.clocks import SimulatedClock, SystemClock
 from engine.adapters.storage.memory import MemoryStore
 from engine.app import in_process
@@ -111,3 +112,31 @@ def test_a_remote_delivery_still_goes_through_claim_deliver_record(
     (action,) = w.get(enrollment_id).enrollment.actions
     assert action.status is ActionStatus.COMPLETED
     assert engine.store.claims[enrollment_id] == (None, 1, None)  # claimed, then released
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_advance_stops_before_work_later_than_the_callers_next_event(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(in_process, "applies", lambda *_: False)
+    w = World()
+    start = w.engine.clock.now()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    event = start + timedelta(hours=1)
+    reached = w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: event)
+    assert reached == start  # step 0 ran at its instant; step 1 (2 hours on) waits
+    assert w.get(enrollment_id).enrollment.current_step_position == 1
+    assert w.engine.advance(to=event, horizon=lambda: event) == event  # nothing due: moves
+    assert w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: None) == start + (
+        timedelta(hours=10)
+    )
+    assert len(w.engine.outbox(w.account)) == 2
+
+
+def test_advance_keeps_the_clock_when_the_callers_event_comes_first() -> None:
+    w = World()
+    start = w.engine.clock.now()
+    event = start + timedelta(minutes=5)
+    assert w.engine.advance(to=start + timedelta(hours=1), horizon=lambda: event) == start
+    assert w.engine.clock.now() == start
