@@ -2,9 +2,11 @@
 public use cases. Nothing here models the engine; it only plays the outside world.
 
 The loop keeps one heap of outside events (arrivals, replies, task completions, ...)
-and moves the clock to whichever comes first, the engine's next due instant or the
-next outside event, so the engine always runs its due work at the exact instant and
-reactions to what it did (a reply to an email) are scheduled from that instant.
+and advances the engine to the next one: the engine runs its due work up to there in
+time order, each piece at its exact instant, and stops early (its `horizon`) when a
+reaction to what it did (a reply to an email, scheduled from that instant) made an
+earlier event, which is then applied first. Due work and an event at the same instant:
+the due work first.
 Random draws come from generators seeded by the scenario's seed and happen in a fixed
 order, so the same scenario and seed give the same results.
 """
