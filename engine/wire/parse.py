@@ -102,6 +102,27 @@ class CreateEnrollment:
     actor_id: int | None = None  # None: the caller's own user
 
 
+_new = object.__new__
+_SET_CREATE = tuple(
+    getattr(CreateEnrollment, name).__set__
+    for name in ("sequence_id", "resource_type", "resource_id", "actor_id")
+)
+
+
+def _create_enrollment(
+    sequence_id: int, resource_type: ResourceType, resource_id: int, actor_id: int | None
+) -> CreateEnrollment:
+    """`CreateEnrollment(...)` at ~half the cost: a frozen dataclass's `__init__` goes
+    through `object.__setattr__` field by field; the slots' own setters are direct."""
+    created = _new(CreateEnrollment)
+    set_sequence, set_type, set_resource, set_actor = _SET_CREATE
+    set_sequence(created, sequence_id)
+    set_type(created, resource_type)
+    set_resource(created, resource_id)
+    set_actor(created, actor_id)
+    return created
+
+
 @dataclass(frozen=True, slots=True)
 class FinishOngoing:
     resource_type: ResourceType
@@ -176,9 +197,10 @@ def parse_create_enrollment(data: Mapping[str, Any]) -> CreateEnrollment:
         and type(resource_id) is int and 0 < resource_id <= MAX_ID
         and resource_type is not None
         and (actor_id is None or (type(actor_id) is int and 0 < actor_id <= MAX_ID))
-        and data.keys() <= _CREATE_FIELDS
+        # the three required keys are there: no other key means 3 or 4 in all
+        and len(data) == (4 if "actor_id" in data else 3)
     ):
-        return CreateEnrollment(sequence_id, resource_type, resource_id, actor_id)
+        return _create_enrollment(sequence_id, resource_type, resource_id, actor_id)
     errors: list[ErrorDetail] = []
     sequence_id = required_id(data, "sequence_id", "/data", errors)
     resource_type = required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
