@@ -46,8 +46,8 @@ def _text(value: object) -> str:
 
 
 def _step_text(step: Step) -> tuple[Step, str, str, str]:
-    """(step, text before `overdue`'s value, text after it up to the status, the
-    task fields of the action) for one step."""
+    """(step, its text up to the action's status when the step is overdue, the same
+    when it is not, the task fields of the action) for one step."""
     if step.action_type != "task":
         template = step.email_template_id
         properties = (
@@ -68,7 +68,7 @@ def _step_text(step: Step) -> tuple[Step, str, str, str]:
         f',"action_type":"{step.action_type}","action_properties":{properties},'
         '"action":{"data":{"status":"'
     )
-    entry = (step, head, middle, task)
+    entry = (step, f"{head}true{middle}", f"{head}false{middle}", task)
     if len(_STEPS) >= _CACHE_SIZE:
         _STEPS.clear()
     _STEPS[id(step)] = entry
@@ -103,13 +103,15 @@ def sequence_text(sequence: Sequence) -> str:
     return text
 
 
-def enrollment_text(view: EnrollmentView) -> str:
-    """The `data` object of one enrollment, as `render.enrollment_data` has it."""
+def enrollment_text(view: EnrollmentView, before: str = "", after: str = "") -> str:
+    """The `data` object of one enrollment, as `render.enrollment_data` has it, between
+    `before` and `after` (a document's envelope: one join, no copy of the text)."""
     enrollment = view.enrollment
     overdue_at = view.overdue_position
     fmt = instant_text
     steps = _STEPS
     parts = [
+        before,
         '{"id":',
         str(enrollment.id),
         ',"actor_id":',
@@ -136,13 +138,11 @@ def enrollment_text(view: EnrollmentView) -> str:
         kept = steps.get(id(step))
         if kept is None or kept[0] is not step:
             kept = _step_text(step)
-        _, head, middle, task = kept
+        _, overdue, on_time, task = kept
         if count:
             add(",")
         count += 1
-        add(head)
-        add("true" if step.position == overdue_at else "false")
-        add(middle)
+        add(overdue if step.position == overdue_at else on_time)
         add(action.status)
         executed = action.executed_at
         if executed:
@@ -191,4 +191,5 @@ def enrollment_text(view: EnrollmentView) -> str:
     add(',"finished_actor_id":')
     add("null" if actor is None else str(actor))
     add("}")
+    add(after)
     return "".join(parts)

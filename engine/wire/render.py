@@ -198,7 +198,7 @@ def enrollment_data(view: EnrollmentView) -> Json:
 def enrollment_document(view: EnrollmentView) -> bytes:
     """`{"data": <enrollment>, "meta": {"type": "sequence_enrollment"}}` as JSON bytes:
     `enrollment_data` dumped by orjson, written from templates (wire.enrollment_text)."""
-    return f'{{"data":{enrollment_text(view)},"meta":{{"type":"sequence_enrollment"}}}}'.encode()
+    return enrollment_text(view, '{"data":', ',"meta":{"type":"sequence_enrollment"}}').encode()
 
 
 def _enrollment_items(views: Iterable[EnrollmentView]) -> list[tuple[Json | orjson.Fragment, str]]:
