@@ -186,7 +186,11 @@ def run(quick: bool) -> dict[str, Any]:
             f"{count} random (instant in 2026, n in 1..20) cases in {ZONE_NAME} with {COUNTRY} "
             f"holidays, per-call medians of {repeats} repeats; each figure includes a bare loop "
             f"of {overhead['median']} us per case; numpy and pandas_custom_bday do no time-zone "
-            "work. " + " ".join(f"{k}: {v}." for k, v in notes.items())
+            "work. How: the day table lists the business days of its range and each local "
+            "day's rank among them, so n business days on is two array reads "
+            "(engine/timeline/daytable.py); the UTC offset of each local day is prepared too, "
+            "and the table path is inlined in plan(). "
+            + " ".join(f"{k}: {v}." for k, v in notes.items())
         ).strip(),
         "machine": machine(),
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
