@@ -110,6 +110,10 @@ def enrollment_text(view: EnrollmentView, before: str = "", after: str = "") -> 
     overdue_at = view.overdue_position
     fmt = instant_text
     steps = _STEPS
+    created_at, updated_at = enrollment.created_at, enrollment.updated_at
+    created = fmt(created_at)
+    # a new enrollment's two are one datetime: written once
+    updated = created if updated_at is created_at else fmt(updated_at)
     parts = [
         before,
         '{"id":',
@@ -121,9 +125,9 @@ def enrollment_text(view: EnrollmentView, before: str = "", after: str = "") -> 
         '","resource_id":',
         str(enrollment.resource_id),
         ',"created_at":"',
-        fmt(enrollment.created_at),
+        created,
         '","updated_at":"',
-        fmt(enrollment.updated_at),
+        updated,
         '","sequence":{"data":',
         sequence_text(view.sequence),
         ',"meta":{"type":"sequence"}},"state":"',
@@ -134,7 +138,11 @@ def enrollment_text(view: EnrollmentView, before: str = "", after: str = "") -> 
     ]
     add = parts.append
     count = 0
-    for step, action in zip(enrollment.steps, enrollment.actions, strict=True):
+    steps_of, actions = enrollment.steps, enrollment.actions
+    if len(steps_of) != len(actions):  # zip(strict=True)'s error, as enrollment_data has it
+        list(zip(steps_of, actions, strict=True))
+    # lengths checked above; strict=True would double the loop's cost
+    for step, action in zip(steps_of, actions, strict=False):
         kept = steps.get(id(step))
         if kept is None or kept[0] is not step:
             kept = _step_text(step)
