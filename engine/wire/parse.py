@@ -181,12 +181,11 @@ def parse_create_enrollment(data: Mapping[str, Any]) -> CreateEnrollment:
     if size == 3 or size == 4:
         try:
             sequence_id, resource_id = data["sequence_id"], data["resource_id"]
-            kind = data["resource_type"]
+            resource_type = RESOURCE_TYPES.get(data["resource_type"])
             actor_id = data["actor_id"] if size == 4 else None
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: a resource_type that cannot be a key
             pass  # a key missing, or another one there: the checks below say which
         else:
-            resource_type = RESOURCE_TYPES.get(kind) if type(kind) is str else None
             if (
                 type(sequence_id) is int and 0 < sequence_id <= MAX_ID
                 and type(resource_id) is int and 0 < resource_id <= MAX_ID
