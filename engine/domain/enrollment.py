@@ -27,8 +27,6 @@ S = ActionStatus
 
 # Both give `t` itself when it is already whole: an enrollment's instants then share
 # one datetime with the clock's `now` instead of holding copies (48 bytes each, P1).
-
-
 def to_seconds(t: datetime) -> datetime:
     return t.replace(microsecond=0) if t.microsecond else t
 

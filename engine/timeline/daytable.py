@@ -2,7 +2,7 @@
 
 A :class:`DayTable` covers a contiguous range of local dates (whole years) and
 holds everything planning needs so that one step costs a few integer
-operations and at most two bisects:
+operations and two array reads (or, past the table, at most two bisects):
 
 * **Weekmask indices.** Counting from Monday 0001-01-01, the weekmask days are
   numbered 0, 1, 2, ... ("W-indices"). With ``k`` days in the weekmask, the
