@@ -39,7 +39,7 @@ NOTE = (
     "0.37, of which the duplicate-key check is 0.15 (one colon count of the raw text against "
     "the members of the envelope, data and meta: exact; the colon-vs-dump check only when "
     "they differ); the create fields 0.22; building the frozen CreateEnrollment 0.20 through "
-    "its slots' setters (its dataclass __init__ costs 0.34). That is ~0.62-0.65x json.loads "
+    "its slots' setters (its dataclass __init__ costs 0.34). That is ~0.62-0.67x json.loads "
     "on a loaded machine: the floor of the parts kept (orjson, an exact duplicate check, an "
     "immutable command), each already at a few bytecodes per field; reaching 0.6x for sure "
     "would take a mutable command or dropping the duplicate check."
