@@ -62,9 +62,10 @@ class PlainEnrollment:
 
 
 def build_plain(i: int) -> PlainEnrollment:
-    """The same objects as ours (two recorded instants, five planned ones), without planning
-    and without any lifecycle: the data's own cost."""
-    recorded, started = NOW.replace(microsecond=0), NOW.replace(microsecond=0)
+    """The same objects as ours (the recorded and start instants, whole seconds here,
+    are the clock's `now` itself; five planned ones), without planning and without any
+    lifecycle: the data's own cost."""
+    recorded = started = NOW
     return PlainEnrollment(
         i,
         1,
@@ -160,9 +161,18 @@ def run(quick: bool) -> dict[str, Any]:
         "peak_rss_mb": {"enrollments": big, "mb": round(rss_mb)},
         "peak_rss_mb_per_million": round(rss_mb * 1_000_000 / big),
         "ratios": {"bytes_vs_machine_per_object": ratio(mem["ours"], mem["machine_per_object"])},
-        "note": "ours includes planning 5 steps; plain_slots is the same data, pre-planned",
-        "goal": "machinery <= 100 B per object over the plain data; 1M enrollments <= 3 GB RSS",
-        "goal_met": overhead <= 100 and rss_mb * 1_000_000 / big <= 3072,
+        "note": (
+            "ours includes planning 5 steps; plain_slots is the same data, pre-planned. "
+            "Per enrollment (sys.getsizeof, GC headers included): the Enrollment 168 B (17 "
+            "slots), its actions list 96 B (allocated at its exact size), 5 StepActions of 64 B "
+            "(status, the two instants, and one shared record of the five fields most actions "
+            "leave at their defaults: engine/domain/step_action.py; 112 B with eight slots), 5 "
+            "planned datetimes of 48 B; created_at, updated_at and started_at are the clock's "
+            "now itself when it is whole (no copies). Before (1,130 MB per million): 112 B "
+            "StepActions and two copied instants."
+        ),
+        "goal": "machinery <= 100 B per object over the plain data; 1M enrollments <= 1 GB RSS",
+        "goal_met": overhead <= 100 and rss_mb * 1_000_000 / big <= 1024,
         "machine": machine(),
     }
 

@@ -36,7 +36,7 @@ from bench.common import machine, summary
 from engine.timeline import DelayUnit, calendar_for, plan
 
 FIGURE = "P3: planning one weekdays step in a time zone with a holiday calendar (UTC in/out)"
-GOAL = "<= 0.4x numpy busday_offset scalar, <= 0.1x pandas, hours step <= 0.3 us"
+GOAL = "<= 0.25x numpy busday_offset scalar, <= 0.1x pandas, hours step <= 0.3 us"
 ZONE_NAME = "America/New_York"
 COUNTRY = "US"
 SEED = 20261102
@@ -169,7 +169,7 @@ def run(quick: bool) -> dict[str, Any]:
         for peer, figures in timings.items()
     }
     checks = {
-        "numpy": [ratios[k] <= 0.4 for k in ratios if "numpy" in k],
+        "numpy": [ratios[k] <= 0.25 for k in ratios if "numpy" in k],
         "pandas": [ratios[k] <= 0.1 for k in ratios if "pandas" in k],
         "hours": [ours["hours"]["median"] <= 0.3],
     }
@@ -186,7 +186,11 @@ def run(quick: bool) -> dict[str, Any]:
             f"{count} random (instant in 2026, n in 1..20) cases in {ZONE_NAME} with {COUNTRY} "
             f"holidays, per-call medians of {repeats} repeats; each figure includes a bare loop "
             f"of {overhead['median']} us per case; numpy and pandas_custom_bday do no time-zone "
-            "work. " + " ".join(f"{k}: {v}." for k, v in notes.items())
+            "work. How: the day table lists the business days of its range and each local "
+            "day's rank among them, so n business days on is two array reads "
+            "(engine/timeline/daytable.py); the UTC offset of each local day is prepared too, "
+            "and the table path is inlined in plan(). "
+            + " ".join(f"{k}: {v}." for k, v in notes.items())
         ).strip(),
         "machine": machine(),
         "date": dt.datetime.now(dt.UTC).date().isoformat(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,23 @@ from engine.app.views import EnrollmentView
 from engine.wire import enrollment_document, parse_body, parse_create_enrollment
 
 FIGURE = "rendering one 2-step enrollment to wire JSON bytes (and reading a request body)"
+RENDER_GOAL, READ_GOAL = 0.3, 0.6  # performance.md P8 (raised from 1x once met)
+NOTE = (
+    "CPU time of the benchmark process (the machine is shared). Render: the enrollment is "
+    "written from templates (engine/wire/enrollment_text.py) rather than built as ~20 dicts "
+    "for orjson; a step's own text is kept per Step object and a sequence's per sequence id "
+    "while its values are unchanged; a property test holds the bytes equal to orjson's dump "
+    "of enrollment_data. Of the ~2.5 us left, the four instants are ~0.7 us (format_instant, "
+    "table-driven, ~0.17 us each), the rest is joining ~40 fragments. Read, profiled on "
+    "2026-11-28 (CPU us, same run, json.loads 1.95): orjson.loads 0.34; the envelope checks "
+    "0.37, of which the duplicate-key check is 0.15 (one colon count of the raw text against "
+    "the members of the envelope, data and meta: exact; the colon-vs-dump check only when "
+    "they differ); the create fields 0.22; building the frozen CreateEnrollment 0.20 through "
+    "its slots' setters (its dataclass __init__ costs 0.34). That is ~0.62-0.67x json.loads "
+    "on a loaded machine: the floor of the parts kept (orjson, an exact duplicate check, an "
+    "immutable command), each already at a few bytecodes per field; reaching 0.6x for sure "
+    "would take a mutable command or dropping the duplicate check."
+)
 CREATE_BODY = (
     b'{"data": {"sequence_id": 554, "resource_id": 12866615, "resource_type": "lead"},'
     b' "meta": {"type": "sequence_enrollment"}}'
@@ -49,10 +67,13 @@ def seed_view() -> EnrollmentView:
 
 
 def measure(call: Callable[[], object], number: int, repeat: int) -> dict[str, float]:
-    """Microseconds per call: median, min and max over `repeat` runs of `number` calls."""
+    """CPU microseconds per call: median, min and max over `repeat` runs of `number` calls.
+
+    CPU time of this process, not wall time: the machine is shared, and time spent
+    waiting for a core is no part of either side's cost (as P4 does)."""
     call()  # warm up (first-call caches, lazy tables)
-    return summary([t / number * 1e6
-                    for t in timeit.Timer(call).repeat(repeat=repeat, number=number)])
+    timer = timeit.Timer(call, timer=time.process_time)
+    return summary([t / number * 1e6 for t in timer.repeat(repeat=repeat, number=number)])
 
 
 def ratio(ours: dict[str, float], peer: dict[str, float]) -> float:
@@ -83,16 +104,17 @@ def run(quick: bool) -> dict[str, Any]:
         "ours_vs_stdlib_json_loads": ratio(read["ours"], read["stdlib_json_loads"]),
         "ours_vs_orjson_loads": ratio(read["ours"], read["orjson_loads"]),
     }
-    render_met = render_ratios["ours_vs_stdlib_json_dumps"] <= 1.0
-    read_met = read_ratios["ours_vs_stdlib_json_loads"] <= 1.0
+    render_met = render_ratios["ours_vs_stdlib_json_dumps"] <= RENDER_GOAL
+    read_met = read_ratios["ours_vs_stdlib_json_loads"] <= READ_GOAL
     return {
         "id": "P8",
         "figure": FIGURE,
-        "goal": "render and read <= 1x the stdlib json figure",
-        "unit": "microseconds per call",
-        "render": {"measured": render, "ratios": render_ratios, "goal": "ours <= 1x stdlib "
-                   "json.dumps of the prebuilt dict", "goal_met": render_met},
-        "read": {"measured": read, "ratios": read_ratios, "goal": "ours <= 1x stdlib "
+        "goal": f"render <= {RENDER_GOAL}x stdlib, read <= {READ_GOAL}x",
+        "note": NOTE,
+        "unit": "CPU microseconds per call",
+        "render": {"measured": render, "ratios": render_ratios, "goal": f"ours <= {RENDER_GOAL}x "
+                   "stdlib json.dumps of the prebuilt dict", "goal_met": render_met},
+        "read": {"measured": read, "ratios": read_ratios, "goal": f"ours <= {READ_GOAL}x stdlib "
                  "json.loads of the same body", "goal_met": read_met},
         "document_bytes": len(enrollment_document(view)),
         "goal_met": render_met and read_met,

@@ -2,7 +2,7 @@
 
 A :class:`DayTable` covers a contiguous range of local dates (whole years) and
 holds everything planning needs so that one step costs a few integer
-operations and at most two bisects:
+operations and two array reads (or, past the table, at most two bisects):
 
 * **Weekmask indices.** Counting from Monday 0001-01-01, the weekmask days are
   numbered 0, 1, 2, ... ("W-indices"). With ``k`` days in the weekmask, the
@@ -20,6 +20,12 @@ operations and at most two bisects:
   happens during that day (DST change, zone rule change). On regular days a
   local wall time converts to UTC by subtracting that offset, which is far
   cheaper than a zoneinfo round trip; irregular days take the zoneinfo path.
+* **Business days by rank.** ``opens`` lists the business days of the range in
+  order and ``rank[d - lo]`` is how many of them come before local day ``d``,
+  so the ``n``-th business day after the first one on or after ``d`` is
+  ``opens[rank[d - lo] + n]``: two array reads instead of the weekmask
+  arithmetic and two bisects (planning's fast path, performance.md P3). Both
+  are ``array('i')`` (4 bytes a day, no int objects: ~3 KB a loaded year).
 
 Tables are immutable; a calendar swaps in a wider one when a computation
 needs dates outside the range it covers (see ``BusinessCalendar.prepare``).
@@ -28,6 +34,7 @@ needs dates outside the range it covers (see ``BusinessCalendar.prepare``).
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
@@ -51,6 +58,8 @@ class DayTable(NamedTuple):
     closed: frozenset[int]  # holidays and skipped local dates: never business days
     first_year: int
     last_year: int
+    rank: array[int]  # business days of the range before each local day
+    opens: array[int]  # the business days of the range, in order
 
 
 def weekmask_tables(weekmask: str) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
@@ -63,7 +72,9 @@ def weekmask_tables(weekmask: str) -> tuple[int, tuple[int, ...], tuple[int, ...
 def empty_day_table(weekmask: str) -> DayTable:
     """A table covering no dates: the first computation builds a real one."""
     k, before, weekday_of = weekmask_tables(weekmask)
-    return DayTable(1, 0, (), (), (), k, before, weekday_of, frozenset(), 0, -1)
+    return DayTable(
+        1, 0, (), (), (), k, before, weekday_of, frozenset(), 0, -1, array("i"), array("i")
+    )
 
 
 def shift(table: DayTable, day: int, n: int) -> int:
@@ -105,6 +116,8 @@ def build_day_table(
         q, r = divmod(day - 1, 7)
         if weekmask[r] == "1":
             marks.append(q * k + before[r])
+    closed_days = frozenset(closed)
+    rank, opens = _ranks(weekmask, lo, hi, closed_days)
     return DayTable(
         lo=lo,
         hi=hi,
@@ -114,10 +127,24 @@ def build_day_table(
         per_week=k,
         before=before,
         weekday_of=weekday_of,
-        closed=frozenset(closed),
+        closed=closed_days,
         first_year=first_year,
         last_year=last_year,
+        rank=rank,
+        opens=opens,
     )
+
+
+def _ranks(
+    weekmask: str, lo: int, hi: int, closed: frozenset[int]
+) -> tuple[array[int], array[int]]:
+    """``(rank, opens)`` for local days ``lo..hi``: see the module docstring."""
+    rank, opens = array("i"), array("i")
+    for day in range(lo, hi + 1):
+        rank.append(len(opens))
+        if weekmask[(day - 1) % 7] == "1" and day not in closed:
+            opens.append(day)
+    return rank, opens
 
 
 def _holiday_ordinals(spec: str, first_year: int, last_year: int) -> list[int]:

@@ -24,7 +24,6 @@ swallows, or whose opening a gap pushes past midnight, has no window (see
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
 
 from engine.timeline.calendar import BusinessCalendar, SendWindow
 from engine.timeline.units import DelayUnit
@@ -55,13 +54,38 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
       the send window if there is one. ``n == 0`` on a business day is ``t``
       itself. See the module docstring for DST gaps and overlaps.
 
-    Costs O(1) without holidays, O(log H) with H holidays in the loaded range
-    (plus a one-off table build when a year range is first needed).
+    Costs O(1) from the prepared day table (plus a one-off table build when a
+    year range is first needed); days with an offset change go through zoneinfo.
     """
     if t.tzinfo is not _UTC:
         t = _as_utc(t)
     if unit is _WEEKDAYS and n >= 0:
-        result = _weekdays_by_table(t, n, calendar) or _weekdays_by_zoneinfo(t, n, calendar)
+        # The prepared-table path, inlined (a call costs ~10% of a step, P3). Valid
+        # when t's UTC day, its local day and the target day all have a constant UTC
+        # offset (no transition) and lie in the table: then local = t + offset
+        # exactly, and the result is t + k days, corrected by the offset difference
+        # if it changed in between. Anything else takes the zoneinfo path.
+        lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
+        result = None
+        day = t.toordinal()
+        if lo < day < hi:
+            offset = offsets[day - lo]
+            if offset is not None:
+                local = (t + offset).toordinal() - lo
+                if offsets[local] is offset:
+                    index = rank[local] + n
+                    if index < len(opens):
+                        days = opens[index] - lo - local
+                        target_offset = offsets[local + days]
+                        step = _DAY_STEPS[days] if days < _STEPS else dt.timedelta(days=days)
+                        if not days:
+                            result = t
+                        elif target_offset is offset:
+                            result = t + step
+                        elif target_offset is not None:
+                            result = t + (step + (offset - target_offset))
+        if result is None:
+            result = _weekdays_by_zoneinfo(t, n, calendar)
     elif unit is _HOURS and 0 <= n < _STEPS:
         result = t + _HOUR_STEPS[n]
     else:
@@ -122,43 +146,6 @@ def _as_utc(t: dt.datetime) -> dt.datetime:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError(f"planning needs a timezone-aware datetime, got naive {t.isoformat()}")
     return t.astimezone(_UTC)
-
-
-def _weekdays_by_table(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime | None:
-    """The weekdays step from the prepared tables, or None when they cannot decide.
-
-    Valid when t's UTC day, its local day and the target day all have a
-    constant UTC offset (no transition) and lie in the table: then local =
-    t + offset exactly, and the result is t + k days, corrected by the offset
-    difference if it changed in between.
-    """
-    lo, hi, offsets, marks, shifted, k, before, weekday_of, _, _, _ = calendar.table
-    day = t.toordinal()
-    if lo < day < hi:
-        offset = offsets[day - lo]
-        if offset is not None:
-            local = (t + offset).toordinal()
-            if offsets[local - lo] is offset:
-                q, r = divmod(local - 1, 7)
-                x = q * k + before[r]
-                if marks:
-                    x = x - bisect_left(marks, x) + n
-                    x += bisect_right(shifted, x)
-                else:
-                    x += n
-                q, r = divmod(x, k)
-                target = q * 7 + weekday_of[r] + 1
-                if target <= hi:
-                    days = target - local
-                    if not days:
-                        return t
-                    target_offset = offsets[target - lo]
-                    step = _DAY_STEPS[days] if days < _STEPS else dt.timedelta(days=days)
-                    if target_offset is offset:
-                        return t + step
-                    if target_offset is not None:
-                        return t + (step + (offset - target_offset))
-    return None
 
 
 def _weekdays_by_zoneinfo(t: dt.datetime, n: int, calendar: BusinessCalendar) -> dt.datetime:

@@ -10,11 +10,14 @@ they are `str` instances and serialise as their values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+from engine.wire.enrollment_text import enrollment_text
+from engine.wire.instants import format_instant
 
 if TYPE_CHECKING:
     from engine.app.ports import OutboxMessage
@@ -58,32 +61,6 @@ USER_META: Json = {"type": "user"}
 OUTBOX_META: Json = {"type": "outbox_message"}
 ERROR_META: Json = {"type": "error"}
 ENROLLMENT_ACTION_META: Json = {"type": "sequence_enrollment_action"}
-
-# format_instant by table lookups: ~2.4x faster than isoformat() alone (which also
-# gives microseconds and "+00:00" that would still have to be cut and replaced).
-_TWO = tuple(f"{i:02d}" for i in range(100))
-_MILLIS = ("Z", *(f".{i:03d}Z" for i in range(1, 1000)))
-
-
-def format_instant(t: datetime | None) -> str | None:
-    """UTC ISO 8601 with `Z`: `2020-12-15T19:58:53.526Z`, or `2020-06-23T12:59:57Z`
-    when the milliseconds are zero. Sub-millisecond digits are truncated.
-    A naive datetime is a bug (every datetime in the engine is aware): ValueError."""
-    if t is None:
-        return None
-    if t.tzinfo is not UTC:
-        offset = t.utcoffset()
-        if offset is None:
-            raise ValueError(f"naive datetime {t!r}: instants must be timezone-aware")
-        if offset:
-            t = t.astimezone(UTC)
-    year = t.year
-    two = _TWO
-    return (
-        f"{year if year >= 1000 else f'{year:04d}'}-{two[t.month]}-{two[t.day]}"
-        f"T{two[t.hour]}:{two[t.minute]}:{two[t.second]}{_MILLIS[t.microsecond // 1000]}"
-    )
-
 
 # -- sequences -----------------------------------------------------------------
 
@@ -219,15 +196,19 @@ def enrollment_data(view: EnrollmentView) -> Json:
 
 
 def enrollment_document(view: EnrollmentView) -> bytes:
-    """`{"data": <enrollment>, "meta": {"type": "sequence_enrollment"}}` as JSON bytes."""
-    return orjson.dumps({"data": enrollment_data(view), "meta": ENROLLMENT_META})
+    """`{"data": <enrollment>, "meta": {"type": "sequence_enrollment"}}` as JSON bytes:
+    `enrollment_data` dumped by orjson, written from templates (wire.enrollment_text)."""
+    return enrollment_text(view, '{"data":', ',"meta":{"type":"sequence_enrollment"}}').encode()
+
+
+def _enrollment_items(views: Iterable[EnrollmentView]) -> list[tuple[Json | orjson.Fragment, str]]:
+    """Each enrollment's `data` as text orjson copies as it is (wire.enrollment_text)."""
+    return [(orjson.Fragment(enrollment_text(view)), "sequence_enrollment") for view in views]
 
 
 def enrollment_list_document(views: Iterable[EnrollmentView], links: Json) -> bytes:
     """GET /v2/sequence_enrollments: one page of enrollments with its links."""
-    return orjson.dumps(
-        collection([(enrollment_data(view), "sequence_enrollment") for view in views], links)
-    )
+    return orjson.dumps(collection(_enrollment_items(views), links))
 
 
 def finish_ongoing_document(views: Iterable[EnrollmentView]) -> bytes:
@@ -235,9 +216,7 @@ def finish_ongoing_document(views: Iterable[EnrollmentView]) -> bytes:
     return orjson.dumps({
         "data": {
             "enrollment_action": "finish_ongoing",
-            "updated_enrollments": collection(
-                [(enrollment_data(view), "sequence_enrollment") for view in views], None
-            ),
+            "updated_enrollments": collection(_enrollment_items(views), None),
         },
         "meta": ENROLLMENT_ACTION_META,
     })
@@ -246,7 +225,7 @@ def finish_ongoing_document(views: Iterable[EnrollmentView]) -> bytes:
 # -- collections ---------------------------------------------------------------
 
 
-def collection(items: list[tuple[Json, str]], links: Json | None) -> Json:
+def collection(items: Iterable[tuple[Json | orjson.Fragment, str]], links: Json | None) -> Json:
     """A Sell collection of `(data, meta type)` pairs.
 
     With links (a top-level list response) the meta keys come in the seed list

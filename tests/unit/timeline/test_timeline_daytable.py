@@ -52,3 +52,18 @@ def test_local_date_of_an_instant_given_in_another_zone() -> None:
     calendar.prepare(dt.date(2026, 1, 1).toordinal(), dt.date(2026, 12, 31).toordinal())
     new_york = dt.datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("America/New_York"))
     assert calendar.local_date(new_york) == dt.date(2026, 3, 3)  # 01:00 in Tokyo
+
+
+@pytest.mark.parametrize(("name", "holidays"), [("America/New_York", "US"), ("Pacific/Apia", None)])
+def test_business_days_by_rank(name: str, holidays: str | None) -> None:
+    # opens lists the range's business days (holidays and Apia's skipped
+    # 2011-12-30 left out); rank[d - lo] counts those before d.
+    table = build_day_table(ZoneInfo(name), "1111100", holidays, 2010, 2013)
+    calendar = BusinessCalendar(name, holidays)
+    expected = [d for d in range(table.lo, table.hi + 1) if calendar.is_business_ordinal(d)]
+    assert list(table.opens) == expected
+    skipped = dt.date(2011, 12, 30).toordinal()  # a Friday: in New York a business day
+    assert (skipped in table.opens) == (name == "America/New_York")
+    assert len(table.rank) == table.hi - table.lo + 1
+    for day in range(table.lo, table.hi + 1):
+        assert table.rank[day - table.lo] == sum(1 for d in expected if d < day)
