@@ -55,6 +55,9 @@ END AS taken;
 INSERT INTO id_allocator (kind, last_id) VALUES (:kind, :id)
 ON CONFLICT (kind) DO UPDATE SET last_id = max(id_allocator.last_id, excluded.last_id);
 
+-- name: catalog_version
+SELECT version FROM catalog_version;
+
 -- name: get_account
 SELECT id, name, reach_enabled, daily_email_quota FROM accounts WHERE id = :id;
 
