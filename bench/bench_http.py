@@ -102,10 +102,13 @@ def engine_app_memory() -> Any:
 
 def _app(engine: Any) -> Any:
     from engine.adapters.http import RateLimit, TokenAuth, create_app
+    from engine.runtime.server import settle_gc
 
-    return create_app(engine, auth=TokenAuth(engine.store),
-                      rate_limit=RateLimit(limit=10**9, period=1, burst=10**9),
-                      clock_mode="system")
+    app = create_app(engine, auth=TokenAuth(engine.store),
+                     rate_limit=RateLimit(limit=10**9, period=1, burst=10**9),
+                     clock_mode="system")
+    settle_gc()  # as `seqengine serve` does once its app is built
+    return app
 
 
 # -- data, servers and load ---------------------------------------------------------
