@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
+from engine.adapters.storage.catalog_cache import UNCHECKED
 from engine.adapters.storage.named_sql import sorted_name
 from engine.adapters.storage.postgres_database import translate
 from engine.app.ports import (
@@ -45,6 +46,9 @@ class PostgresUnitOfWork:
         self._cur: psycopg.Cursor[dict[str, Any]] | None = None
         self._in_transaction = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+        # read-only units read the catalog through the store's cache, at the version their
+        # snapshot holds; write units read it FOR SHARE, as the locking model needs
+        self._catalog_at: int | None | object = UNCHECKED if read_only else None
 
     # -- the transaction --------------------------------------------------------
 
@@ -73,6 +77,7 @@ class PostgresUnitOfWork:
         finally:
             self._in_transaction = False
             self._new_steps.clear()
+            self._catalog_at = UNCHECKED if self._read_only else None
             self._store.release(conn)
 
     def commit(self) -> None:
@@ -84,6 +89,7 @@ class PostgresUnitOfWork:
             raise translate(error, "commit") from error
         finally:
             self._in_transaction = False
+            self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
         self._store.step_ids.update(self._new_steps)
         self._new_steps.clear()
 
@@ -146,16 +152,31 @@ class PostgresUnitOfWork:
 
     # -- accounts, users, tokens ----------------------------------------------------
 
+    def _catalog_version(self) -> int | None:
+        at = self._catalog_at
+        if at is UNCHECKED:
+            row = self._row("catalog_version", {})
+            at = self._catalog_at = None if row is None else int(row["version"])
+            if at is not None:
+                self._store.catalog.seen(at)
+        return at  # type: ignore[return-value]
+
     def get_account(self, account_id: int) -> Account | None:
-        row = self._row("get_account", {"id": account_id})
-        return None if row is None else codec.account_from(row)
+        def load() -> Account | None:
+            row = self._row("get_account", {"id": account_id})
+            return None if row is None else codec.account_from(row)
+
+        return self._store.catalog.read(self._catalog_version(), "account", account_id, load)
 
     def save_account(self, account: Account) -> None:
         self._write("save_account", codec.account_params(account))
 
     def get_user(self, user_id: int) -> User | None:
-        row = self._row("get_user", {"id": user_id})
-        return None if row is None else codec.user_from(row)
+        def load() -> User | None:
+            row = self._row("get_user", {"id": user_id})
+            return None if row is None else codec.user_from(row)
+
+        return self._store.catalog.read(self._catalog_version(), "user", user_id, load)
 
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
@@ -165,8 +186,12 @@ class PostgresUnitOfWork:
         return [codec.user_from(row) for row in rows]
 
     def get_token(self, token_hash: str) -> ApiToken | None:
-        row = self._row("get_token", {"token_hash": token_hash})
-        return None if row is None else codec.token_from(row)
+        def load() -> ApiToken | None:
+            row = self._row("get_token", {"token_hash": token_hash})
+            return None if row is None else codec.token_from(row)
+
+        return self._store.catalog.read(self._catalog_version(), "token", token_hash, load,
+                                        remember_missing=False)
 
     def save_token(self, token: ApiToken) -> None:
         self._write("save_token", codec.token_params(token))
@@ -188,8 +213,12 @@ class PostgresUnitOfWork:
         return new_id
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
-        return None if row is None else codec.sequence_from(row)
+        def load() -> Sequence | None:
+            row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
+            return None if row is None else codec.sequence_from(row)
+
+        return self._store.catalog.read(self._catalog_version(), "sequence",
+                                        (account_id, sequence_id), load)
 
     def save_sequence(self, sequence: Sequence) -> None:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
