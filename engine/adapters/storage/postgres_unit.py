@@ -48,7 +48,7 @@ class PostgresUnitOfWork:
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
         # read-only units read the catalog through the store's cache, at the version their
         # snapshot holds; write units read it FOR SHARE, as the locking model needs
-        self._catalog_at: int | None | object = UNCHECKED if read_only else None
+        self._catalog_at: int | object | None = UNCHECKED if read_only else None
 
     # -- the transaction --------------------------------------------------------
 

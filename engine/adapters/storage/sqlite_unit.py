@@ -43,7 +43,7 @@ class SqliteUnitOfWork:
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
         # the catalog version this transaction reads at (None: it changed the catalog
         # itself, so it reads around the cache); checked on its first catalog read
-        self._catalog_at: int | None | object = UNCHECKED
+        self._catalog_at: int | object | None = UNCHECKED
 
     # -- the transaction --------------------------------------------------------
 
