@@ -91,6 +91,14 @@ def engine_app() -> Any:
     return _app(build(store, SystemClock()))
 
 
+def engine_app_postgres() -> Any:
+    """The same app as `seqengine serve --db postgresql://...` builds it."""
+    from engine import SystemClock, build
+    from engine.runtime.settings import open_store
+
+    return _app(build(open_store(os.environ["SEQENGINE_BENCH_DB"]), SystemClock()))
+
+
 def engine_app_memory() -> Any:
     """The same app and data over the in-memory store: what the storage costs."""
     from engine import in_memory
@@ -140,9 +148,9 @@ def populate(engine: Any, token: str) -> dict[str, int]:
 
 def prepare(db_url: str, token: str) -> dict[str, int]:
     from engine import SystemClock, build
-    from engine.adapters.storage.sqlite import SqliteStore
+    from engine.runtime.settings import open_store
 
-    store = SqliteStore(db_url)
+    store = open_store(db_url)
     try:
         return populate(build(store, SystemClock()), token)
     finally:
@@ -160,12 +168,13 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *command] if shutil.which("taskset") else command
 
 
-def server_command(kind: str, target: str, port: int) -> list[str]:
+def server_command(kind: str, target: str, port: int, workers: int = 1) -> list[str]:
     python = sys.executable
     if kind == "granian":
         from engine.adapters.http.server import DEFAULT_BLOCKING_THREADS
 
-        return [python, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", "1",
+        return [python, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", str(workers),
                 "--blocking-threads", str(DEFAULT_BLOCKING_THREADS),
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                 "--log-level", "warning", "--working-dir", str(ROOT), target]
@@ -174,9 +183,10 @@ def server_command(kind: str, target: str, port: int) -> list[str]:
 
 
 @contextmanager
-def running(kind: str, target: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def running(kind: str, target: str, env: dict[str, str] | None = None,
+            workers: int = 1) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port)),
+    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port, workers)),
                                env=dict(os.environ, **(env or {})),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -262,6 +272,42 @@ end
 """
 
 
+def routes(base: str, data: dict[str, int], seconds: float, repeats: int,
+           auth: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The three measured routes of one running server."""
+    return {
+        "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
+                           seconds, repeats, auth),
+        "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
+                               seconds, repeats, auth),
+        "post_create": measure(f"{base}/", seconds, repeats, auth,
+                               CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
+    }
+
+
+def postgres_routes(seconds: float, repeats: int, token: str,
+                    auth: dict[str, str]) -> dict[str, Any]:
+    """The same routes on PostgreSQL (`serve --db postgresql://... --workers N`), on a
+    throwaway durable cluster (P6's: bench.bench_scheduler.Server), with one and two
+    server processes, both pinned to the server core as the SQLite one is."""
+    from bench.bench_scheduler import Server
+
+    server = Server()
+    try:
+        url = server.database()
+        data = prepare(url, token)
+        found: dict[str, Any] = {}
+        for workers in (1, 2):
+            with running("granian", "bench.bench_http:engine_app_postgres",
+                         {"SEQENGINE_BENCH_DB": url}, workers) as base:
+                found[f"{workers}_processes"] = routes(base, data, seconds, repeats, auth)
+        found["settings"] = {name: server.setting(name) for name in
+                             ("server_version", "synchronous_commit", "fsync")}
+        return found
+    finally:
+        server.cluster.stop()
+
+
 def run(quick: bool) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise RuntimeError("P5 needs wrk (apt-get install wrk)")
@@ -282,15 +328,8 @@ def run(quick: bool) -> dict[str, Any]:
         env = {"SEQENGINE_BENCH_DB": db, "SEQENGINE_BENCH_TOKEN": token}
         for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
             with running("granian", f"{module}:{target}", env) as base:
-                stores[store] = {
-                    "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
-                                       seconds, repeats, auth),
-                    "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
-                                           seconds, repeats, auth),
-                    "post_create": measure(
-                        f"{base}/", seconds, repeats, auth,
-                        CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
-                }
+                stores[store] = routes(base, data, seconds, repeats, auth)
+    postgres = postgres_routes(seconds, repeats, token, auth)
     ours = stores["sqlite"]
 
     def rps(entry: dict[str, Any]) -> float:
@@ -318,6 +357,14 @@ def run(quick: bool) -> dict[str, Any]:
         "goal": GOAL,
         "ours": {"stack": "Falcon WSGI on granian, SQLite store (the serve default)", **ours},
         "ours_memory_store": stores["memory"],
+        "ours_postgres": postgres,
+        "postgres_ratios": {
+            f"{n}_processes": {
+                "get_one_vs_own_hello": ratio(rps(postgres[f"{n}_processes"]["get_one"]),
+                                              rps(hello["falcon_granian"])),
+                "post_create_vs_get_one": ratio(rps(postgres[f"{n}_processes"]["post_create"]),
+                                                rps(postgres[f"{n}_processes"]["get_one"])),
+            } for n in (1, 2)},
         "memory_store_ratios": {
             "get_one_vs_own_hello": ratio(rps(stores["memory"]["get_one"]),
                                           rps(hello["falcon_granian"])),
