@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import http_layers
 from bench.common import machine, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,8 +286,23 @@ def routes(base: str, data: dict[str, int], seconds: float, repeats: int,
     }
 
 
+def in_process(url: str, token: str, data: dict[str, int], quick: bool) -> dict[str, Any]:
+    """The app's own cost per request and its layers (bench.http_layers), in this
+    process, on the database at `url`."""
+    from bench import http_layers
+    from engine import SystemClock, build
+    from engine.runtime.settings import open_store
+
+    store = open_store(url)
+    try:
+        return http_layers.measure(_app(build(store, SystemClock())), token, data,
+                                   200 if quick else 2000)
+    finally:
+        store.close()
+
+
 def postgres_routes(seconds: float, repeats: int, token: str,
-                    auth: dict[str, str]) -> dict[str, Any]:
+                    auth: dict[str, str], quick: bool) -> dict[str, Any]:
     """The same routes on PostgreSQL (`serve --db postgresql://... --workers N`), on a
     throwaway durable cluster (P6's: bench.bench_scheduler.Server), with one and two
     server processes, both pinned to the server core as the SQLite one is."""
@@ -301,6 +317,7 @@ def postgres_routes(seconds: float, repeats: int, token: str,
             with running("granian", "bench.bench_http:engine_app_postgres",
                          {"SEQENGINE_BENCH_DB": url}, workers) as base:
                 found[f"{workers}_processes"] = routes(base, data, seconds, repeats, auth)
+        found["in_process"] = in_process(url, token, data, quick)
         found["settings"] = {name: server.setting(name) for name in
                              ("server_version", "synchronous_commit", "fsync")}
         return found
@@ -329,7 +346,10 @@ def run(quick: bool) -> dict[str, Any]:
         for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
             with running("granian", f"{module}:{target}", env) as base:
                 stores[store] = routes(base, data, seconds, repeats, auth)
-    postgres = postgres_routes(seconds, repeats, token, auth)
+        layers = {"falcon_hello_us": http_layers.hello_us(300 if quick else 3000),
+                  "sqlite": in_process(db, token, data, quick)}
+    postgres = postgres_routes(seconds, repeats, token, auth, quick)
+    layers["postgres"] = postgres.pop("in_process")
     ours = stores["sqlite"]
 
     def rps(entry: dict[str, Any]) -> float:
@@ -358,6 +378,7 @@ def run(quick: bool) -> dict[str, Any]:
         "ours": {"stack": "Falcon WSGI on granian, SQLite store (the serve default)", **ours},
         "ours_memory_store": stores["memory"],
         "ours_postgres": postgres,
+        "in_process": layers,
         "postgres_ratios": {
             f"{n}_processes": {
                 "get_one_vs_own_hello": ratio(rps(postgres[f"{n}_processes"]["get_one"]),
