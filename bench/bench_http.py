@@ -286,21 +286,6 @@ def routes(base: str, data: dict[str, int], seconds: float, repeats: int,
     }
 
 
-def in_process(url: str, token: str, data: dict[str, int], quick: bool) -> dict[str, Any]:
-    """The app's own cost per request and its layers (bench.http_layers), in this
-    process, on the database at `url`."""
-    from bench import http_layers
-    from engine import SystemClock, build
-    from engine.runtime.settings import open_store
-
-    store = open_store(url)
-    try:
-        return http_layers.measure(_app(build(store, SystemClock())), token, data,
-                                   200 if quick else 2000)
-    finally:
-        store.close()
-
-
 def postgres_routes(seconds: float, repeats: int, token: str,
                     auth: dict[str, str], quick: bool) -> dict[str, Any]:
     """The same routes on PostgreSQL (`serve --db postgresql://... --workers N`), on a
@@ -317,7 +302,7 @@ def postgres_routes(seconds: float, repeats: int, token: str,
             with running("granian", "bench.bench_http:engine_app_postgres",
                          {"SEQENGINE_BENCH_DB": url}, workers) as base:
                 found[f"{workers}_processes"] = routes(base, data, seconds, repeats, auth)
-        found["in_process"] = in_process(url, token, data, quick)
+        found["in_process"] = http_layers.in_process(url, token, data, quick)
         found["settings"] = {name: server.setting(name) for name in
                              ("server_version", "synchronous_commit", "fsync")}
         return found
@@ -347,7 +332,7 @@ def run(quick: bool) -> dict[str, Any]:
             with running("granian", f"{module}:{target}", env) as base:
                 stores[store] = routes(base, data, seconds, repeats, auth)
         layers = {"falcon_hello_us": http_layers.hello_us(300 if quick else 3000),
-                  "sqlite": in_process(db, token, data, quick)}
+                  "sqlite": http_layers.in_process(db, token, data, quick)}
     postgres = postgres_routes(seconds, repeats, token, auth, quick)
     layers["postgres"] = postgres.pop("in_process")
     ours = stores["sqlite"]

@@ -119,3 +119,17 @@ def hello_us(number: int) -> float:
         b"".join(app(environ("GET", "/", "", ""), lambda s, headers, exc=None: None))
 
     return per_request_us(call, number)
+
+
+def in_process(url: str, token: str, data: dict[str, int], quick: bool) -> dict[str, Any]:
+    """The app's own cost per request and its layers, in this process, on the
+    database at `url`."""
+    from bench.bench_http import _app
+    from engine import SystemClock, build
+    from engine.runtime.settings import open_store
+
+    store = open_store(url)
+    try:
+        return measure(_app(build(store, SystemClock())), token, data, 200 if quick else 2000)
+    finally:
+        store.close()
