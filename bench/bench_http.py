@@ -7,8 +7,10 @@ app (Falcon on granian, the SQLite store `seqengine serve` uses, rate limiting o
 with a limit too high to bite, so its cost is in the figures), and the hello-world
 JSON endpoint of Falcon on granian (WSGI, the same server settings as ours: one
 worker, 4 blocking threads), Starlette on uvicorn and FastAPI on uvicorn (uvloop
-and httptools, as `uvicorn[standard]` runs). Our app runs over both stores: the
-SQLite one decides the goal, the in-memory one shows what the storage costs.
+and httptools, as `uvicorn[standard]` runs). Our app runs over three stores: the
+SQLite one decides the goal, the in-memory one shows what the storage costs, and
+PostgreSQL (P6's throwaway cluster) runs with one and two server processes. Then
+the app's own cost per request, layer by layer, in process (bench/http_layers.py).
 Medians of several repeats, with min and max; a short warm-up first.
 
 `python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`
@@ -33,6 +35,7 @@ from typing import Any
 
 from bench import http_layers
 from bench.common import machine, ratio
+from bench.http_note import NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURE = ("HTTP: GET one enrollment, GET a page of 25, POST create; rps and p99 at "
@@ -360,6 +363,7 @@ def run(quick: bool) -> dict[str, Any]:
         "id": "P5",
         "figure": FIGURE,
         "goal": GOAL,
+        "note": NOTE,
         "ours": {"stack": "Falcon WSGI on granian, SQLite store (the serve default)", **ours},
         "ours_memory_store": stores["memory"],
         "ours_postgres": postgres,
