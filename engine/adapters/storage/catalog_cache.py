@@ -102,3 +102,53 @@ class CatalogCache:
         if value is not None or remember_missing:
             self.put(version, kind, key, value)
         return value
+
+
+class CatalogReads:
+    """The catalog reads of a unit of work (SQLite's and PostgreSQL's), through its
+    store's cache. The unit provides `_store.catalog`, `_row(name, params)`, its
+    backend's `_codec`, and `_catalog_at`: UNCHECKED until the transaction reads the
+    version, then that version, or None for a transaction that must not use the cache
+    (it wrote the catalog, or must lock what it reads)."""
+
+    _store: Any
+    _codec: Any
+    _catalog_at: object
+
+    def _row(self, name: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _catalog_version(self) -> int | None:
+        at = self._catalog_at
+        if at is UNCHECKED:
+            row = self._row("catalog_version", {})
+            at = self._catalog_at = None if row is None else int(row["version"])
+            if at is not None:
+                self._store.catalog.seen(at)
+        return at  # type: ignore[return-value]
+
+    def _catalog(self, kind: str, key: Any, name: str, params: dict[str, Any],
+                 decode: Callable[[Any], T], *, remember_missing: bool = True) -> T | None:
+        def load() -> T | None:
+            row = self._row(name, params)
+            return None if row is None else decode(row)
+
+        return self._store.catalog.read(self._catalog_version(), kind, key, load,  # type: ignore[no-any-return]
+                                        remember_missing=remember_missing)
+
+    def get_account(self, account_id: int) -> Account | None:
+        return self._catalog("account", account_id, "get_account", {"id": account_id},
+                             self._codec.account_from)
+
+    def get_user(self, user_id: int) -> User | None:
+        return self._catalog("user", user_id, "get_user", {"id": user_id},
+                             self._codec.user_from)
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        return self._catalog("token", token_hash, "get_token", {"token_hash": token_hash},
+                             self._codec.token_from, remember_missing=False)
+
+    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
+        return self._catalog("sequence", (account_id, sequence_id), "get_sequence",
+                             {"id": sequence_id, "account_id": account_id},
+                             self._codec.sequence_from)

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
-from engine.adapters.storage.catalog_cache import UNCHECKED
+from engine.adapters.storage.catalog_cache import UNCHECKED, CatalogReads
 from engine.adapters.storage.named_sql import sorted_name
 from engine.adapters.storage.postgres_database import translate
 from engine.app.ports import (
@@ -38,7 +38,9 @@ from engine.domain.task import Task
 if TYPE_CHECKING:
     from engine.adapters.storage.postgres import PostgresStore
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
+    _codec = codec
+
     def __init__(self, store: "PostgresStore", *, read_only: bool = False) -> None:
         self._store, self._read_only = store, read_only
         self._sql = store.sql_locked if not read_only else store.sql
@@ -152,31 +154,8 @@ class PostgresUnitOfWork:
 
     # -- accounts, users, tokens ----------------------------------------------------
 
-    def _catalog_version(self) -> int | None:
-        at = self._catalog_at
-        if at is UNCHECKED:
-            row = self._row("catalog_version", {})
-            at = self._catalog_at = None if row is None else int(row["version"])
-            if at is not None:
-                self._store.catalog.seen(at)
-        return at  # type: ignore[return-value]
-
-    def get_account(self, account_id: int) -> Account | None:
-        def load() -> Account | None:
-            row = self._row("get_account", {"id": account_id})
-            return None if row is None else codec.account_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "account", account_id, load)
-
     def save_account(self, account: Account) -> None:
         self._write("save_account", codec.account_params(account))
-
-    def get_user(self, user_id: int) -> User | None:
-        def load() -> User | None:
-            row = self._row("get_user", {"id": user_id})
-            return None if row is None else codec.user_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "user", user_id, load)
 
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
@@ -184,14 +163,6 @@ class PostgresUnitOfWork:
     def list_users(self, account_id: int, page: Page) -> list[User]:
         rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
         return [codec.user_from(row) for row in rows]
-
-    def get_token(self, token_hash: str) -> ApiToken | None:
-        def load() -> ApiToken | None:
-            row = self._row("get_token", {"token_hash": token_hash})
-            return None if row is None else codec.token_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "token", token_hash, load,
-                                        remember_missing=False)
 
     def save_token(self, token: ApiToken) -> None:
         self._write("save_token", codec.token_params(token))
@@ -211,14 +182,6 @@ class PostgresUnitOfWork:
         new_id = int(self._write_returning("add_step_list", {"body": body})[0]["id"])
         self._new_steps[steps] = new_id
         return new_id
-
-    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        def load() -> Sequence | None:
-            row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
-            return None if row is None else codec.sequence_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "sequence",
-                                        (account_id, sequence_id), load)
 
     def save_sequence(self, sequence: Sequence) -> None:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))

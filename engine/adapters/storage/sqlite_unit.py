@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage import sqlite_codec as codec
-from engine.adapters.storage.catalog_cache import UNCHECKED
+from engine.adapters.storage.catalog_cache import UNCHECKED, CatalogReads
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.named_sql import sorted_name
 from engine.app.ports import (
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from engine.adapters.storage.sqlite import SqliteStore
 
 
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
+    _codec = codec
+
     def __init__(self, store: "SqliteStore", *, read_only: bool = False) -> None:
         self._store, self._sql, self._read_only = store, store.sql, read_only
         self._conn: sqlite3.Connection | None = None
@@ -149,35 +151,12 @@ class SqliteUnitOfWork:
 
     # -- accounts, users, tokens (through the catalog cache) -------------------------
 
-    def _catalog_version(self) -> int | None:
-        at = self._catalog_at
-        if at is UNCHECKED:
-            row = self._row("catalog_version", {})
-            at = self._catalog_at = int(row[0]) if row is not None else None
-            if at is not None:
-                self._store.catalog.seen(at)
-        return at  # type: ignore[return-value]
-
     def _catalog_write(self, name: str, params: dict[str, Any]) -> None:
         self._write(name, params)
         self._catalog_at = None  # newer than any cache now: read around it until commit
 
-    def get_account(self, account_id: int) -> Account | None:
-        def load() -> Account | None:
-            row = self._row("get_account", {"id": account_id})
-            return None if row is None else codec.account_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "account", account_id, load)
-
     def save_account(self, account: Account) -> None:
         self._catalog_write("save_account", codec.account_params(account))
-
-    def get_user(self, user_id: int) -> User | None:
-        def load() -> User | None:
-            row = self._row("get_user", {"id": user_id})
-            return None if row is None else codec.user_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "user", user_id, load)
 
     def save_user(self, user: User) -> None:
         self._catalog_write("save_user", codec.user_params(user))
@@ -185,14 +164,6 @@ class SqliteUnitOfWork:
     def list_users(self, account_id: int, page: Page) -> list[User]:
         rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
         return [codec.user_from(row) for row in rows]
-
-    def get_token(self, token_hash: str) -> ApiToken | None:
-        def load() -> ApiToken | None:
-            row = self._row("get_token", {"token_hash": token_hash})
-            return None if row is None else codec.token_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "token", token_hash, load,
-                                        remember_missing=False)
 
     def save_token(self, token: ApiToken) -> None:
         self._catalog_write("save_token", codec.token_params(token))
@@ -212,14 +183,6 @@ class SqliteUnitOfWork:
         new_id: int = self._write_returning("add_step_list", {"body": body})
         self._new_steps[steps] = new_id
         return new_id
-
-    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        def load() -> Sequence | None:
-            row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
-            return None if row is None else codec.sequence_from(row)
-
-        return self._store.catalog.read(self._catalog_version(), "sequence",
-                                        (account_id, sequence_id), load)
 
     def save_sequence(self, sequence: Sequence) -> None:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
