@@ -7,8 +7,10 @@ app (Falcon on granian, the SQLite store `seqengine serve` uses, rate limiting o
 with a limit too high to bite, so its cost is in the figures), and the hello-world
 JSON endpoint of Falcon on granian (WSGI, the same server settings as ours: one
 worker, 4 blocking threads), Starlette on uvicorn and FastAPI on uvicorn (uvloop
-and httptools, as `uvicorn[standard]` runs). Our app runs over both stores: the
-SQLite one decides the goal, the in-memory one shows what the storage costs.
+and httptools, as `uvicorn[standard]` runs). Our app runs over three stores: the
+SQLite one decides the goal, the in-memory one shows what the storage costs, and
+PostgreSQL (P6's throwaway cluster) runs with one and two server processes. Then
+the app's own cost per request, layer by layer, in process (bench/http_layers.py).
 Medians of several repeats, with min and max; a short warm-up first.
 
 `python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`
@@ -31,7 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import http_layers
 from bench.common import machine, ratio
+from bench.http_note import NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURE = ("HTTP: GET one enrollment, GET a page of 25, POST create; rps and p99 at "
@@ -91,6 +95,14 @@ def engine_app() -> Any:
     return _app(build(store, SystemClock()))
 
 
+def engine_app_postgres() -> Any:
+    """The same app as `seqengine serve --db postgresql://...` builds it."""
+    from engine import SystemClock, build
+    from engine.runtime.settings import open_store
+
+    return _app(build(open_store(os.environ["SEQENGINE_BENCH_DB"]), SystemClock()))
+
+
 def engine_app_memory() -> Any:
     """The same app and data over the in-memory store: what the storage costs."""
     from engine import in_memory
@@ -102,10 +114,13 @@ def engine_app_memory() -> Any:
 
 def _app(engine: Any) -> Any:
     from engine.adapters.http import RateLimit, TokenAuth, create_app
+    from engine.runtime.server import settle_gc
 
-    return create_app(engine, auth=TokenAuth(engine.store),
-                      rate_limit=RateLimit(limit=10**9, period=1, burst=10**9),
-                      clock_mode="system")
+    app = create_app(engine, auth=TokenAuth(engine.store),
+                     rate_limit=RateLimit(limit=10**9, period=1, burst=10**9),
+                     clock_mode="system")
+    settle_gc()  # as `seqengine serve` does once its app is built
+    return app
 
 
 # -- data, servers and load ---------------------------------------------------------
@@ -137,9 +152,9 @@ def populate(engine: Any, token: str) -> dict[str, int]:
 
 def prepare(db_url: str, token: str) -> dict[str, int]:
     from engine import SystemClock, build
-    from engine.adapters.storage.sqlite import SqliteStore
+    from engine.runtime.settings import open_store
 
-    store = SqliteStore(db_url)
+    store = open_store(db_url)
     try:
         return populate(build(store, SystemClock()), token)
     finally:
@@ -157,12 +172,13 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *command] if shutil.which("taskset") else command
 
 
-def server_command(kind: str, target: str, port: int) -> list[str]:
+def server_command(kind: str, target: str, port: int, workers: int = 1) -> list[str]:
     python = sys.executable
     if kind == "granian":
         from engine.adapters.http.server import DEFAULT_BLOCKING_THREADS
 
-        return [python, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", "1",
+        return [python, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", str(workers),
                 "--blocking-threads", str(DEFAULT_BLOCKING_THREADS),
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                 "--log-level", "warning", "--working-dir", str(ROOT), target]
@@ -171,9 +187,10 @@ def server_command(kind: str, target: str, port: int) -> list[str]:
 
 
 @contextmanager
-def running(kind: str, target: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def running(kind: str, target: str, env: dict[str, str] | None = None,
+            workers: int = 1) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port)),
+    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port, workers)),
                                env=dict(os.environ, **(env or {})),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -259,6 +276,43 @@ end
 """
 
 
+def routes(base: str, data: dict[str, int], seconds: float, repeats: int,
+           auth: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The three measured routes of one running server."""
+    return {
+        "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
+                           seconds, repeats, auth),
+        "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
+                               seconds, repeats, auth),
+        "post_create": measure(f"{base}/", seconds, repeats, auth,
+                               CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
+    }
+
+
+def postgres_routes(seconds: float, repeats: int, token: str,
+                    auth: dict[str, str], quick: bool) -> dict[str, Any]:
+    """The same routes on PostgreSQL (`serve --db postgresql://... --workers N`), on a
+    throwaway durable cluster (P6's: bench.bench_scheduler.Server), with one and two
+    server processes, both pinned to the server core as the SQLite one is."""
+    from bench.bench_scheduler import Server
+
+    server = Server()
+    try:
+        url = server.database()
+        data = prepare(url, token)
+        found: dict[str, Any] = {}
+        for workers in (1, 2):
+            with running("granian", "bench.bench_http:engine_app_postgres",
+                         {"SEQENGINE_BENCH_DB": url}, workers) as base:
+                found[f"{workers}_processes"] = routes(base, data, seconds, repeats, auth)
+        found["in_process"] = http_layers.in_process(url, token, data, quick)
+        found["settings"] = {name: server.setting(name) for name in
+                             ("server_version", "synchronous_commit", "fsync")}
+        return found
+    finally:
+        server.cluster.stop()
+
+
 def run(quick: bool) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise RuntimeError("P5 needs wrk (apt-get install wrk)")
@@ -279,15 +333,11 @@ def run(quick: bool) -> dict[str, Any]:
         env = {"SEQENGINE_BENCH_DB": db, "SEQENGINE_BENCH_TOKEN": token}
         for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
             with running("granian", f"{module}:{target}", env) as base:
-                stores[store] = {
-                    "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
-                                       seconds, repeats, auth),
-                    "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
-                                           seconds, repeats, auth),
-                    "post_create": measure(
-                        f"{base}/", seconds, repeats, auth,
-                        CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
-                }
+                stores[store] = routes(base, data, seconds, repeats, auth)
+        layers = {"falcon_hello_us": http_layers.hello_us(300 if quick else 3000),
+                  "sqlite": http_layers.in_process(db, token, data, quick)}
+    postgres = postgres_routes(seconds, repeats, token, auth, quick)
+    layers["postgres"] = postgres.pop("in_process")
     ours = stores["sqlite"]
 
     def rps(entry: dict[str, Any]) -> float:
@@ -313,8 +363,18 @@ def run(quick: bool) -> dict[str, Any]:
         "id": "P5",
         "figure": FIGURE,
         "goal": GOAL,
+        "note": NOTE,
         "ours": {"stack": "Falcon WSGI on granian, SQLite store (the serve default)", **ours},
         "ours_memory_store": stores["memory"],
+        "ours_postgres": postgres,
+        "in_process": layers,
+        "postgres_ratios": {
+            f"{n}_processes": {
+                "get_one_vs_own_hello": ratio(rps(postgres[f"{n}_processes"]["get_one"]),
+                                              rps(hello["falcon_granian"])),
+                "post_create_vs_get_one": ratio(rps(postgres[f"{n}_processes"]["post_create"]),
+                                                rps(postgres[f"{n}_processes"]["get_one"])),
+            } for n in (1, 2)},
         "memory_store_ratios": {
             "get_one_vs_own_hello": ratio(rps(stores["memory"]["get_one"]),
                                           rps(hello["falcon_granian"])),

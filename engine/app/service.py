@@ -371,9 +371,13 @@ class SequenceEngine:
         return self._views(uow, [enrollment])[0]
 
     def _views(self, uow: UnitOfWork, found: list[Enrollment]) -> list[EnrollmentView]:
+        """Each enrollment with its sequence and whether it is overdue; a page costs one
+        read per distinct sequence and actor (none when the store caches them) and one
+        for all the tasks its current steps made, not one per enrollment."""
         now = self.clock.now()
         sequences: dict[int, Sequence] = {}
         actors: dict[int, User] = {}
+        owners = self._task_owners(uow, found)
         views = []
         for enrollment in found:
             sequence = sequences.get(enrollment.sequence_id)
@@ -383,14 +387,28 @@ class SequenceEngine:
                 )
             judge = enrollment.actor_id
             if enrollment.actions and (task_id := enrollment.current_action.task_id) is not None:
-                task = uow.get_task(enrollment.account_id, task_id)
-                judge = judge if task is None else task.owner_id
+                judge = owners.get((enrollment.account_id, task_id), judge)
             actor = actors.get(judge)
             if actor is None:
                 actor = actors[judge] = self._actor(uow, judge)
             late = overdue_position(enrollment, actor.calendar, now, self.policy.email_grace)
             views.append(EnrollmentView(enrollment, sequence, late))
         return views
+
+    @staticmethod
+    def _task_owners(uow: UnitOfWork, found: list[Enrollment]) -> dict[tuple[int, int], int]:
+        """(account id, task id) -> owner of the tasks the enrollments' current steps
+        made, read in one list per account (a deleted task is simply absent)."""
+        wanted: dict[int, set[int]] = {}
+        for enrollment in found:
+            if enrollment.actions and (task_id := enrollment.current_action.task_id) is not None:
+                wanted.setdefault(enrollment.account_id, set()).add(task_id)
+        owners = {}
+        for account_id, task_ids in wanted.items():
+            ids = tuple(sorted(task_ids))
+            for task in uow.list_tasks(account_id, TaskFilter(ids=ids), Page(1, len(ids))):
+                owners[account_id, task.id] = task.owner_id
+        return owners
 
     @staticmethod
     def _actor(uow: UnitOfWork, user_id: int) -> User:

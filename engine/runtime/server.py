@@ -10,6 +10,7 @@ metrics: `serve` at GET /metrics, a worker on `--metrics-port` (docs/operations.
 
 import argparse
 import errno
+import gc
 import json
 import os
 import signal
@@ -28,6 +29,20 @@ if TYPE_CHECKING:
     from engine.runtime.scheduler import Scheduler
 
 SETTINGS = "SEQENGINE_SERVE"
+YOUNG_GC_THRESHOLD = 10_000  # objects allocated between young collections (Python's: 700)
+
+
+def settle_gc() -> None:
+    """Once the app is built: collect, then freeze what start-up made (modules, the
+    app, the store, the OpenAPI document), so no later full collection walks it again;
+    and collect the young generation every 10,000 allocations instead of 700, so a
+    request's garbage is mostly freed by reference counting before a collection could
+    promote it (promotions are what bring full collections on). Measured in
+    docs/benchmarks.md (P5)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, middle, old)
 
 
 def _check(settings: dict[str, Any]) -> None:
@@ -165,6 +180,7 @@ def app_from_environment() -> Any:
         scheduler = Scheduler(engine, wake=wake)  # no HTTP guard: nothing is held across a send
         scheduler.start()
         drain_at_exit(scheduler)
+    settle_gc()
     return app
 
 

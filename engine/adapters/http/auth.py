@@ -63,7 +63,7 @@ class TokenAuth:
                 INVALID_TOKEN_CHALLENGE,
             )
         token_hash = hash_token(token)
-        with guard.read(), self.store.unit_of_work() as uow:
+        with guard.read(), self.store.unit_of_work(read_only=True) as uow:
             found = uow.get_token(token_hash)
         if found is None or found.revoked:
             raise AuthFailed("the token is unknown or revoked", INVALID_TOKEN_CHALLENGE)

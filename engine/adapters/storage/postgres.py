@@ -52,6 +52,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.postgres_codec import advisory_key
 from engine.adapters.storage.postgres_database import (
@@ -112,6 +113,7 @@ class PostgresStore:
         self.sql = queries()
         self.sql_locked = {name: locked(name, text) for name, text in self.sql.items()}
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
+        self.catalog = CatalogCache()  # for read-only units (postgres_unit.py)
         self.claims_key = advisory_key("claims", self.schema)  # see PostgresUnitOfWork.claim_due
         self.connect_timeout = connect_timeout
         self._settings = settings(schema, lock_timeout, idle_in_transaction_timeout)

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
+from engine.adapters.storage.catalog_cache import UNCHECKED, CatalogReads
 from engine.adapters.storage.named_sql import sorted_name
 from engine.adapters.storage.postgres_database import translate
 from engine.app.ports import (
@@ -37,7 +38,9 @@ from engine.domain.task import Task
 if TYPE_CHECKING:
     from engine.adapters.storage.postgres import PostgresStore
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
+    _codec = codec
+
     def __init__(self, store: "PostgresStore", *, read_only: bool = False) -> None:
         self._store, self._read_only = store, read_only
         self._sql = store.sql_locked if not read_only else store.sql
@@ -45,6 +48,9 @@ class PostgresUnitOfWork:
         self._cur: psycopg.Cursor[dict[str, Any]] | None = None
         self._in_transaction = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+        # read-only units read the catalog through the store's cache, at the version their
+        # snapshot holds; write units read it FOR SHARE, as the locking model needs
+        self._catalog_at: int | object | None = UNCHECKED if read_only else None
 
     # -- the transaction --------------------------------------------------------
 
@@ -73,6 +79,7 @@ class PostgresUnitOfWork:
         finally:
             self._in_transaction = False
             self._new_steps.clear()
+            self._catalog_at = UNCHECKED if self._read_only else None
             self._store.release(conn)
 
     def commit(self) -> None:
@@ -84,6 +91,7 @@ class PostgresUnitOfWork:
             raise translate(error, "commit") from error
         finally:
             self._in_transaction = False
+            self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
         self._store.step_ids.update(self._new_steps)
         self._new_steps.clear()
 
@@ -146,16 +154,8 @@ class PostgresUnitOfWork:
 
     # -- accounts, users, tokens ----------------------------------------------------
 
-    def get_account(self, account_id: int) -> Account | None:
-        row = self._row("get_account", {"id": account_id})
-        return None if row is None else codec.account_from(row)
-
     def save_account(self, account: Account) -> None:
         self._write("save_account", codec.account_params(account))
-
-    def get_user(self, user_id: int) -> User | None:
-        row = self._row("get_user", {"id": user_id})
-        return None if row is None else codec.user_from(row)
 
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
@@ -163,10 +163,6 @@ class PostgresUnitOfWork:
     def list_users(self, account_id: int, page: Page) -> list[User]:
         rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
         return [codec.user_from(row) for row in rows]
-
-    def get_token(self, token_hash: str) -> ApiToken | None:
-        row = self._row("get_token", {"token_hash": token_hash})
-        return None if row is None else codec.token_from(row)
 
     def save_token(self, token: ApiToken) -> None:
         self._write("save_token", codec.token_params(token))
@@ -186,10 +182,6 @@ class PostgresUnitOfWork:
         new_id = int(self._write_returning("add_step_list", {"body": body})[0]["id"])
         self._new_steps[steps] = new_id
         return new_id
-
-    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
-        return None if row is None else codec.sequence_from(row)
 
     def save_sequence(self, sequence: Sequence) -> None:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))

@@ -21,6 +21,7 @@ import threading
 from datetime import datetime
 from types import TracebackType
 
+from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.sqlite_codec import from_micros
 from engine.adapters.storage.sqlite_database import (
@@ -56,6 +57,7 @@ class SqliteStore:
         self.sql = queries()
         self.write_lock = threading.Lock()
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
+        self.catalog = CatalogCache()  # accounts, users, tokens, sequences (catalog_cache.py)
         self._idle: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
         self._owners: dict[int, int] = {}  # id(connection) -> thread ident, while lent

@@ -42,6 +42,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 _STATUS = {s.value: s for s in ActionStatus}
 _FAILURE = {f.value: f for f in FailureReason}
+_RESOURCE = {r.value: r for r in ResourceType}
+_STATE = {s.value: s for s in EnrollmentState}
+_FINISHED = {f.value: f for f in FinishedReason}
 
 
 def to_micros(instant: datetime) -> int:
@@ -153,11 +156,14 @@ def actions_body(actions: list[StepAction]) -> str:
 
 
 def actions_from(body: str) -> list[StepAction]:
+    status, failure, td, epoch = _STATUS, _FAILURE, timedelta, EPOCH
     return [
-        StepAction(_STATUS[status], opt_instant(estimated), opt_instant(executed),
-                   None if failure is None else _FAILURE[failure], task_id, generation,
-                   attempts, opt_instant(resumed))
-        for status, estimated, executed, failure, task_id, generation, attempts, resumed
+        StepAction(status[state],
+                   None if estimated is None else epoch + td(0, 0, estimated),
+                   None if executed is None else epoch + td(0, 0, executed),
+                   None if reason is None else failure[reason], task_id, generation, attempts,
+                   None if resumed is None else epoch + td(0, 0, resumed))
+        for state, estimated, executed, reason, task_id, generation, attempts, resumed
         in orjson.loads(body)
     ]
 
@@ -176,18 +182,21 @@ def enrollment_params(e: Enrollment, steps_id: int) -> Params:
     }
 
 
-def enrollment_from(r: Row) -> Enrollment:
-    reason = r["finished_reason"]
+def enrollment_from(r: Any) -> Enrollment:
+    """One enrollment row, as sqlite_queries.sql selects it: its columns in table order
+    up to `actions`, then the step list's body. Unpacked by position, and the enums
+    found by dict (no per-field lookups by name, no enum constructors)."""
+    (id_, account_id, actor_id, sequence_id, resource_type, resource_id, state, position,
+     created, updated, started, finished, reason, finished_actor_id, due, actions,
+     steps) = r
+    td, epoch = timedelta, EPOCH
     return Enrollment(
-        id=r["id"], account_id=r["account_id"], actor_id=r["actor_id"],
-        sequence_id=r["sequence_id"], resource_type=ResourceType(r["resource_type"]),
-        resource_id=r["resource_id"], created_at=from_micros(r["created_at"]),
-        updated_at=from_micros(r["updated_at"]), started_at=from_micros(r["started_at"]),
-        steps=steps_from(r["steps"]), actions=actions_from(r["actions"]),
-        state=EnrollmentState(r["state"]), current_step_position=r["current_step_position"],
-        finished_at=opt_instant(r["finished_at"]),
-        finished_reason=None if reason is None else FinishedReason(reason),
-        finished_actor_id=r["finished_actor_id"], due_at=opt_instant(r["due_at"]),
+        id_, account_id, actor_id, sequence_id, _RESOURCE[resource_type], resource_id,
+        epoch + td(0, 0, created), epoch + td(0, 0, updated), epoch + td(0, 0, started),
+        steps_from(steps), actions_from(actions), _STATE[state], position,
+        None if finished is None else epoch + td(0, 0, finished),
+        None if reason is None else _FINISHED[reason], finished_actor_id,
+        None if due is None else epoch + td(0, 0, due),
     )
 
 

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage import sqlite_codec as codec
+from engine.adapters.storage.catalog_cache import UNCHECKED, CatalogReads
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.named_sql import sorted_name
 from engine.app.ports import (
@@ -34,12 +35,17 @@ if TYPE_CHECKING:
     from engine.adapters.storage.sqlite import SqliteStore
 
 
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
+    _codec = codec
+
     def __init__(self, store: "SqliteStore", *, read_only: bool = False) -> None:
         self._store, self._sql, self._read_only = store, store.sql, read_only
         self._conn: sqlite3.Connection | None = None
         self._in_transaction = self._locked = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+        # the catalog version this transaction reads at (None: it changed the catalog
+        # itself, so it reads around the cache); checked on its first catalog read
+        self._catalog_at: int | object | None = UNCHECKED
 
     # -- the transaction --------------------------------------------------------
 
@@ -83,6 +89,7 @@ class SqliteUnitOfWork:
     def _end(self) -> None:
         self._in_transaction = False
         self._new_steps.clear()
+        self._catalog_at = UNCHECKED
         if self._locked:
             self._locked = False
             self._store.write_lock.release()
@@ -142,32 +149,24 @@ class SqliteUnitOfWork:
         row = self._row("id_taken", {"kind": kind, "id": object_id})
         return bool(row is not None and row["taken"])
 
-    # -- accounts, users, tokens ----------------------------------------------------
+    # -- accounts, users, tokens (through the catalog cache) -------------------------
 
-    def get_account(self, account_id: int) -> Account | None:
-        row = self._row("get_account", {"id": account_id})
-        return None if row is None else codec.account_from(row)
+    def _catalog_write(self, name: str, params: dict[str, Any]) -> None:
+        self._write(name, params)
+        self._catalog_at = None  # newer than any cache now: read around it until commit
 
     def save_account(self, account: Account) -> None:
-        self._write("save_account", codec.account_params(account))
-
-    def get_user(self, user_id: int) -> User | None:
-        row = self._row("get_user", {"id": user_id})
-        return None if row is None else codec.user_from(row)
+        self._catalog_write("save_account", codec.account_params(account))
 
     def save_user(self, user: User) -> None:
-        self._write("save_user", codec.user_params(user))
+        self._catalog_write("save_user", codec.user_params(user))
 
     def list_users(self, account_id: int, page: Page) -> list[User]:
         rows = self._rows("list_users", {"account_id": account_id, **_page(page)})
         return [codec.user_from(row) for row in rows]
 
-    def get_token(self, token_hash: str) -> ApiToken | None:
-        row = self._row("get_token", {"token_hash": token_hash})
-        return None if row is None else codec.token_from(row)
-
     def save_token(self, token: ApiToken) -> None:
-        self._write("save_token", codec.token_params(token))
+        self._catalog_write("save_token", codec.token_params(token))
 
     # -- sequences and their step lists -----------------------------------------------
 
@@ -185,13 +184,9 @@ class SqliteUnitOfWork:
         self._new_steps[steps] = new_id
         return new_id
 
-    def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        row = self._row("get_sequence", {"id": sequence_id, "account_id": account_id})
-        return None if row is None else codec.sequence_from(row)
-
     def save_sequence(self, sequence: Sequence) -> None:
         params = codec.sequence_params(sequence, self._steps_id(sequence.steps))
-        self._write("save_sequence", params)
+        self._catalog_write("save_sequence", params)
 
     def list_sequences(
         self, account_id: int, where: SequenceFilter, page: Page

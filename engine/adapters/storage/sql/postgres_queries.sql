@@ -62,6 +62,9 @@ ON CONFLICT (kind) DO UPDATE SET last_id = greatest(a.last_id, excluded.last_id)
 -- name: lock_key
 SELECT pg_advisory_xact_lock(%(key)s);
 
+-- name: catalog_version
+SELECT version FROM catalog_version;
+
 -- name: get_account
 SELECT id, name, reach_enabled, daily_email_quota FROM accounts WHERE id = %(id)s;
 

@@ -167,3 +167,27 @@ CREATE TABLE idempotent_responses (
     body       bytea   NOT NULL,
     PRIMARY KEY (account_id, key)
 );
+
+-- migration: 2 catalog version: bumped by every change to accounts, users, tokens, sequences
+-- Each process caches the catalog for its read-only transactions and checks this one
+-- number once per transaction (engine/adapters/storage/catalog_cache.py). The trigger
+-- names the table's own schema, so a host's session with another search_path bumps it too.
+CREATE TABLE catalog_version (
+    id      integer PRIMARY KEY CHECK (id = 1),
+    version bigint  NOT NULL
+);
+INSERT INTO catalog_version (id, version) VALUES (1, 1);
+CREATE FUNCTION catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('UPDATE %I.catalog_version SET version = version + 1', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER accounts_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_changed();
+CREATE TRIGGER users_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_changed();
+CREATE TRIGGER api_tokens_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_changed();
+CREATE TRIGGER sequences_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sequences
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_changed();

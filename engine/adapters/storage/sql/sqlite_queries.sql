@@ -55,6 +55,9 @@ END AS taken;
 INSERT INTO id_allocator (kind, last_id) VALUES (:kind, :id)
 ON CONFLICT (kind) DO UPDATE SET last_id = max(id_allocator.last_id, excluded.last_id);
 
+-- name: catalog_version
+SELECT version FROM catalog_version;
+
 -- name: get_account
 SELECT id, name, reach_enabled, daily_email_quota FROM accounts WHERE id = :id;
 
@@ -141,13 +144,21 @@ ON CONFLICT (id) DO UPDATE SET
     unsubscribe_enabled = excluded.unsubscribe_enabled,
     unsubscribe_locale = excluded.unsubscribe_locale;
 
+-- Enrollments are read as these columns in this order, then the step list's body
+-- (sqlite_codec.enrollment_from unpacks them by position).
+
 -- name: get_enrollment
-SELECT e.*, s.body AS steps
+SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
+       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
+       e.finished_reason, e.finished_actor_id, e.due_at, e.actions, s.body AS steps
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.id = :id AND e.account_id = :account_id;
 
 -- name: list_enrollments
-SELECT e.*, (SELECT body FROM step_lists WHERE step_lists.id = e.steps_id) AS steps
+SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
+       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
+       e.finished_reason, e.finished_actor_id, e.due_at, e.actions,
+       (SELECT body FROM step_lists WHERE step_lists.id = e.steps_id) AS steps
 FROM enrollments e
 WHERE e.account_id = :account_id
   AND (:ids IS NULL OR e.id IN (SELECT value FROM json_each(:ids)))
@@ -158,7 +169,9 @@ WHERE e.account_id = :account_id
 ORDER BY {order} LIMIT :limit OFFSET :offset;
 
 -- name: ongoing_for_resource
-SELECT e.*, s.body AS steps
+SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
+       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
+       e.finished_reason, e.finished_actor_id, e.due_at, e.actions, s.body AS steps
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.account_id = :account_id
   AND e.resource_type = :resource_type AND e.resource_id = :resource_id
@@ -168,7 +181,9 @@ WHERE e.account_id = :account_id
 ORDER BY e.id;
 
 -- name: ongoing_for_account
-SELECT e.*, s.body AS steps
+SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
+       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
+       e.finished_reason, e.finished_actor_id, e.due_at, e.actions, s.body AS steps
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.account_id = :account_id
   AND e.state != 'finished'
@@ -177,7 +192,9 @@ WHERE e.account_id = :account_id
 ORDER BY e.id;
 
 -- name: due_enrollments
-SELECT e.*, s.body AS steps
+SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
+       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
+       e.finished_reason, e.finished_actor_id, e.due_at, e.actions, s.body AS steps
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.due_at IS NOT NULL AND e.due_at <= :now
 ORDER BY e.due_at, e.id LIMIT :limit;

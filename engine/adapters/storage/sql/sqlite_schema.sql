@@ -153,3 +153,37 @@ CREATE TABLE idempotent_responses (
 ALTER TABLE enrollments ADD COLUMN claimed_by TEXT;
 ALTER TABLE enrollments ADD COLUMN claim_until INTEGER;
 ALTER TABLE enrollments ADD COLUMN claim_seq INTEGER NOT NULL DEFAULT 0;
+
+-- migration: 3 catalog version: bumped by every change to accounts, users, tokens, sequences
+-- Each process caches the catalog and checks this one number once per transaction
+-- (engine/adapters/storage/catalog_cache.py); the triggers bump it in the writer's own
+-- transaction, so whichever process changes the catalog, every other one sees it.
+CREATE TABLE catalog_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO catalog_version (id, version) VALUES (1, 1);
+CREATE TRIGGER accounts_insert_catalog AFTER INSERT ON accounts
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER accounts_update_catalog AFTER UPDATE ON accounts
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER accounts_delete_catalog AFTER DELETE ON accounts
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER users_insert_catalog AFTER INSERT ON users
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER users_update_catalog AFTER UPDATE ON users
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER users_delete_catalog AFTER DELETE ON users
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER api_tokens_insert_catalog AFTER INSERT ON api_tokens
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER api_tokens_update_catalog AFTER UPDATE ON api_tokens
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER api_tokens_delete_catalog AFTER DELETE ON api_tokens
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER sequences_insert_catalog AFTER INSERT ON sequences
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER sequences_update_catalog AFTER UPDATE ON sequences
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER sequences_delete_catalog AFTER DELETE ON sequences
+BEGIN UPDATE catalog_version SET version = version + 1; END;
