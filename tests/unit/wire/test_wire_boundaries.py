@@ -143,3 +143,56 @@ def test_a_user_document_is_data_and_meta() -> None:
                  "time_zone": "UTC", "created_at": None, "updated_at": None},
         "meta": {"type": "user"},
     }
+
+
+# -- more range ends, found by the second mutation run ---------------------------
+
+def test_the_largest_id_is_read_from_a_string_too() -> None:
+    parsed = parse_create_enrollment({"sequence_id": str(MAX_ID), "resource_type": "lead",
+                                      "resource_id": float(2**52)})
+    assert (parsed.sequence_id, parsed.resource_id) == (MAX_ID, 2**52)
+
+
+def test_a_name_of_exactly_the_limit_and_a_hundred_steps_are_accepted() -> None:
+    step = {"delay_from_previous_step": 0, "delay_from_previous_step_unit": "hours",
+            "action_type": "task", "action_properties": {"task_content": "x"}}
+    parsed = parse_sequence({"name": "n" * 255, "steps": [step] * 100}, partial=False)
+    assert parsed.name == "n" * 255 and parsed.steps is not None and len(parsed.steps) == 100
+
+
+def test_a_blank_position_is_not_given() -> None:
+    step = {"position": "", "delay_from_previous_step": 0,
+            "delay_from_previous_step_unit": "hours", "action_type": "task",
+            "action_properties": {"task_content": "x"}}
+    parsed = parse_sequence({"steps": [step]}, partial=True)
+    assert parsed.steps is not None and parsed.steps[0].position == 0
+
+
+@pytest.mark.parametrize(("value", "got"), [
+    ([], "got an array: []"),  # unhashable: never looked up among the choices
+    ({"a": 1}, 'got an object: {"a":1}'),
+    ((1,), "got a value: [1]"),  # not from JSON: a Python caller's tuple
+])
+def test_a_choice_that_is_not_a_string(value: object, got: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_create_enrollment({"sequence_id": 1, "resource_type": value, "resource_id": 1})
+    assert details(info.value) == [("invalid_type", "/data/resource_type", got)]
+
+
+def test_values_orjson_cannot_write_are_shown_by_repr() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_create_enrollment({"sequence_id": 2**64, "resource_type": "lead",
+                                 "resource_id": 1})
+    assert details(info.value) == [
+        ("incorrect_value", "/data/sequence_id", "got 18446744073709551616")]
+
+
+def test_a_value_of_sixty_characters_is_shown_whole() -> None:
+    sixty, sixty_one = "s" * 58, "s" * 59  # 60 and 61 characters with their quotes
+    with pytest.raises(ValidationFailed) as info:
+        parse_create_enrollment({"sequence_id": sixty, "resource_type": "lead",
+                                 "resource_id": sixty_one})
+    assert details(info.value) == [
+        ("invalid_type", "/data/sequence_id", f'got a string: "{sixty}"'),
+        ("invalid_type", "/data/resource_id", f'got a string: "{"s" * 56}...'),
+    ]
