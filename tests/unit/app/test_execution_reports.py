@@ -1,0 +1,112 @@
+"""What a worker reports to its ExecutionObserver (the metrics port): each delivery's
+outcome label and failure reason, outcomes dropped after a takeover, and lease
+renewals. The labels are a fixed vocabulary (engine/app/observer.py) that the
+Prometheus series carry, so a changed label is a changed metric. Written against
+mutants of engine/app/execution.py that only a report could show."""
+
+from datetime import datetime
+
+from world import World, email
+
+from engine import FailureReason, FailureRule, ResourceType
+from engine.app.execution import SKIPPED, Executor
+from engine.app.observer import ExecutionObserver
+from engine.app.ports import SendRequest, SendResult
+from engine.errors import DeliveryError
+
+
+class Recorder(ExecutionObserver):
+    def __init__(self) -> None:
+        self.delivered_: list[tuple[str, str, str | None]] = []
+        self.dropped_: list[str] = []
+        self.renewed_: list[tuple[int, int]] = []
+
+    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
+        self.delivered_.append((kind, outcome, reason))
+
+    def dropped(self, kind: str) -> None:
+        self.dropped_.append(kind)
+
+    def renewed(self, held: int, lost: int) -> None:
+        self.renewed_.append((held, lost))
+
+
+class Unreachable:
+    """An email delivery whose provider is down: every send is a transient failure."""
+
+    def send(self, request: SendRequest, now: datetime) -> SendResult:
+        raise DeliveryError("provider unreachable")
+
+
+class Refusing:
+    """A provider that refuses every send and gives no reason."""
+
+    def send(self, request: SendRequest, now: datetime) -> SendResult:
+        return SendResult(sent=False)
+
+
+def worker(w: World, name: str = "w1", delivery: object = None) -> tuple[Executor, Recorder]:
+    seen = Recorder()
+    executor = Executor(w.engine.store, delivery or w.engine.delivery,  # type: ignore[arg-type]
+                        w.engine.policy, w.engine.clock, name, observer=seen)
+    return executor, seen
+
+
+def test_a_sent_email_is_reported_sent() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    executor, seen = worker(w)
+    assert executor.run_due() == 1
+    assert seen.delivered_ == [("email", "sent", None)]
+
+
+def test_a_failed_send_is_reported_with_its_reason() -> None:
+    w = World()
+    w.engine.set_failure_rule(
+        FailureRule(w.account, ResourceType.LEAD, 1, FailureReason.RECIPIENT_INVALID))
+    w.enroll(w.sequence(email(0, 0)))
+    executor, seen = worker(w)
+    executor.run_due()
+    assert seen.delivered_ == [("email", "failed", "recipient_invalid")]
+
+
+def test_a_failure_without_a_reason_is_reported_unknown() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    executor, seen = worker(w, delivery=Refusing())
+    executor.run_due()
+    assert seen.delivered_ == [("email", "failed", "unknown")]
+
+
+def test_a_transient_failure_is_reported_as_an_error() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    executor, seen = worker(w, delivery=Unreachable())
+    executor.run_due()
+    assert seen.delivered_ == [("email", "error", None)]
+
+
+def test_a_send_after_the_lease_ran_out_is_reported_skipped() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    executor, seen = worker(w)
+    (claim,), _ = executor.claim(10)
+    w.engine.clock.set(w.engine.clock.now() + w.engine.policy.lease)
+    assert executor.deliver(claim) is SKIPPED
+    assert seen.delivered_ == [("email", "skipped", None)]
+
+
+def test_renewals_and_a_dropped_outcome_are_reported() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    paused, seen = worker(w, "paused")
+    other, _ = worker(w, "other")
+    (stale,), _ = paused.claim(10)
+    assert paused.renew([stale.lease]) == [stale.lease]
+    assert seen.renewed_ == [(1, 0)]
+    w.engine.clock.set(w.engine.clock.now() + 2 * w.engine.policy.lease)
+    (_fresh,), _ = other.claim(10)
+    assert paused.renew([stale.lease]) == []
+    assert seen.renewed_ == [(1, 0), (0, 1)]
+    assert not paused.record(stale, SKIPPED)
+    assert seen.dropped_ == ["email"]
