@@ -4,14 +4,14 @@ renewals. The labels are a fixed vocabulary (engine/app/observer.py) that the
 Prometheus series carry, so a changed label is a changed metric. Written against
 mutants of engine/app/execution.py that only a report could show."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from world import World, email
+from world import World, email, task
 
 from engine import FailureReason, FailureRule, ResourceType
 from engine.app.execution import SKIPPED, Executor
 from engine.app.observer import ExecutionObserver
-from engine.app.ports import SendRequest, SendResult
+from engine.app.ports import SendRequest, SendResult, TaskCreated, TaskRequest
 from engine.errors import DeliveryError
 
 
@@ -110,3 +110,42 @@ def test_renewals_and_a_dropped_outcome_are_reported() -> None:
     assert seen.renewed_ == [(1, 0), (0, 1)]
     assert not paused.record(stale, SKIPPED)
     assert seen.dropped_ == ["email"]
+
+
+# -- what a delivery carries --------------------------------------------------------
+
+class Host:
+    """A host that keeps its own tasks and remembers what it was asked to make."""
+
+    def __init__(self) -> None:
+        self.asked: list[TaskRequest] = []
+
+    def create(self, request: TaskRequest, now: datetime) -> TaskCreated:
+        self.asked.append(request)
+        return TaskCreated(task_id=9000 + len(self.asked))
+
+
+def test_an_email_carries_its_step_and_resource() -> None:
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0, template=700)), resource_id=42)
+    w.engine.run_due()
+    (sent,) = w.engine.outbox(w.account)
+    assert (sent.enrollment_id, sent.position, sent.actor_id, sent.resource_type,
+            sent.resource_id, sent.email_template_id, sent.is_reply) == (
+        enrollment_id, 0, w.actor, ResourceType.LEAD, 42, 700, False)
+
+
+def test_a_hosts_task_carries_its_step_and_resource() -> None:
+    w = World()
+    enrollment_id = w.enroll(w.sequence(task(0, 2, content="call them")), resource_id=42)
+    host = Host()
+    executor = Executor(w.engine.store, w.engine.delivery, w.engine.policy, w.engine.clock,
+                        "w1", tasks=host)
+    w.engine.clock.set(w.engine.clock.now() + timedelta(hours=2))
+    assert executor.run_due() == 1
+    (asked,) = host.asked
+    planned = w.get(enrollment_id).enrollment.actions[0].estimated_execute_at
+    assert (asked.enrollment_id, asked.position, asked.actor_id, asked.resource_type,
+            asked.resource_id, asked.content, asked.due_date) == (
+        enrollment_id, 0, w.actor, ResourceType.LEAD, 42, "call them", planned)
+    assert w.get(enrollment_id).enrollment.actions[0].task_id == 9001
