@@ -20,6 +20,11 @@ class Recorder(ExecutionObserver):
         self.delivered_: list[tuple[str, str, str | None]] = []
         self.dropped_: list[str] = []
         self.renewed_: list[tuple[int, int]] = []
+        self.claimed_: list[tuple[str, float | None, bool, bool]] = []
+
+    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool
+                ) -> None:
+        self.claimed_.append((kind, latency, retry, redelivery))
 
     def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
         self.delivered_.append((kind, outcome, reason))
@@ -149,3 +154,62 @@ def test_a_hosts_task_carries_its_step_and_resource() -> None:
             asked.resource_id, asked.content, asked.due_date) == (
         enrollment_id, 0, w.actor, ResourceType.LEAD, 42, "call them", planned)
     assert w.get(enrollment_id).enrollment.actions[0].task_id == 9001
+
+
+# -- claims ------------------------------------------------------------------------
+
+def test_a_first_claim_reports_its_lateness_a_retry_and_a_redelivery_do_not() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=30))
+    failing, seen = worker(w, "failing", delivery=Unreachable())
+    failing.run_due()  # claimed 30 s after its plan, and fails for now
+    w.engine.clock.set(w.engine.clock.now() + timedelta(days=1))
+    failing.run_due()  # the retry
+    assert seen.claimed_ == [("email", 30.0, False, False), ("email", None, True, False)]
+
+
+def test_the_claim_of_a_vanished_worker_is_a_redelivery() -> None:
+    w = World()
+    w.enroll(w.sequence(task(0, 0)))
+    host = Host()
+    heir = Executor(w.engine.store, w.engine.delivery, w.engine.policy, w.engine.clock,
+                    "heir", tasks=host, observer=(seen := Recorder()))
+    first = Executor(w.engine.store, w.engine.delivery, w.engine.policy, w.engine.clock,
+                     "first", tasks=host)
+    assert len(first.claim(10)[0]) == 1  # ... and the worker is gone
+    w.engine.clock.set(w.engine.clock.now() + w.engine.policy.lease)
+    assert heir.run_due() == 1
+    assert seen.claimed_ == [("task", None, False, True)]
+
+
+def test_an_engine_kept_task_is_claimed_as_a_task() -> None:
+    w = World()
+    w.enroll(w.sequence(task(0, 0)))
+    executor, seen = worker(w)
+    assert executor.run_due() == 1
+    assert seen.claimed_ == [("task", 0.0, False, False)]
+
+
+def test_run_due_counts_every_enrollment_it_took() -> None:
+    w = World()
+    sequence_id = w.sequence(email(0, 0))
+    for resource in (1, 2, 3):
+        w.enroll(sequence_id, resource_id=resource)
+    executor, _ = worker(w)
+    assert executor.run_due() == 3
+    assert executor.run_due() == 0
+
+
+def test_run_due_settles_each_send_before_counting_the_next() -> None:
+    """With a daily limit of one, a first send refused for a known reason gives its
+    count back before the second is counted: the second goes out."""
+    w = World(daily_email_limit=1)
+    sequence_id = w.sequence(email(0, 0))
+    w.engine.set_failure_rule(
+        FailureRule(w.account, ResourceType.LEAD, 1, FailureReason.RECIPIENT_INVALID))
+    w.enroll(sequence_id, resource_id=1)
+    w.enroll(sequence_id, resource_id=2)
+    executor, _ = worker(w)
+    assert executor.run_due() == 2
+    assert [m.resource_id for m in w.engine.outbox(w.account)] == [2]
