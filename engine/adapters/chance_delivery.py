@@ -18,6 +18,8 @@ Observer = Callable[[SendRequest, datetime, SendResult | None], None]
 
 
 class ChanceDelivery:
+    in_process = True  # a send completes here, at once (engine/app/in_process.py)
+
     def __init__(
         self,
         rng: random.Random,

@@ -13,6 +13,8 @@ from engine.errors import DeliveryError
 
 
 class OutboxDelivery:
+    in_process = True  # a send completes here, at once (engine/app/in_process.py)
+
     def __init__(self, store: Store) -> None:
         self.store = store
 

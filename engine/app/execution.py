@@ -155,11 +155,10 @@ class Executor:
         actor = self._actor(uow, enrollment)
         account = uow.get_account(enrollment.account_id)
         assert account is not None, "an enrollment outlived its account"
-        over = limits.over_limit(uow, actor, account, now)
+        over = limits.take_send(uow, actor, account, now)
         if over is not None:
             limits.limit_reached(enrollment, actor, over, self.policy, now)
             return False
-        limits.count_send(uow, actor, now)
         return True
 
     @staticmethod

@@ -24,20 +24,19 @@ def _days(actor: User, at: datetime) -> tuple[tuple[str, int, date], ...]:
     )
 
 
-def over_limit(
+def take_send(
     uow: UnitOfWork, actor: User, account: Account, now: datetime
 ) -> FailureReason | None:
+    """Count an email against the actor's and the account's day, or say which limit it
+    is over (and count nothing)."""
     actor_day, account_day = _days(actor, now)
     if uow.count_sends(*actor_day) >= actor.daily_email_limit:
         return FailureReason.SENDOUT_LIMITED
     if uow.count_sends(*account_day) >= account.daily_email_quota:
         return FailureReason.QUOTA_EXCEEDED
+    uow.add_send(*actor_day)
+    uow.add_send(*account_day)
     return None
-
-
-def count_send(uow: UnitOfWork, actor: User, now: datetime) -> None:
-    for day in _days(actor, now):
-        uow.add_send(*day)
 
 
 def give_back(uow: UnitOfWork, actor: User, counted_at: datetime) -> None:

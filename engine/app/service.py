@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from engine.app import catalog, enrollments, execution, tasks
+from engine.app import catalog, enrollments, execution, in_process, tasks
 from engine.app.events import handle_event
 from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
@@ -307,13 +307,29 @@ class SequenceEngine:
 
     def run_due(self) -> int:
         """Execute what is due now, in this thread; returns how many enrollments it took."""
-        return self.executor().run_due()
+        executor = self.executor()
+        if in_process.applies(self.store, self.clock, self.delivery, self.tasks):
+            return in_process.run_due(executor)
+        return executor.run_due()
 
-    def advance(self, *, seconds: float = 0, to: datetime | None = None) -> datetime:
+    def advance(
+        self,
+        *,
+        seconds: float = 0,
+        to: datetime | None = None,
+        horizon: Callable[[], datetime | None] | None = None,
+    ) -> datetime:
         """Simulated clock only: move time forward, running every piece of due work in
-        time order, each at its own due instant, up to the new instant."""
+        time order, each at its own due instant, up to the new instant; returns the
+        instant reached.
+
+        `horizon` (a simulator's): asked before each piece of due work and at the end,
+        the instant of the caller's own next event, or None. Due work later than that,
+        and the move to the new instant, are left for the next advance, and the clock
+        stays where the last piece ran: the caller handles its event first (one its
+        reactions to this advance's work may have made)."""
         # not isinstance(clock, SettableClock): a runtime Protocol check costs ~4 us, and
-        # a simulation calls advance once per due instant
+        # a simulation calls advance once per event
         if not callable(getattr(self.clock, "set", None)):
             raise ClockNotSimulated("the clock is the system clock: time cannot be advanced")
         clock = cast(SettableClock, self.clock)
@@ -329,11 +345,21 @@ class SequenceEngine:
                     )
                 ]
             )
-        while (due := self.next_due_at()) is not None and due <= target:
-            clock.set(max(due, clock.now()))
-            self.run_due()
-        clock.set(target)
-        return target
+        if in_process.applies(self.store, clock, self.delivery, self.tasks):
+            reached = in_process.advance(self.executor(), clock, target, horizon)
+        else:
+            reached = True
+            while (due := self.next_due_at()) is not None and due <= target:
+                if horizon is not None and (event := horizon()) is not None and due > event:
+                    reached = False
+                    break
+                clock.set(max(due, clock.now()))
+                self.run_due()
+        if reached and horizon is not None and (event := horizon()) is not None:
+            reached = event >= target  # else the caller's event comes first
+        if reached:
+            clock.set(target)
+        return clock.now()
 
     def next_due_at(self) -> datetime | None:
         with self._reading() as uow:

@@ -142,7 +142,10 @@ class BusinessCalendar:
     :class:`ValueError` with a one-sentence message.
     """
 
-    __slots__ = ("_holidays", "_key", "_time_zone", "_weekmask", "_zone", "send_window", "table")
+    __slots__ = (
+        "_holidays", "_key", "_last_local", "_time_zone", "_weekmask", "_windows", "_zone",
+        "send_window", "table",
+    )
 
     _time_zone: str
     _holidays: str | None
@@ -153,6 +156,11 @@ class BusinessCalendar:
     # step (a property costs ~10% of a step). Treat them as read-only.
     send_window: SendWindow | None
     table: DayTable  # the prepared table loaded now (may cover no dates yet): see prepare()
+    # Memos of pure results (a calendar is a value): each local day's send window, and
+    # the last instant's local date (the limits and the caller's tally ask about one
+    # instant several times in a row). Racing threads at worst compute one twice.
+    _windows: dict[int, tuple[dt.datetime | None, dt.datetime]]
+    _last_local: tuple[dt.datetime, dt.date] | None
 
     def __init__(
         self,
@@ -170,6 +178,8 @@ class BusinessCalendar:
         )
         self._key = (self._time_zone, self._holidays, self._weekmask, self.send_window)
         self.table = empty_day_table(self._weekmask)
+        self._windows = {}
+        self._last_local = None
 
     @property
     def time_zone(self) -> str:
@@ -209,9 +219,14 @@ class BusinessCalendar:
 
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The date of an aware instant on this calendar's wall clock."""
+        last = self._last_local
+        if last is not None and last[0] == instant:  # a naive instant is never equal
+            return last[1]
         if instant.tzinfo is None or instant.utcoffset() is None:
             raise ValueError(f"local_date needs a timezone-aware datetime, got {instant!r}")
-        return dt.date.fromordinal(self.local_ordinal(instant))
+        date = dt.date.fromordinal(self.local_ordinal(instant))
+        self._last_local = (instant, date)
+        return date
 
     # -- day-ordinal arithmetic for planning and overdue ---------------------------------
     # Local dates are proleptic ordinals (``date.toordinal()``); instants are aware.
@@ -300,13 +315,23 @@ class BusinessCalendar:
         opening at 23:00 on that Saturday would open on Sunday, outside both
         days' windows). Whether ``day`` is a business day is the caller's check.
         """
-        window = self.send_window
-        if window is None:
+        if self.send_window is None:
             return None
-        opening = self.instant(day, window.opens)
-        if self.local_ordinal(opening) != day or opening >= self.instant(day, window.closes):
-            return None
-        return opening
+        return self.window_bounds(day)[0]
+
+    def window_bounds(self, day: int) -> tuple[dt.datetime | None, dt.datetime]:
+        """:meth:`window_opening` of local day ``day`` and the instant its window closes
+        (remembered per day). Only for a calendar with a send window."""
+        found = self._windows.get(day)
+        if found is None:
+            window = self.send_window
+            assert window is not None, "window_bounds needs a send window"
+            opening: dt.datetime | None = self.instant(day, window.opens)
+            closing = self.instant(day, window.closes)
+            if opening is not None and (self.local_ordinal(opening) != day or opening >= closing):
+                opening = None
+            found = self._windows[day] = (opening, closing)
+        return found
 
 
 @functools.lru_cache(maxsize=4096)

@@ -192,15 +192,15 @@ def _roll_into_window(
     """
     day = calendar.local_ordinal(t)
     if calendar.is_business_ordinal(day):
-        opening = calendar.window_opening(day)
+        opening, closing = calendar.window_bounds(day)
         if opening is not None:
             if t < opening:
                 return opening
-            if t < calendar.instant(day, window.closes):
+            if t < closing:
                 return t
     for _ in range(_MAX_WINDOW_SKIPS):
         day = calendar.business_day(day + 1)
-        opening = calendar.window_opening(day)
+        opening = calendar.window_bounds(day)[0]
         if opening is not None:
             return opening
     raise ValueError(f"send window {window} never opens on {calendar!r}")

@@ -41,6 +41,8 @@ T = TypeVar("T")
 
 
 class MemoryStore:
+    due_index = True  # its units of work are engine.app.in_process.DueIndex
+
     def __init__(self) -> None:
         self.ids: dict[str, int] = defaultdict(int)
         self.accounts: dict[int, Account] = {}
@@ -160,8 +162,11 @@ class MemoryUnitOfWork:
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         s = self.s
-        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         old = s.enrollments.get(enrollment.id)
+        if old is enrollment:  # the live object saved again: its index entries stand
+            self._index_due(enrollment)
+            return
+        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
         if old is None:
             self._seen_id("enrollment", enrollment.id)
@@ -172,7 +177,10 @@ class MemoryUnitOfWork:
         if old is None or (old.account_id, old.resource_type, old.resource_id) != key:
             s.by_account[enrollment.account_id].append(enrollment.id)
             s.by_resource[key].append(enrollment.id)
-        due = enrollment.due_at
+        self._index_due(enrollment)
+
+    def _index_due(self, enrollment: Enrollment) -> None:
+        s, due = self.s, enrollment.due_at
         if due is not None and s.due_pushed.get(enrollment.id) != due:
             s.due_pushed[enrollment.id] = due
             heapq.heappush(s.due_heap, (due, enrollment.id))
@@ -219,6 +227,28 @@ class MemoryUnitOfWork:
         for enrollment in found:  # a read, not a claim: it stays due until saved otherwise
             heapq.heappush(s.due_heap, (s.due_pushed[enrollment.id], enrollment.id))
         return found
+
+    def take_due(self, now: datetime) -> Enrollment | None:
+        """The in-process pass's claim (engine/app/in_process.py): the first enrollment
+        due at `now`, as `due_enrollments` orders them, off the index until saved."""
+        s = self.s
+        heap, pushed = s.due_heap, s.due_pushed
+        while heap and heap[0][0] <= now:
+            due, enrollment_id = heapq.heappop(heap)
+            if pushed.get(enrollment_id) != due:
+                continue  # stale (re-planned since), or a duplicate of an entry taken
+            del pushed[enrollment_id]
+            enrollment = s.enrollments[enrollment_id]
+            if enrollment.due_at == due:
+                return enrollment
+        return None
+
+    def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
+        """A claim and its release in one: what they leave behind, the token one up."""
+        _, seq, _ = self.s.claims.get(enrollment.id, (None, 0, None))
+        self.s.claims[enrollment.id] = (None, seq + 1, None)
+        enrollment.due_at = until
+        return Lease(enrollment.id, enrollment.account_id, worker, seq + 1, until)
 
     def claim_due(
         self, worker: str, now: datetime, until: datetime, limit: int

@@ -2,19 +2,24 @@
 public use cases. Nothing here models the engine; it only plays the outside world.
 
 The loop keeps one heap of outside events (arrivals, replies, task completions, ...)
-and moves the clock to whichever comes first, the engine's next due instant or the
-next outside event, so the engine always runs its due work at the exact instant and
-reactions to what it did (a reply to an email) are scheduled from that instant.
+and advances the engine to the next one: the engine runs its due work up to there in
+time order, each piece at its exact instant, and stops early (its `horizon`) when a
+reaction to what it did (a reply to an email, scheduled from that instant) made an
+earlier event, which is then applied first. Due work and an event at the same instant:
+the due work first.
 Random draws come from generators seeded by the scenario's seed and happen in a fixed
 order, so the same scenario and seed give the same results.
 """
 
+import gc
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
+from itertools import accumulate
 from typing import Any
 
 from engine.adapters.chance_delivery import ChanceDelivery
@@ -33,6 +38,21 @@ from engine.runtime.simulation.tally import Tally
 from engine.timeline import BusinessCalendar, calendar_for
 
 DAY = timedelta(days=1)
+
+
+@contextmanager
+def _rarer_collections() -> Iterator[None]:
+    """Young-generation garbage collections made rarer for the run, then as they were.
+
+    A run keeps hundreds of thousands of live objects (enrollments, their actions) that
+    the cyclic collector scans again and again and never finds garbage in: at 100,000
+    enrollments that was 12% of the run, and under 4% with these thresholds."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 20), *before[2:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class Kind(IntEnum):
@@ -128,24 +148,30 @@ class Simulation:
     # -- the loop ------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> Outcome:
+        with _rarer_collections():
+            return self._run(progress)
+
+    def _run(self, progress: Progress | None) -> Outcome:
         self._plan_arrivals()
         scenario, engine, heap = self.scenario, self.engine, self.heap
         if scenario.behaviour.subscription_cancelled_at is not None:
             self._push(scenario.behaviour.subscription_cancelled_at, Kind.CANCEL, None)
         self._push(scenario.start + DAY, Kind.TICK, 1)
         end = scenario.end
+
+        def next_event() -> datetime | None:
+            return heap[0][0] if heap else None
+
         while True:
-            due = engine.next_due_at()
-            event_at = heap[0][0] if heap else None
-            if due is not None and (event_at is None or due <= event_at):
-                if due > end:
-                    break
-                engine.advance(to=max(due, self.clock.now()))
+            # the engine's due work up to the next outside event (due work at the same
+            # instant first); it stops sooner when its work makes an earlier event
+            event_at = next_event()
+            stop = end if event_at is None or event_at > end else event_at
+            if engine.advance(to=max(stop, self.clock.now()), horizon=next_event) < stop:
                 continue
-            if event_at is None or event_at > end:
+            if stop is end:
                 break
-            at, _, kind, payload = heapq.heappop(heap)
-            engine.advance(to=max(at, self.clock.now()))
+            _, _, kind, payload = heapq.heappop(heap)
             self._apply(kind, payload, progress)
         engine.advance(to=end)
         return self._outcome()
@@ -157,20 +183,21 @@ class Simulation:
     def _plan_arrivals(self) -> None:
         arrivals, rng = self.scenario.arrivals, random.Random(f"{self.seed}:arrivals")
         types = [ResourceType(t) for t in arrivals.resource_types]
-        type_weights = list(arrivals.resource_types.values())
+        # cumulative weights, summed once: what rng.choices sums on every call otherwise
+        type_weights = list(accumulate(arrivals.resource_types.values()))
         names = [s.name for s in self.scenario.sequences]
-        sequence_weights = [arrivals.sequences.get(n, 0.0) for n in names]
+        sequence_weights = list(accumulate(arrivals.sequences.get(n, 0.0) for n in names))
         actor_names = [a.name for a in self.scenario.actors]
-        actor_weights = [arrivals.actors.get(n, 0.0) for n in actor_names]
+        actor_weights = list(accumulate(arrivals.actors.get(n, 0.0) for n in actor_names))
         period = arrivals.period.total_seconds()
         deletion = self.scenario.behaviour.resource_deletion
         for i in range(self.count):
             at = arrivals.start + timedelta(seconds=rng.uniform(0, period))
             arrival = Arrival(
-                rng.choices(types, type_weights)[0],
+                rng.choices(types, cum_weights=type_weights)[0],
                 i + 1,
-                rng.choices(range(len(names)), sequence_weights)[0],
-                rng.choices(range(len(actor_names)), actor_weights)[0],
+                rng.choices(range(len(names)), cum_weights=sequence_weights)[0],
+                rng.choices(range(len(actor_names)), cum_weights=actor_weights)[0],
             )
             self._push(at, Kind.ARRIVE, arrival)
             if deletion is not None and rng.random() < deletion.probability:

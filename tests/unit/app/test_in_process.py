@@ -1,0 +1,142 @@
+"""The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
+claim, deliver and record leave, and stays fenced against a worker of the same store."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from world import World, email
+
+from engine import ActionStatus, DelayUnit, SequenceEngine
+from engine.adapters.clocks import SimulatedClock, SystemClock
+from engine.adapters.storage.memory import MemoryStore
+from engine.app import in_process
+from engine.app.execution import SKIPPED
+from engine.app.ports import SendRequest, SendResult
+from engine.runtime.simulation.runner import Simulation
+from engine.runtime.simulation.scenario import load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+
+
+def final_state(simulation: Simulation) -> tuple[str, ...]:
+    s = simulation.store
+    return tuple(
+        repr(part)
+        for part in (
+            sorted(s.enrollments.items()),
+            sorted(s.tasks.items()),
+            sorted(s.claims.items()),
+            sorted(s.sends.items()),
+            s.outbox,
+            simulation.tally,
+            simulation.clock.now(),
+        )
+    )
+
+
+@pytest.mark.parametrize("scenario", ["two_reps.yaml", "year_end.yaml"])
+def test_a_simulation_ends_in_the_same_state_with_or_without_the_in_process_pass(
+    scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # replies, tasks, failures, transient errors, resumes, deletions and limits: each
+    # takes its own branch of the protocol, and every one must end the same
+    def simulate() -> Simulation:
+        simulation = Simulation(load_scenario(EXAMPLES / scenario), enrollments=250, seed=3)
+        simulation.run()
+        return simulation
+
+    fast = simulate()
+    monkeypatch.setattr(in_process, "applies", lambda *_: False)
+    slow = simulate()
+    assert final_state(fast) == final_state(slow)
+    assert fast.tally.emails_sent  # the run did something
+
+
+def test_the_pass_bumps_the_token_so_a_stale_worker_sends_and_records_nothing() -> None:
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    stale = w.engine.executor("stale")
+    (claim,), _ = stale.claim(10)  # ... and the worker stops here until its lease ran out
+    w.engine.advance(seconds=w.engine.policy.lease.total_seconds())
+    (sent,) = w.engine.outbox(w.account)  # the in-process pass took it over and sent it
+    assert sent.idempotency_key == claim.request.idempotency_key
+    assert w.engine.store.claims[claim.lease.enrollment_id] == (None, claim.lease.seq + 1, None)
+    assert stale.deliver(claim) is SKIPPED
+    assert not stale.record(claim, SendResult(True))
+    assert len(w.engine.outbox(w.account)) == 1
+
+
+def test_the_pass_keeps_the_order_and_instant_of_each_piece_of_due_work() -> None:
+    w = World()
+    sequence = w.sequence(email(0, 0), email(1, 1))
+    first, second = w.enroll(sequence, 1), w.enroll(sequence, 2)
+    w.engine.advance(seconds=10 * 86400)
+    keys = [m.idempotency_key for m in w.engine.outbox(w.account)]
+    assert keys == [f"{first}:0:0", f"{second}:0:0", f"{first}:1:0", f"{second}:1:0"]
+    for enrollment_id in (first, second):
+        actions = w.get(enrollment_id).enrollment.actions
+        assert all(a.status is ActionStatus.COMPLETED for a in actions)
+
+
+class RemoteDelivery:
+    """Says nothing about where its sends complete: it might be an HTTP call."""
+
+    def send(self, request: SendRequest, now: Any) -> SendResult:
+        return SendResult(True)
+
+
+def test_the_pass_runs_only_on_a_simulated_clock_in_process_and_on_a_due_index() -> None:
+    store, clock = MemoryStore(), SimulatedClock(World().engine.clock.now())
+    outbox = World().engine.delivery
+    assert in_process.applies(store, clock, outbox, None)
+    assert not in_process.applies(store, SystemClock(), outbox, None)
+    assert not in_process.applies(store, clock, RemoteDelivery(), None)
+    assert not in_process.applies(store, clock, outbox, RemoteDelivery())
+    assert not in_process.applies(object(), clock, outbox, None)  # e.g. SQLite's store
+
+
+def test_a_remote_delivery_still_goes_through_claim_deliver_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_: object) -> int:
+        raise AssertionError("a remote delivery must not run under the store's lock")
+
+    monkeypatch.setattr(in_process, "_drain", refuse)
+    w = World()
+    engine: SequenceEngine = w.engine
+    engine.delivery = RemoteDelivery()
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    engine.advance(seconds=60)
+    (action,) = w.get(enrollment_id).enrollment.actions
+    assert action.status is ActionStatus.COMPLETED
+    assert engine.store.claims[enrollment_id] == (None, 1, None)  # claimed, then released
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_advance_stops_before_work_later_than_the_callers_next_event(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(in_process, "applies", lambda *_: False)
+    w = World()
+    start = w.engine.clock.now()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    event = start + timedelta(hours=1)
+    reached = w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: event)
+    assert reached == start  # step 0 ran at its instant; step 1 (2 hours on) waits
+    assert w.get(enrollment_id).enrollment.current_step_position == 1
+    assert w.engine.advance(to=event, horizon=lambda: event) == event  # nothing due: moves
+    assert w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: None) == start + (
+        timedelta(hours=10)
+    )
+    assert len(w.engine.outbox(w.account)) == 2
+
+
+def test_advance_keeps_the_clock_when_the_callers_event_comes_first() -> None:
+    w = World()
+    start = w.engine.clock.now()
+    event = start + timedelta(minutes=5)
+    assert w.engine.advance(to=start + timedelta(hours=1), horizon=lambda: event) == start
+    assert w.engine.clock.now() == start
