@@ -213,3 +213,18 @@ def test_run_due_settles_each_send_before_counting_the_next() -> None:
     executor, _ = worker(w)
     assert executor.run_due() == 2
     assert [m.resource_id for m in w.engine.outbox(w.account)] == [2]
+
+
+def test_a_worker_holds_the_daily_limit() -> None:
+    """The second email of a day with a limit of one is not sent: it is deferred as
+    sendout_limited (the policy's default for the limit), never delivered."""
+    w = World(daily_email_limit=1)
+    sequence_id = w.sequence(email(0, 0))
+    first, second = w.enroll(sequence_id, resource_id=1), w.enroll(sequence_id, resource_id=2)
+    executor, seen = worker(w)
+    assert executor.run_due() == 2
+    assert [m.resource_id for m in w.engine.outbox(w.account)] == [1]
+    assert seen.delivered_ == [("email", "sent", None)]
+    assert w.get(first).enrollment.current_action.failure_reason is None
+    assert w.get(second).enrollment.current_action.failure_reason is (
+        FailureReason.SENDOUT_LIMITED)
