@@ -5,7 +5,7 @@ engine/app/tasks.py, service.py and catalog.py (docs/testing.md)."""
 import pytest
 from world import World, email, task
 
-from engine import TaskCompleted
+from engine import TaskCompleted, TaskDeleted
 from engine.domain.sequence import STEP_ID_BASE
 from engine.errors import NotFound, ValidationFailed
 
@@ -44,3 +44,15 @@ def test_too_many_steps_in_an_update_are_refused_for_the_sequence() -> None:
         w.engine.update_sequence(w.account, sequence_id, steps=steps)
     assert info.value.resource == "sequence"
     assert [(d.code, d.field) for d in info.value.errors] == [("incorrect_value", "/data/steps")]
+
+
+def test_deleting_the_task_of_an_engine_kept_step_deletes_the_engines_task() -> None:
+    w = World()
+    enrollment_id = w.enroll(w.sequence(task(0, 0)))
+    w.engine.run_due()
+    task_id = w.get(enrollment_id).enrollment.actions[0].task_id
+    assert task_id is not None and w.engine.get_task(w.account, task_id).id == task_id
+    (view,) = w.engine.handle(w.account, TaskDeleted(enrollment_id=enrollment_id, position=0))
+    assert view.enrollment.finished_reason == "task_deleted"
+    with pytest.raises(NotFound):
+        w.engine.get_task(w.account, task_id)
