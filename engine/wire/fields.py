@@ -79,8 +79,9 @@ def integer_of(value: Any) -> int | None:
 
 
 def _name(at: str) -> str:
-    """How a message names the field at a pointer: `/data/steps/0/x` is `steps/0/x`."""
-    return at[len("/data/"):] if at.startswith("/data/") else at.rsplit("/", 1)[-1]
+    """How a message names the field at a pointer: `/data/steps/0/x` is `steps/0/x`
+    (every pointer a body parser makes starts with `/data/`)."""
+    return at.removeprefix("/data/")
 
 
 def id_value(value: Any, at: str, errors: list[ErrorDetail]) -> int:

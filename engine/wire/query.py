@@ -46,7 +46,7 @@ class InvalidParams(InvalidParam):
     def __init__(self, errors: list[ErrorDetail]) -> None:
         if not errors:
             raise ValueError("InvalidParams needs at least one error")
-        super().__init__("; ".join(e.message for e in errors), field=errors[0].field)
+        super().__init__("; ".join(e.message for e in errors))
         self.errors = tuple(errors)
 
 
