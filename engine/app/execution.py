@@ -9,17 +9,19 @@ steps by number):
    each lease has an expiry and a fencing token (`claim_seq`, one higher on
    every claim), and the enrollment's due_at becomes the expiry, so the claim of
    a worker that vanished comes due again by itself. Sending limits are settled
-   right there, and so is a task step when the engine keeps its own tasks (no
-   external effect: the task is made in this transaction). An email step, or a
-   host's task step, goes in_progress (an email is counted against the limits)
-   and becomes a Claim.
+   right there (the batch's send counters are locked all at once, in key order,
+   so claimers running side by side cannot deadlock on them), and so is a task
+   step when the engine keeps its own tasks (no external effect: the task is
+   made in this transaction). An email step, or a host's task step, goes
+   in_progress (an email is counted against the limits) and becomes a Claim.
 2. Deliver, with no transaction and no lock held. Immediately before it, the
    lease is read again: same token, not expired, enrollment not finished. If
    not, nothing is delivered. The delivery carries the step's stable idempotency
    key and the lease's expiry (`lease_expires_at`), so the receiver can
    de-duplicate and can refuse one that arrives after the lease ran out. While
    deliveries run, the worker renews its leases; `renew` says which it still holds.
-3. Record, in one transaction, which first releases the lease: only the holder
+3. Record, in one transaction (the scheduler records the outcomes that are ready
+   together, one commit for them all), which first releases each lease: only the holder
    of the current token gets past that, so a stale worker's outcome changes
    nothing. A delivery skipped in step 2 is recorded too: an enrollment that
    finished meanwhile has the send abandoned, any other comes due again at once.
@@ -35,6 +37,7 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -55,7 +58,7 @@ from engine.app.ports import (
     UnitOfWork,
 )
 from engine.app.tasks import create_step_task
-from engine.domain.account import User
+from engine.domain.account import Account, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus, FailureReason
 from engine.errors import DeliveryError
@@ -112,18 +115,23 @@ class Executor:
         claims = []
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
+            batch = _Batch(uow)
+            # every counter this batch may count against, locked before any is counted
+            batch.ledger.lock(key for enrollment, _ in taken if _counts_now(enrollment)
+                              for key in limits.days(batch.actor(enrollment), now))
             for enrollment, lease in taken:
-                claim = self._dispatch(uow, enrollment, lease, now)
+                claim = self._dispatch(batch, enrollment, lease, now)
                 if claim is None:
                     uow.release_lease(lease)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)
+            batch.ledger.flush()
             uow.commit()
         return claims, len(taken)
 
     def _dispatch(
-        self, uow: UnitOfWork, enrollment: Enrollment, lease: Lease, now: datetime
+        self, batch: "_Batch", enrollment: Enrollment, lease: Lease, now: datetime
     ) -> Claim | None:
         step, action = enrollment.current_step, enrollment.current_action
         if not enrollment.is_ongoing:
@@ -136,7 +144,7 @@ class Executor:
             planned = action.estimated_execute_at
             latency = (now - planned).total_seconds() if planned is not None else None
             self.observer.claimed(kind, latency=latency, retry=False, redelivery=False)
-            if step.is_email and not self._take_send(uow, enrollment, now):
+            if step.is_email and not self._take_send(batch, enrollment, now):
                 return None  # a sending limit settled it
             enrollment.begin_current(now)
         else:  # a retry that came due, or the claim of a worker that vanished
@@ -144,22 +152,20 @@ class Executor:
                                   redelivery=action.attempts == 0)
         if not step.is_email and self.tasks is None:
             if action.task_id is None:
-                action.task_id = create_step_task(uow, enrollment, step, action, now)
+                action.task_id = create_step_task(batch.uow, enrollment, step, action, now)
             enrollment.due_at = None  # the step waits for its task
             return None
         enrollment.due_at = lease.until
         return Claim(lease, self._request(enrollment, lease))
 
-    def _take_send(self, uow: UnitOfWork, enrollment: Enrollment, now: datetime) -> bool:
+    def _take_send(self, batch: "_Batch", enrollment: Enrollment, now: datetime) -> bool:
         """Count an email against its sending limits, or settle it if one is reached."""
-        actor = self._actor(uow, enrollment)
-        account = uow.get_account(enrollment.account_id)
-        assert account is not None, "an enrollment outlived its account"
-        over = limits.over_limit(uow, actor, account, now)
+        actor = batch.actor(enrollment)
+        over = limits.over_limit(batch.ledger, actor, batch.account(enrollment), now)
         if over is not None:
             limits.limit_reached(enrollment, actor, over, self.policy, now)
             return False
-        limits.count_send(uow, actor, now)
+        limits.count_send(batch.ledger, actor, now)
         return True
 
     @staticmethod
@@ -230,29 +236,44 @@ class Executor:
 
     def record(self, claim: Claim, outcome: Outcome) -> bool:
         """Apply the outcome if the lease is still this worker's; False if it was lost."""
+        return self.record_all([(claim, outcome)])[0]
+
+    def record_all(self, outcomes: Seq[tuple[Claim, Outcome]]) -> list[bool]:
+        """`record` for several claims in one transaction (one commit for them all);
+        each outcome is applied or dropped by its own lease, as `record` does."""
         now = self.clock.now()
-        request = claim.request
         with self.store.unit_of_work() as uow:
-            if not uow.release_lease(claim.lease):
-                self.observer.dropped(claim.kind)
-                return False  # taken over: the new holder owns this delivery now
-            enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
-            assert enrollment is not None, "enrollments are never deleted"
-            action = enrollment.actions[request.position]
-            if isinstance(outcome, TaskCreated) and action.task_id is None:
-                # kept even if the host reported the task done before this record
-                action.task_id = outcome.task_id
-            if (
-                enrollment.current_step_position == request.position
-                and action.status is ActionStatus.IN_PROGRESS
-            ):
-                self._apply(uow, enrollment, outcome, now)
-            uow.save_enrollment(enrollment)
+            batch = _Batch(uow)
+            recorded = [self._record_in(batch, claim, outcome, now)
+                        for claim, outcome in outcomes]
+            batch.ledger.flush()
             uow.commit()
+        for (claim, _), kept in zip(outcomes, recorded, strict=True):
+            if not kept:
+                self.observer.dropped(claim.kind)
+        return recorded
+
+    def _record_in(self, batch: "_Batch", claim: Claim, outcome: Outcome, now: datetime,
+                   ) -> bool:
+        request, uow = claim.request, batch.uow
+        if not uow.release_lease(claim.lease):
+            return False  # taken over: the new holder owns this delivery now
+        enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
+        assert enrollment is not None, "enrollments are never deleted"
+        action = enrollment.actions[request.position]
+        if isinstance(outcome, TaskCreated) and action.task_id is None:
+            # kept even if the host reported the task done before this record
+            action.task_id = outcome.task_id
+        if (
+            enrollment.current_step_position == request.position
+            and action.status is ActionStatus.IN_PROGRESS
+        ):
+            self._apply(batch, enrollment, outcome, now)
+        uow.save_enrollment(enrollment)
         return True
 
     def _apply(
-        self, uow: UnitOfWork, enrollment: Enrollment, outcome: Outcome, now: datetime
+        self, batch: "_Batch", enrollment: Enrollment, outcome: Outcome, now: datetime
     ) -> None:
         action = enrollment.current_action
         made = isinstance(outcome, TaskCreated) or (isinstance(outcome, SendResult)
@@ -270,20 +291,14 @@ class Executor:
         elif isinstance(outcome, TaskCreated):
             enrollment.due_at = None  # the host has the task: the step waits for its event
         elif outcome.sent:
-            enrollment.complete_current(now, self._actor(uow, enrollment).calendar)
+            enrollment.complete_current(now, batch.actor(enrollment).calendar)
         else:
             reason = outcome.failure_reason or FailureReason.UNKNOWN
             if reason is not FailureReason.UNKNOWN:
                 # no email went out: the count taken at the claim (when the action
                 # last changed, so updated_at) goes back
-                limits.give_back(uow, self._actor(uow, enrollment), enrollment.updated_at)
+                limits.give_back(batch.ledger, batch.actor(enrollment), enrollment.updated_at)
             enrollment.block_current(reason, now)
-
-    @staticmethod
-    def _actor(uow: UnitOfWork, enrollment: Enrollment) -> User:
-        actor = uow.get_user(enrollment.actor_id)
-        assert actor is not None, "an enrollment outlived its actor"
-        return actor
 
     # the whole protocol in one pass (the simulated clock's advance, simple loops)
 
@@ -299,6 +314,38 @@ class Executor:
             if not taken:
                 return done
             done += taken
+
+
+class _Batch:
+    """What one transaction of a batch shares: the actors and accounts read (each
+    once), and the send counters (limits.SendLedger)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow, self.ledger = uow, limits.SendLedger(uow)
+        self._users: dict[int, User] = {}
+        self._accounts: dict[int, Account] = {}
+
+    def actor(self, enrollment: Enrollment) -> User:
+        found = self._users.get(enrollment.actor_id)
+        if found is None:
+            found = self.uow.get_user(enrollment.actor_id)
+            assert found is not None, "an enrollment outlived its actor"
+            self._users[enrollment.actor_id] = found
+        return found
+
+    def account(self, enrollment: Enrollment) -> Account:
+        found = self._accounts.get(enrollment.account_id)
+        if found is None:
+            found = self.uow.get_account(enrollment.account_id)
+            assert found is not None, "an enrollment outlived its account"
+            self._accounts[enrollment.account_id] = found
+        return found
+
+
+def _counts_now(enrollment: Enrollment) -> bool:
+    """The claim will count this enrollment's step against the sending limits."""
+    return (enrollment.is_ongoing and enrollment.current_step.is_email
+            and enrollment.current_action.status is ActionStatus.SCHEDULED)
 
 
 def _label(outcome: Outcome) -> tuple[str, str | None]:

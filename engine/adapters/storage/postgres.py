@@ -53,7 +53,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage.errors import StorageError
-from engine.adapters.storage.postgres_codec import advisory_key
 from engine.adapters.storage.postgres_database import (
     BEGIN,
     BEGIN_READING,
@@ -112,7 +111,6 @@ class PostgresStore:
         self.sql = queries()
         self.sql_locked = {name: locked(name, text) for name, text in self.sql.items()}
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
-        self.claims_key = advisory_key("claims", self.schema)  # see PostgresUnitOfWork.claim_due
         self.connect_timeout = connect_timeout
         self._settings = settings(schema, lock_timeout, idle_in_transaction_timeout)
         self._owns_pool = pool is None

@@ -44,6 +44,9 @@ class PostgresUnitOfWork:
         self._conn: psycopg.Connection[Any] | None = None
         self._cur: psycopg.Cursor[dict[str, Any]] | None = None
         self._in_transaction = False
+        # statements not sent yet (a BEGIN, writes nobody reads the result of): they
+        # go with the next statement, in one round trip (pipeline mode)
+        self._deferred: list[tuple[str, dict[str, Any] | None]] = []
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
 
     # -- the transaction --------------------------------------------------------
@@ -65,25 +68,34 @@ class PostgresUnitOfWork:
         if conn is None:
             return
         try:
-            if self._in_transaction:
+            unsent = bool(self._deferred) and self._deferred[0][1] is None  # BEGIN not sent
+            if self._in_transaction and not unsent:
                 conn.execute("ROLLBACK")
         except psycopg.Error as error:
             if exc_type is None:
                 raise translate(error, "rollback") from error
         finally:
             self._in_transaction = False
+            self._deferred.clear()
             self._new_steps.clear()
             self._store.release(conn)
 
     def commit(self) -> None:
         if not self._in_transaction:
             return
+        conn = self._connection()
         try:
-            self._connection().execute("COMMIT")
+            if self._deferred:
+                with conn.pipeline():
+                    self._send_deferred()
+                    conn.execute("COMMIT")
+            else:
+                conn.execute("COMMIT")
         except psycopg.Error as error:
             raise translate(error, "commit") from error
         finally:
             self._in_transaction = False
+            self._deferred.clear()
         self._store.step_ids.update(self._new_steps)
         self._new_steps.clear()
 
@@ -98,18 +110,52 @@ class PostgresUnitOfWork:
             raise RuntimeError("this unit of work is read-only")
         assert self._cur is not None
         if not self._in_transaction:
-            try:
-                conn.execute(self._store.begin_reading if self._read_only else self._store.begin)
-            except psycopg.Error as error:
-                raise translate(error, "begin") from error
+            begin = self._store.begin_reading if self._read_only else self._store.begin
+            if ";" in begin:  # a host's SET LOCAL too: several statements, not pipelined
+                try:
+                    conn.execute(begin)
+                except psycopg.Error as error:
+                    raise translate(error, "begin") from error
+            else:
+                self._deferred.append((begin, None))  # goes with the first statement
             self._in_transaction = True
         return self._cur
 
-    def _rows(self, name: str, params: dict[str, Any], *, writing: bool = False,
-              ) -> list[dict[str, Any]]:
+    def _execute(self, name: str, params: dict[str, Any], *, writing: bool = False,
+                 ) -> psycopg.Cursor[dict[str, Any]]:
+        """Run a statement, after the ones deferred (in one round trip with them)."""
         cur = self._cursor(writing)
         try:
-            cur.execute(self._sql[name], params)
+            if not self._deferred:
+                cur.execute(self._sql[name], params)
+                return cur
+            with self._connection().pipeline():
+                self._send_deferred()
+                cur.execute(self._sql[name], params)
+            return cur
+        except psycopg.Error as error:
+            raise translate(error, name) from error
+        finally:
+            self._deferred.clear()
+
+    def _send_deferred(self) -> None:
+        """Queue the deferred statements on the pipeline open on the connection."""
+        conn = self._connection()
+        with conn.cursor() as cur:
+            for text, params in self._deferred:
+                cur.execute(text, params)
+
+    def _defer(self, name: str, params: dict[str, Any]) -> None:
+        """A write whose result nobody reads: sent with the next statement or the commit,
+        in order, so the server runs (and locks) exactly as if sent now. A failure
+        shows at that next statement, which rolls the unit back just the same."""
+        self._cursor(True)
+        self._deferred.append((self._sql[name], params))
+
+    def _rows(self, name: str, params: dict[str, Any], *, writing: bool = False,
+              ) -> list[dict[str, Any]]:
+        cur = self._execute(name, params, writing=writing)
+        try:
             return cur.fetchall() if cur.description is not None else []
         except psycopg.Error as error:
             raise translate(error, name) from error
@@ -120,12 +166,7 @@ class PostgresUnitOfWork:
 
     def _write(self, name: str, params: dict[str, Any]) -> int:
         """Run one write; returns how many rows it changed."""
-        cur = self._cursor(True)
-        try:
-            cur.execute(self._sql[name], params)
-        except psycopg.Error as error:
-            raise translate(error, name) from error
-        return cur.rowcount
+        return self._execute(name, params, writing=True).rowcount
 
     def _write_returning(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self._rows(name, params, writing=True)
@@ -211,7 +252,7 @@ class PostgresUnitOfWork:
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
-        self._write("save_enrollment", params)
+        self._defer("save_enrollment", params)
 
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
@@ -274,12 +315,6 @@ class PostgresUnitOfWork:
 
     def claim_due(self, worker: str, now: datetime, until: datetime, limit: int,
                   ) -> list[tuple[Enrollment, Lease]]:
-        # Claim transactions run one at a time: the dispatch that follows in the same
-        # transaction locks send counters (an actor's, the account's) in the order
-        # its enrollments come, so two claimers would deadlock on them (and wait
-        # deadlock_timeout to learn it). They are short (no I/O), and sends and
-        # records still run side by side.
-        self._rows("lock_key", {"key": self._store.claims_key})
         rows = self._write_returning("claim_due", {
             "worker": worker, "now": codec.instant(now), "until": codec.instant(until),
             "limit": limit})
@@ -342,7 +377,7 @@ class PostgresUnitOfWork:
         return 0 if row is None else int(row["count"])
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
-        self._write("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
+        self._defer("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})
