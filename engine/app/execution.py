@@ -48,6 +48,7 @@ from engine.app.policy import ExecutionPolicy
 from engine.app.ports import (
     Clock,
     EmailDelivery,
+    InStoreDelivery,
     Lease,
     SendRequest,
     SendResult,
@@ -70,7 +71,14 @@ class Skipped(Enum):
     SKIPPED = "skipped"
 
 
+class InRecord(Enum):
+    """The delivery is made by the record, in its transaction (ports.InStoreDelivery)."""
+
+    IN_RECORD = "in record"
+
+
 SKIPPED = Skipped.SKIPPED
+IN_RECORD = InRecord.IN_RECORD
 Outcome = SendResult | TaskCreated | DeliveryError | Skipped
 
 
@@ -215,6 +223,26 @@ class Executor:
         self.observer.delivered(claim.kind, *_label(outcome))
         return outcome
 
+    def sends_in_record(self, claim: Claim) -> bool:
+        """The delivery is a write to the store: `record_all` makes it, given IN_RECORD."""
+        return isinstance(claim.request, SendRequest) and isinstance(self.delivery,
+                                                                      InStoreDelivery)
+
+    def _make_in(self, uow: UnitOfWork, enrollment: Enrollment, claim: Claim, now: datetime,
+                 ) -> Outcome:
+        """The in-store send, under the lease just released by this transaction (the row
+        locked: nobody can take it over or finish it before this commits)."""
+        outcome: Outcome = SKIPPED
+        if enrollment.is_ongoing and now < claim.lease.until:
+            assert isinstance(self.delivery, InStoreDelivery)
+            assert isinstance(claim.request, SendRequest)
+            try:
+                outcome = self.delivery.send_within(uow, claim.request, now)
+            except DeliveryError as error:
+                outcome = error
+        self.observer.delivered(claim.kind, *_label(outcome))
+        return outcome
+
     def _make(self, request: SendRequest | TaskRequest) -> SendResult | TaskCreated:
         if isinstance(request, SendRequest):
             return self.delivery.send(request, self.clock.now())
@@ -236,11 +264,14 @@ class Executor:
 
     def record(self, claim: Claim, outcome: Outcome) -> bool:
         """Apply the outcome if the lease is still this worker's; False if it was lost."""
-        return self.record_all([(claim, outcome)])[0]
+        return self.record_all([(claim, outcome)])[0] is not None
 
-    def record_all(self, outcomes: Seq[tuple[Claim, Outcome]]) -> list[bool]:
+    def record_all(self, outcomes: Seq[tuple[Claim, Outcome | InRecord]],
+                   ) -> list[Outcome | None]:
         """`record` for several claims in one transaction (one commit for them all);
-        each outcome is applied or dropped by its own lease, as `record` does."""
+        each outcome is applied, or dropped (None) if its lease was lost. For IN_RECORD
+        the delivery is made here, once the lease is released (so held): the outcome
+        returned is that delivery's."""
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             batch = _Batch(uow)
@@ -249,17 +280,19 @@ class Executor:
             batch.ledger.flush()
             uow.commit()
         for (claim, _), kept in zip(outcomes, recorded, strict=True):
-            if not kept:
+            if kept is None:
                 self.observer.dropped(claim.kind)
         return recorded
 
-    def _record_in(self, batch: "_Batch", claim: Claim, outcome: Outcome, now: datetime,
-                   ) -> bool:
+    def _record_in(self, batch: "_Batch", claim: Claim, outcome: Outcome | InRecord,
+                   now: datetime) -> Outcome | None:
         request, uow = claim.request, batch.uow
         if not uow.release_lease(claim.lease):
-            return False  # taken over: the new holder owns this delivery now
+            return None  # taken over: the new holder owns this delivery now
         enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
         assert enrollment is not None, "enrollments are never deleted"
+        if outcome is IN_RECORD:
+            outcome = self._make_in(uow, enrollment, claim, now)
         action = enrollment.actions[request.position]
         if isinstance(outcome, TaskCreated) and action.task_id is None:
             # kept even if the host reported the task done before this record
@@ -270,7 +303,7 @@ class Executor:
         ):
             self._apply(batch, enrollment, outcome, now)
         uow.save_enrollment(enrollment)
-        return True
+        return outcome
 
     def _apply(
         self, batch: "_Batch", enrollment: Enrollment, outcome: Outcome, now: datetime

@@ -45,8 +45,8 @@ class SendLedger:
         self.changes: Counter[Key] = Counter()
 
     def lock(self, keys: Iterable[Key]) -> None:
-        for key in sorted(set(keys) - self.read.keys()):
-            self.read[key] = self.uow.count_sends(*key)
+        wanted = sorted(set(keys) - self.read.keys())
+        self.read.update(zip(wanted, self.uow.count_sends_many(wanted), strict=True))
 
     def count(self, key: Key) -> int:
         if key not in self.read:

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from engine.adapters.storage.errors import StorageConflict
-from engine.app.execution import SKIPPED, Claim, Outcome
+from engine.app.execution import IN_RECORD, SKIPPED, Claim, InRecord, Outcome
 from engine.app.ports import TaskCreated
 from engine.app.service import SequenceEngine
 from engine.errors import DeliveryError, EngineError
@@ -89,7 +89,7 @@ class Scheduler:
         self._held: dict[int, Claim] = {}  # enrollment id -> claim, lease as last renewed
         self._recording: set[int] = set()  # enrollment ids whose outcome is being recorded
         self._held_lock = threading.Lock()
-        self._outcomes: list[tuple[Claim, Outcome]] = []  # delivered, not yet recorded
+        self._outcomes: list[tuple[Claim, Outcome | InRecord]] = []  # delivered, not yet recorded
         self._outcomes_lock = threading.Lock()
         self._recorder_busy = False  # a sender thread is recording the queued outcomes
         self._slot_freed = threading.Event()
@@ -224,8 +224,12 @@ class Scheduler:
             claim = replace(
                 claim, lease=lease, request=replace(claim.request, lease_expires_at=lease.until)
             )
-            outcome: Outcome = SKIPPED  # stopping: hand it back unsent
-            if not self.stopping.is_set():
+            outcome: Outcome | InRecord = SKIPPED  # stopping: hand it back unsent
+            if self.stopping.is_set():
+                pass
+            elif self.executor.sends_in_record(claim):
+                outcome = IN_RECORD  # a write to the store: made by the record, fenced there
+            else:
                 outcome = self.executor.deliver(claim)
                 self.failpoint("after_send")
             with self._held_lock:  # the record releases the lease: that is no loss
@@ -255,8 +259,8 @@ class Scheduler:
                     return
             try:
                 recorded = self._record(batch)
-                for (claim, outcome), kept in zip(batch, recorded, strict=True):
-                    _log_outcome(claim, outcome, kept)
+                for (claim, _), outcome in zip(batch, recorded, strict=True):
+                    _log_outcome(claim, outcome)
             except Exception:  # their leases run out and the sends are retried
                 log.exception("recording outcomes failed unexpectedly", extra=self._me)
             finally:
@@ -269,7 +273,7 @@ class Scheduler:
                 self._recording.discard(claim.lease.enrollment_id)
         self._slot_freed.set()
 
-    def _record(self, batch: list[tuple[Claim, Outcome]]) -> list[bool]:
+    def _record(self, batch: list[tuple[Claim, Outcome | InRecord]]) -> list[Outcome | None]:
         while True:
             try:
                 return self.executor.record_all(batch)
@@ -310,9 +314,10 @@ def _ids(claim: Claim) -> dict[str, object]:
             "kind": claim.kind}
 
 
-def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
+def _log_outcome(claim: Claim, outcome: Outcome | None) -> None:
+    """`outcome` as recorded; None: dropped."""
     ids = _ids(claim)
-    if not recorded:
+    if outcome is None:
         log.warning("outcome dropped: the lease was taken over", extra=ids)
     elif outcome is SKIPPED:
         log.info("%s skipped: lease lost or enrollment finished", claim.kind, extra=ids)

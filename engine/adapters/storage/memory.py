@@ -325,6 +325,9 @@ class MemoryUnitOfWork:
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         return self.s.sends.get((scope, owner_id, day), 0)
 
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        return [self.count_sends(*key) for key in keys]
+
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self.s.sends[(scope, owner_id, day)] += delta
 

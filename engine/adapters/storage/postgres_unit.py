@@ -376,6 +376,16 @@ class PostgresUnitOfWork:
             row = self._write_returning("count_sends_locked", key)[0]
         return 0 if row is None else int(row["count"])
 
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        if not keys:
+            return []
+        columns = {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
+                   "days": [k[2] for k in keys]}
+        found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in (
+            self._rows("count_sends_many", columns) if self._read_only
+            else self._write_returning("count_sends_many_locked", columns))}
+        return [found.get(key, 0) for key in keys]
+
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._defer("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
 

@@ -332,6 +332,9 @@ class SqliteUnitOfWork:
         row = self._row("count_sends", _send_key(scope, owner_id, day))
         return 0 if row is None else int(row["count"])
 
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        return [self.count_sends(*key) for key in keys]  # the write lock covers them all
+
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._write("add_send", {**_send_key(scope, owner_id, day), "delta": delta})
 

@@ -330,6 +330,23 @@ VALUES (%(scope)s, %(owner_id)s, %(day)s, 0)
 ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count
 RETURNING count;
 
+-- name: count_sends_many
+SELECT c.scope, c.owner_id, c.day, c.count
+FROM send_counts c
+JOIN unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[]) AS k (scope, owner_id, day)
+  ON (c.scope, c.owner_id, c.day) = (k.scope, k.owner_id, k.day);
+
+-- name: count_sends_many_locked
+-- count_sends_locked for many counters in one statement. The rows are inserted or
+-- locked in the order of the ORDER BY, which is the key order every caller uses:
+-- two claimers locking overlapping counters cannot deadlock.
+INSERT INTO send_counts AS c (scope, owner_id, day, count)
+SELECT DISTINCT k.scope, k.owner_id, k.day, 0
+FROM unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[]) AS k (scope, owner_id, day)
+ORDER BY k.scope, k.owner_id, k.day
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count
+RETURNING c.scope, c.owner_id, c.day, c.count;
+
 -- name: add_send
 INSERT INTO send_counts AS c (scope, owner_id, day, count)
 VALUES (%(scope)s, %(owner_id)s, %(day)s, %(delta)s)
