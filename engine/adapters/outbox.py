@@ -9,7 +9,14 @@ outcome (`send_within`, ports.InStoreDelivery): one commit for both."""
 
 from datetime import datetime
 
-from engine.app.ports import SENT, OutboxMessage, SendRequest, SendResult, Store, UnitOfWork
+from engine.app.ports import (
+    SENT,
+    OutboxMessage,
+    SendRequest,
+    SendResult,
+    Store,
+    UnitOfWork,
+)
 from engine.domain.enrollment import to_seconds
 from engine.errors import DeliveryError
 

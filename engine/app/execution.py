@@ -37,6 +37,7 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
+from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +125,7 @@ class Executor:
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
             batch = _Batch(uow)
+            batch.read_actors(enrollment.actor_id for enrollment, _ in taken)
             # every counter this batch may count against, locked before any is counted
             batch.ledger.lock(key for enrollment, _ in taken if _counts_now(enrollment)
                               for key in limits.days(batch.actor(enrollment), now))
@@ -275,6 +277,7 @@ class Executor:
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             batch = _Batch(uow)
+            batch.read_actors(claim.request.actor_id for claim, _ in outcomes)
             recorded = [self._record_in(batch, claim, outcome, now)
                         for claim, outcome in outcomes]
             batch.ledger.flush()
@@ -357,6 +360,12 @@ class _Batch:
         self.uow, self.ledger = uow, limits.SendLedger(uow)
         self._users: dict[int, User] = {}
         self._accounts: dict[int, Account] = {}
+
+    def read_actors(self, user_ids: Iterable[int]) -> None:
+        """Read these users at once (one statement), ahead of `actor`."""
+        wanted = set(user_ids) - self._users.keys()
+        if wanted:
+            self._users.update((user.id, user) for user in self.uow.get_users(sorted(wanted)))
 
     def actor(self, enrollment: Enrollment) -> User:
         found = self._users.get(enrollment.actor_id)

@@ -122,6 +122,9 @@ class MemoryUnitOfWork:
     def get_user(self, user_id: int) -> User | None:
         return self.s.users.get(user_id)
 
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        return [self.s.users[i] for i in dict.fromkeys(user_ids) if i in self.s.users]
+
     def save_user(self, user: User) -> None:
         self._seen_id("user", user.id)
         self.s.users[user.id] = user

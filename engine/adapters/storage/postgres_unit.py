@@ -198,6 +198,12 @@ class PostgresUnitOfWork:
         row = self._row("get_user", {"id": user_id})
         return None if row is None else codec.user_from(row)
 
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        if not user_ids:
+            return []
+        rows = self._rows("get_users", {"ids": list(dict.fromkeys(user_ids))})
+        return [codec.user_from(row) for row in rows]
+
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
 

@@ -155,6 +155,10 @@ class SqliteUnitOfWork:
         row = self._row("get_user", {"id": user_id})
         return None if row is None else codec.user_from(row)
 
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        found = (self.get_user(i) for i in dict.fromkeys(user_ids))
+        return [user for user in found if user is not None]
+
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
 

@@ -77,6 +77,10 @@ ON CONFLICT (id) DO UPDATE SET
 SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
 FROM users WHERE id = %(id)s;
 
+-- name: get_users
+SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
+FROM users WHERE id = ANY (%(ids)s::bigint[]);
+
 -- name: save_user
 INSERT INTO users (id, account_id, name, time_zone, holidays, weekmask, send_window,
                    daily_email_limit)
