@@ -117,9 +117,13 @@ class Executor:
 
     # 1. claim
 
-    def claim(self, limit: int) -> tuple[list[Claim], int]:
+    def claim(self, limit: int, *, send_in_store: bool = False) -> tuple[list[Claim], int]:
         """Lease up to `limit` due enrollments; returns the deliveries to make, and how
-        many enrollments were taken (own tasks and limits are settled at once)."""
+        many enrollments were taken (own tasks and limits are settled at once).
+
+        `send_in_store`: the sends of an InStoreDelivery are made and recorded in this
+        same transaction too (no external effect: a crash rolls all of it back, so
+        there is nothing to fence across transactions), and not returned."""
         now = self.clock.now()
         claims = []
         with self.store.unit_of_work() as uow:
@@ -133,6 +137,10 @@ class Executor:
                 claim = self._dispatch(batch, enrollment, lease, now)
                 if claim is None:
                     uow.release_lease(lease)
+                elif send_in_store and self.sends_in_record(claim):
+                    uow.release_lease(lease)  # the row stays locked until this commits
+                    self._apply(batch, enrollment, self._make_in(uow, enrollment, claim, now),
+                                now)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)

@@ -174,7 +174,7 @@ class Scheduler:
                 continue
             backlog = False
             try:
-                claims, taken = self.executor.claim(free)
+                claims, taken = self.executor.claim(free, send_in_store=True)
             except StorageConflict:
                 continue  # another worker won a row: try again at once
             except EngineError as error:

@@ -79,3 +79,19 @@ def test_a_delivery_outside_the_store_is_made_before_the_record() -> None:
     (claim,), _ = worker.claim(10)
     assert not worker.sends_in_record(claim)
     webhook.close()
+
+
+def test_a_claim_can_send_and_record_in_store_in_its_own_transaction() -> None:
+    """The scheduler's claim (send_in_store): an outbox send needs no lease across
+    transactions, so the claim makes and records it; a host's task is still returned."""
+    w = World()
+    first, second = w.enroll(w.sequence(email(0, 0))), w.enroll(w.sequence(email(0, 0)), 2)
+    w.engine.set_failure_rule(
+        FailureRule(w.account, ResourceType.LEAD, 2, FailureReason.RECIPIENT_INVALID))
+    worker = w.engine.executor("w1")
+    assert worker.claim(10, send_in_store=True) == ([], 2)
+    assert [m.enrollment_id for m in w.engine.outbox(w.account)] == [first]
+    assert w.get(first).enrollment.actions[0].status is A.COMPLETED
+    assert w.get(second).enrollment.actions[0].status is A.BLOCKED
+    assert sends_today(w) == 1  # the failed send gave its count back
+    assert worker.claim(10, send_in_store=True) == ([], 0)  # no lease left behind
