@@ -28,6 +28,14 @@ steps by number):
    A host's task id is stored on the action; the step then waits for the host's
    TaskCompleted or TaskDeleted event.
 
+A delivery that is itself a write to the store (ports.InStoreDelivery: the
+built-in outbox) has no external effect, so it needs no lease across
+transactions: the scheduler's claim (`send_in_store`) makes and records it in
+the claim's own transaction, after releasing the lease there, the row locked;
+a crash rolls all of it back. Given IN_RECORD instead, `record_all` makes it in
+the record's transaction, right after that releases the lease: the lease check
+and the send commit together.
+
 What this guarantees: every delivery is made at least once per idempotency key (a
 worker that dies after delivering and before recording is re-delivered after its
 lease, with the same key), none starts after its worker lost the lease or its
@@ -37,13 +45,13 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
-from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from engine.app import limits
+from engine.app.batch import Batch, counts_now
 from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import (
@@ -60,7 +68,6 @@ from engine.app.ports import (
     UnitOfWork,
 )
 from engine.app.tasks import create_step_task
-from engine.domain.account import Account, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus, FailureReason
 from engine.errors import DeliveryError
@@ -128,10 +135,10 @@ class Executor:
         claims = []
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
-            batch = _Batch(uow)
+            batch = Batch(uow)
             batch.read_actors(enrollment.actor_id for enrollment, _ in taken)
             # every counter this batch may count against, locked before any is counted
-            batch.ledger.lock(key for enrollment, _ in taken if _counts_now(enrollment)
+            batch.ledger.lock(key for enrollment, _ in taken if counts_now(enrollment)
                               for key in limits.days(batch.actor(enrollment), now))
             for enrollment, lease in taken:
                 claim = self._dispatch(batch, enrollment, lease, now)
@@ -149,7 +156,7 @@ class Executor:
         return claims, len(taken)
 
     def _dispatch(
-        self, batch: "_Batch", enrollment: Enrollment, lease: Lease, now: datetime
+        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime
     ) -> Claim | None:
         step, action = enrollment.current_step, enrollment.current_action
         if not enrollment.is_ongoing:
@@ -176,7 +183,7 @@ class Executor:
         enrollment.due_at = lease.until
         return Claim(lease, self._request(enrollment, lease))
 
-    def _take_send(self, batch: "_Batch", enrollment: Enrollment, now: datetime) -> bool:
+    def _take_send(self, batch: Batch, enrollment: Enrollment, now: datetime) -> bool:
         """Count an email against its sending limits, or settle it if one is reached."""
         actor = batch.actor(enrollment)
         over = limits.over_limit(batch.ledger, actor, batch.account(enrollment), now)
@@ -284,7 +291,7 @@ class Executor:
         returned is that delivery's."""
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
-            batch = _Batch(uow)
+            batch = Batch(uow)
             batch.read_actors(claim.request.actor_id for claim, _ in outcomes)
             recorded = [self._record_in(batch, claim, outcome, now)
                         for claim, outcome in outcomes]
@@ -295,7 +302,7 @@ class Executor:
                 self.observer.dropped(claim.kind)
         return recorded
 
-    def _record_in(self, batch: "_Batch", claim: Claim, outcome: Outcome | InRecord,
+    def _record_in(self, batch: Batch, claim: Claim, outcome: Outcome | InRecord,
                    now: datetime) -> Outcome | None:
         request, uow = claim.request, batch.uow
         if not uow.release_lease(claim.lease):
@@ -317,7 +324,7 @@ class Executor:
         return outcome
 
     def _apply(
-        self, batch: "_Batch", enrollment: Enrollment, outcome: Outcome, now: datetime
+        self, batch: Batch, enrollment: Enrollment, outcome: Outcome, now: datetime
     ) -> None:
         action = enrollment.current_action
         made = isinstance(outcome, TaskCreated) or (isinstance(outcome, SendResult)
@@ -358,44 +365,6 @@ class Executor:
             if not taken:
                 return done
             done += taken
-
-
-class _Batch:
-    """What one transaction of a batch shares: the actors and accounts read (each
-    once), and the send counters (limits.SendLedger)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow, self.ledger = uow, limits.SendLedger(uow)
-        self._users: dict[int, User] = {}
-        self._accounts: dict[int, Account] = {}
-
-    def read_actors(self, user_ids: Iterable[int]) -> None:
-        """Read these users at once (one statement), ahead of `actor`."""
-        wanted = set(user_ids) - self._users.keys()
-        if wanted:
-            self._users.update((user.id, user) for user in self.uow.get_users(sorted(wanted)))
-
-    def actor(self, enrollment: Enrollment) -> User:
-        found = self._users.get(enrollment.actor_id)
-        if found is None:
-            found = self.uow.get_user(enrollment.actor_id)
-            assert found is not None, "an enrollment outlived its actor"
-            self._users[enrollment.actor_id] = found
-        return found
-
-    def account(self, enrollment: Enrollment) -> Account:
-        found = self._accounts.get(enrollment.account_id)
-        if found is None:
-            found = self.uow.get_account(enrollment.account_id)
-            assert found is not None, "an enrollment outlived its account"
-            self._accounts[enrollment.account_id] = found
-        return found
-
-
-def _counts_now(enrollment: Enrollment) -> bool:
-    """The claim will count this enrollment's step against the sending limits."""
-    return (enrollment.is_ongoing and enrollment.current_step.is_email
-            and enrollment.current_action.status is ActionStatus.SCHEDULED)
 
 
 def _label(outcome: Outcome) -> tuple[str, str | None]:
