@@ -269,8 +269,12 @@ class Scheduler:
     def _done(self, claims: list[Claim]) -> None:
         with self._held_lock:
             for claim in claims:
-                self._held.pop(claim.lease.enrollment_id, None)
-                self._recording.discard(claim.lease.enrollment_id)
+                enrollment_id = claim.lease.enrollment_id
+                held = self._held.get(enrollment_id)
+                if held is None or held.lease.seq != claim.lease.seq:
+                    continue  # once recorded, the enrollment may be claimed again at once
+                del self._held[enrollment_id]
+                self._recording.discard(enrollment_id)
         self._slot_freed.set()
 
     def _record(self, batch: list[tuple[Claim, Outcome | InRecord]]) -> list[Outcome | None]:
