@@ -293,8 +293,11 @@ class Executor:
         with self.store.unit_of_work() as uow:
             batch = Batch(uow)
             batch.read_actors(claim.request.actor_id for claim, _ in outcomes)
-            recorded = [self._record_in(batch, claim, outcome, now)
-                        for claim, outcome in outcomes]
+            # rows locked in id order, as renew_leases locks them: no deadlock between them
+            order = sorted(range(len(outcomes)), key=lambda i: outcomes[i][0].lease.enrollment_id)
+            recorded: list[Outcome | None] = [None] * len(outcomes)
+            for i in order:
+                recorded[i] = self._record_in(batch, *outcomes[i], now)
             batch.ledger.flush()
             uow.commit()
         for (claim, _), kept in zip(outcomes, recorded, strict=True):

@@ -267,9 +267,18 @@ RETURNING e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.reso
           s.body AS steps, e.claim_seq, due.was_due;
 
 -- name: renew_leases
+-- The rows are locked in id order, as a batch of records locks them: a heartbeat
+-- and a record of the same worker never wait on each other in a cycle.
+WITH held AS (
+    SELECT e.id FROM enrollments e
+    JOIN unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
+      ON e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker
+    ORDER BY e.id
+    FOR UPDATE OF e
+)
 UPDATE enrollments e SET claim_until = %(until)s, due_at = %(until)s
-FROM unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
-WHERE e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker
+FROM held
+WHERE e.id = held.id
 RETURNING e.id, e.account_id, e.claimed_by, e.claim_seq;
 
 -- name: lease_holds
