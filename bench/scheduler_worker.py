@@ -19,13 +19,19 @@ from typing import Any
 
 
 class TimedDelivery:
-    """The outbox delivery, noting when each enrollment's send returned (wall clock)."""
+    """The outbox delivery, noting when each enrollment's send returned (wall clock).
+    Like the outbox, it is made inside the record's transaction (`send_within`)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.sent = inner, dict[int, float]()
 
     def send(self, request: Any, now: Any) -> Any:
         result = self.inner.send(request, now)
+        self.sent.setdefault(request.enrollment_id, time.time())
+        return result
+
+    def send_within(self, uow: Any, request: Any, now: Any) -> Any:
+        result = self.inner.send_within(uow, request, now)
         self.sent.setdefault(request.enrollment_id, time.time())
         return result
 

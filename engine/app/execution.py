@@ -9,22 +9,32 @@ steps by number):
    each lease has an expiry and a fencing token (`claim_seq`, one higher on
    every claim), and the enrollment's due_at becomes the expiry, so the claim of
    a worker that vanished comes due again by itself. Sending limits are settled
-   right there, and so is a task step when the engine keeps its own tasks (no
-   external effect: the task is made in this transaction). An email step, or a
-   host's task step, goes in_progress (an email is counted against the limits)
-   and becomes a Claim.
+   right there (the batch's send counters are locked all at once, in key order,
+   so claimers running side by side cannot deadlock on them), and so is a task
+   step when the engine keeps its own tasks (no external effect: the task is
+   made in this transaction). An email step, or a host's task step, goes
+   in_progress (an email is counted against the limits) and becomes a Claim.
 2. Deliver, with no transaction and no lock held. Immediately before it, the
    lease is read again: same token, not expired, enrollment not finished. If
    not, nothing is delivered. The delivery carries the step's stable idempotency
    key and the lease's expiry (`lease_expires_at`), so the receiver can
    de-duplicate and can refuse one that arrives after the lease ran out. While
    deliveries run, the worker renews its leases; `renew` says which it still holds.
-3. Record, in one transaction, which first releases the lease: only the holder
+3. Record, in one transaction (the scheduler records the outcomes that are ready
+   together, one commit for them all), which first releases each lease: only the holder
    of the current token gets past that, so a stale worker's outcome changes
    nothing. A delivery skipped in step 2 is recorded too: an enrollment that
    finished meanwhile has the send abandoned, any other comes due again at once.
    A host's task id is stored on the action; the step then waits for the host's
    TaskCompleted or TaskDeleted event.
+
+A delivery that is itself a write to the store (ports.InStoreDelivery: the
+built-in outbox) has no external effect, so it needs no lease across
+transactions: the scheduler's claim (`send_in_store`) makes and records it in
+the claim's own transaction, after releasing the lease there, the row locked;
+a crash rolls all of it back. Given IN_RECORD instead, `record_all` makes it in
+the record's transaction, right after that releases the lease: the lease check
+and the send commit together.
 
 What this guarantees: every delivery is made at least once per idempotency key (a
 worker that dies after delivering and before recording is re-delivered after its
@@ -35,16 +45,19 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from engine.app import limits
+from engine.app.batch import Batch, counts_now
 from engine.app.observer import NO_OBSERVER, ExecutionObserver
 from engine.app.policy import ExecutionPolicy
 from engine.app.ports import (
     Clock,
     EmailDelivery,
+    InStoreDelivery,
     Lease,
     SendRequest,
     SendResult,
@@ -55,7 +68,6 @@ from engine.app.ports import (
     UnitOfWork,
 )
 from engine.app.tasks import create_step_task
-from engine.domain.account import User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus, FailureReason
 from engine.errors import DeliveryError
@@ -67,7 +79,14 @@ class Skipped(Enum):
     SKIPPED = "skipped"
 
 
+class InRecord(Enum):
+    """The delivery is made by the record, in its transaction (ports.InStoreDelivery)."""
+
+    IN_RECORD = "in record"
+
+
 SKIPPED = Skipped.SKIPPED
+IN_RECORD = InRecord.IN_RECORD
 Outcome = SendResult | TaskCreated | DeliveryError | Skipped
 
 
@@ -105,25 +124,39 @@ class Executor:
 
     # 1. claim
 
-    def claim(self, limit: int) -> tuple[list[Claim], int]:
+    def claim(self, limit: int, *, send_in_store: bool = False) -> tuple[list[Claim], int]:
         """Lease up to `limit` due enrollments; returns the deliveries to make, and how
-        many enrollments were taken (own tasks and limits are settled at once)."""
+        many enrollments were taken (own tasks and limits are settled at once).
+
+        `send_in_store`: the sends of an InStoreDelivery are made and recorded in this
+        same transaction too (no external effect: a crash rolls all of it back, so
+        there is nothing to fence across transactions), and not returned."""
         now = self.clock.now()
         claims = []
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
+            batch = Batch(uow)
+            batch.read_actors(enrollment.actor_id for enrollment, _ in taken)
+            # every counter this batch may count against, locked before any is counted
+            batch.ledger.lock(key for enrollment, _ in taken if counts_now(enrollment)
+                              for key in limits.days(batch.actor(enrollment), now))
             for enrollment, lease in taken:
-                claim = self._dispatch(uow, enrollment, lease, now)
+                claim = self._dispatch(batch, enrollment, lease, now)
                 if claim is None:
                     uow.release_lease(lease)
+                elif send_in_store and self.sends_in_record(claim):
+                    uow.release_lease(lease)  # the row stays locked until this commits
+                    self._apply(batch, enrollment, self._make_in(uow, enrollment, claim, now),
+                                now)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)
+            batch.ledger.flush()
             uow.commit()
         return claims, len(taken)
 
     def _dispatch(
-        self, uow: UnitOfWork, enrollment: Enrollment, lease: Lease, now: datetime
+        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime
     ) -> Claim | None:
         step, action = enrollment.current_step, enrollment.current_action
         if not enrollment.is_ongoing:
@@ -136,7 +169,7 @@ class Executor:
             planned = action.estimated_execute_at
             latency = (now - planned).total_seconds() if planned is not None else None
             self.observer.claimed(kind, latency=latency, retry=False, redelivery=False)
-            if step.is_email and not self._take_send(uow, enrollment, now):
+            if step.is_email and not self._take_send(batch, enrollment, now):
                 return None  # a sending limit settled it
             enrollment.begin_current(now)
         else:  # a retry that came due, or the claim of a worker that vanished
@@ -144,18 +177,16 @@ class Executor:
                                   redelivery=action.attempts == 0)
         if not step.is_email and self.tasks is None:
             if action.task_id is None:
-                action.task_id = create_step_task(uow, enrollment, step, action, now)
+                action.task_id = create_step_task(batch.uow, enrollment, step, action, now)
             enrollment.due_at = None  # the step waits for its task
             return None
         enrollment.due_at = lease.until
         return Claim(lease, self._request(enrollment, lease))
 
-    def _take_send(self, uow: UnitOfWork, enrollment: Enrollment, now: datetime) -> bool:
+    def _take_send(self, batch: Batch, enrollment: Enrollment, now: datetime) -> bool:
         """Count an email against its sending limits, or settle it if one is reached."""
-        actor = self._actor(uow, enrollment)
-        account = uow.get_account(enrollment.account_id)
-        assert account is not None, "an enrollment outlived its account"
-        over = limits.take_send(uow, actor, account, now)
+        actor = batch.actor(enrollment)
+        over = limits.take_send(batch.ledger, actor, batch.account(enrollment), now)
         if over is not None:
             limits.limit_reached(enrollment, actor, over, self.policy, now)
             return False
@@ -208,6 +239,26 @@ class Executor:
         self.observer.delivered(claim.kind, *_label(outcome))
         return outcome
 
+    def sends_in_record(self, claim: Claim) -> bool:
+        """The delivery is a write to the store: `record_all` makes it, given IN_RECORD."""
+        return isinstance(claim.request, SendRequest) and isinstance(self.delivery,
+                                                                      InStoreDelivery)
+
+    def _make_in(self, uow: UnitOfWork, enrollment: Enrollment, claim: Claim, now: datetime,
+                 ) -> Outcome:
+        """The in-store send, under the lease just released by this transaction (the row
+        locked: nobody can take it over or finish it before this commits)."""
+        outcome: Outcome = SKIPPED
+        if enrollment.is_ongoing and now < claim.lease.until:
+            assert isinstance(self.delivery, InStoreDelivery)
+            assert isinstance(claim.request, SendRequest)
+            try:
+                outcome = self.delivery.send_within(uow, claim.request, now)
+            except DeliveryError as error:
+                outcome = error
+        self.observer.delivered(claim.kind, *_label(outcome))
+        return outcome
+
     def _make(self, request: SendRequest | TaskRequest) -> SendResult | TaskCreated:
         if isinstance(request, SendRequest):
             return self.delivery.send(request, self.clock.now())
@@ -229,29 +280,53 @@ class Executor:
 
     def record(self, claim: Claim, outcome: Outcome) -> bool:
         """Apply the outcome if the lease is still this worker's; False if it was lost."""
+        return self.record_all([(claim, outcome)])[0] is not None
+
+    def record_all(self, outcomes: Seq[tuple[Claim, Outcome | InRecord]],
+                   ) -> list[Outcome | None]:
+        """`record` for several claims in one transaction (one commit for them all);
+        each outcome is applied, or dropped (None) if its lease was lost. For IN_RECORD
+        the delivery is made here, once the lease is released (so held): the outcome
+        returned is that delivery's."""
         now = self.clock.now()
-        request = claim.request
         with self.store.unit_of_work() as uow:
-            if not uow.release_lease(claim.lease):
-                self.observer.dropped(claim.kind)
-                return False  # taken over: the new holder owns this delivery now
-            enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
-            assert enrollment is not None, "enrollments are never deleted"
-            action = enrollment.actions[request.position]
-            if isinstance(outcome, TaskCreated) and action.task_id is None:
-                # kept even if the host reported the task done before this record
-                action.task_id = outcome.task_id
-            if (
-                enrollment.current_step_position == request.position
-                and action.status is ActionStatus.IN_PROGRESS
-            ):
-                self._apply(uow, enrollment, outcome, now)
-            uow.save_enrollment(enrollment)
+            batch = Batch(uow)
+            batch.read_actors(claim.request.actor_id for claim, _ in outcomes)
+            # rows locked in id order, as renew_leases locks them: no deadlock between them
+            order = sorted(range(len(outcomes)), key=lambda i: outcomes[i][0].lease.enrollment_id)
+            recorded: list[Outcome | None] = [None] * len(outcomes)
+            for i in order:
+                recorded[i] = self._record_in(batch, *outcomes[i], now)
+            batch.ledger.flush()
             uow.commit()
-        return True
+        for (claim, _), kept in zip(outcomes, recorded, strict=True):
+            if kept is None:
+                self.observer.dropped(claim.kind)
+        return recorded
+
+    def _record_in(self, batch: Batch, claim: Claim, outcome: Outcome | InRecord,
+                   now: datetime) -> Outcome | None:
+        request, uow = claim.request, batch.uow
+        if not uow.release_lease(claim.lease):
+            return None  # taken over: the new holder owns this delivery now
+        enrollment = uow.get_enrollment(request.account_id, request.enrollment_id)
+        assert enrollment is not None, "enrollments are never deleted"
+        if outcome is IN_RECORD:
+            outcome = self._make_in(uow, enrollment, claim, now)
+        action = enrollment.actions[request.position]
+        if isinstance(outcome, TaskCreated) and action.task_id is None:
+            # kept even if the host reported the task done before this record
+            action.task_id = outcome.task_id
+        if (
+            enrollment.current_step_position == request.position
+            and action.status is ActionStatus.IN_PROGRESS
+        ):
+            self._apply(batch, enrollment, outcome, now)
+        uow.save_enrollment(enrollment)
+        return outcome
 
     def _apply(
-        self, uow: UnitOfWork, enrollment: Enrollment, outcome: Outcome, now: datetime
+        self, batch: Batch, enrollment: Enrollment, outcome: Outcome, now: datetime
     ) -> None:
         action = enrollment.current_action
         made = isinstance(outcome, TaskCreated) or (isinstance(outcome, SendResult)
@@ -269,20 +344,14 @@ class Executor:
         elif isinstance(outcome, TaskCreated):
             enrollment.due_at = None  # the host has the task: the step waits for its event
         elif outcome.sent:
-            enrollment.complete_current(now, self._actor(uow, enrollment).calendar)
+            enrollment.complete_current(now, batch.actor(enrollment).calendar)
         else:
             reason = outcome.failure_reason or FailureReason.UNKNOWN
             if reason is not FailureReason.UNKNOWN:
                 # no email went out: the count taken at the claim (when the action
                 # last changed, so updated_at) goes back
-                limits.give_back(uow, self._actor(uow, enrollment), enrollment.updated_at)
+                limits.give_back(batch.ledger, batch.actor(enrollment), enrollment.updated_at)
             enrollment.block_current(reason, now)
-
-    @staticmethod
-    def _actor(uow: UnitOfWork, enrollment: Enrollment) -> User:
-        actor = uow.get_user(enrollment.actor_id)
-        assert actor is not None, "an enrollment outlived its actor"
-        return actor
 
     # the whole protocol in one pass (the simulated clock's advance, simple loops)
 

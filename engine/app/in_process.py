@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, cast
 
+from engine.app.batch import Batch
 from engine.app.execution import SKIPPED, Executor, Outcome, _label
 from engine.app.ports import Lease, SettableClock, TaskCreated
 from engine.domain.enrollment import Enrollment
@@ -108,9 +109,17 @@ def _drain(
 
 
 def _run_one(executor: Executor, uow: Any, enrollment: Enrollment, now: datetime) -> None:
+    batch = Batch(uow)  # the send counters this unit changes, written once at the end
+    _claim_deliver_record(executor, uow, batch, enrollment, now)
+    batch.ledger.flush()
+
+
+def _claim_deliver_record(
+    executor: Executor, uow: Any, batch: Batch, enrollment: Enrollment, now: datetime
+) -> None:
     lease = uow.fence(enrollment, executor.worker, now + executor.policy.lease)
     # 1. claim
-    claim = executor._dispatch(uow, enrollment, lease, now)
+    claim = executor._dispatch(batch, enrollment, lease, now)
     if claim is None:
         return
     # 2. deliver: the lease holds unless it ran out already (a lease of no length)
@@ -130,4 +139,4 @@ def _run_one(executor: Executor, uow: Any, enrollment: Enrollment, now: datetime
         enrollment.current_step_position == request.position
         and action.status is ActionStatus.IN_PROGRESS
     ):
-        executor._apply(uow, enrollment, outcome, executor.clock.now())
+        executor._apply(batch, enrollment, outcome, executor.clock.now())

@@ -165,6 +165,9 @@ class UnitOfWork(Protocol):
     def get_account(self, account_id: int) -> Account | None: ...
     def save_account(self, account: Account) -> None: ...
     def get_user(self, user_id: int) -> User | None: ...
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        """The users with these ids (of any account; missing ones left out), in no
+        particular order; a write unit reads them as get_user does."""
     def save_user(self, user: User) -> None: ...
     def list_users(self, account_id: int, page: Page) -> list[User]:
         """The account's users, by id."""
@@ -232,6 +235,10 @@ class UnitOfWork(Protocol):
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        """count_sends of each (scope, owner_id, day), in the order given; in a write
+        unit, on a server database, every counter is locked, in key order (so two
+        units asking for overlapping counters never wait on each other in a cycle)."""
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         """Count a send on that day (a negative delta gives counts back)."""
 
@@ -293,6 +300,20 @@ class EmailDelivery(Protocol):
         idempotency key must be treated as the same send (delivery is at least once),
         and a send that arrives after `request.lease_expires_at` may be refused: its
         worker no longer held it."""
+
+
+@runtime_checkable
+class InStoreDelivery(Protocol):
+    """An email delivery that is itself a write to the engine's store (the built-in
+    outbox). The scheduler makes it inside the transaction that records its outcome,
+    right after that transaction has released the lease with the row locked: the
+    lease check and the send commit together (a transactional outbox)."""
+
+    def send(self, request: SendRequest, now: datetime) -> SendResult: ...
+
+    def send_within(self, uow: UnitOfWork, request: SendRequest, now: datetime,
+                    ) -> SendResult:
+        """`send`, as a write of the caller's transaction (the caller commits)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
 """The scheduler: one worker running due work by the protocol of engine/app/execution.py.
 
 One thread claims, never more than the free sender slots (`concurrency`); the
-sender threads deliver and record, holding no lock and no transaction while a
-send runs; a heartbeat renews the leases of the sends under way at half the
-lease. With nothing due, the claimer sleeps until the next due instant (at most
-`max_idle`), or until woken: by a commit of this process's engine, or by the
-store (PostgreSQL's LISTEN). `stop()` drains: no new claims, sends not started
-are handed back (due again at once), sends under way finish and are recorded.
+sender threads deliver, holding no lock and no transaction while a send runs,
+and record: the outcomes ready at once go in one transaction (a group commit:
+the thread that finds no record under way records every outcome queued until
+none is left, the others queue theirs and move on); a heartbeat renews the
+leases of the sends under way at half the lease. With nothing due, the claimer
+sleeps until the next due instant (at most `max_idle`), or until woken: by a
+commit of this process's engine, or by the store (PostgreSQL's LISTEN).
+`stop()` drains: no new claims, sends not started are handed back (due again at
+once), sends under way finish and are recorded.
 
 Runs in a `seqengine worker` process or in threads of `seqengine serve`; in
 simulated mode none of this runs (time only moves inside an advance).
@@ -23,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from engine.adapters.storage.errors import StorageConflict
-from engine.app.execution import SKIPPED, Claim, Outcome
+from engine.app.execution import IN_RECORD, SKIPPED, Claim, InRecord, Outcome
 from engine.app.ports import TaskCreated
 from engine.app.service import SequenceEngine
 from engine.errors import DeliveryError, EngineError
@@ -86,6 +89,9 @@ class Scheduler:
         self._held: dict[int, Claim] = {}  # enrollment id -> claim, lease as last renewed
         self._recording: set[int] = set()  # enrollment ids whose outcome is being recorded
         self._held_lock = threading.Lock()
+        self._outcomes: list[tuple[Claim, Outcome | InRecord]] = []  # delivered, not yet recorded
+        self._outcomes_lock = threading.Lock()
+        self._recorder_busy = False  # a sender thread is recording the queued outcomes
         self._slot_freed = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._claimer: threading.Thread | None = None
@@ -156,17 +162,19 @@ class Scheduler:
             return self.concurrency - len(self._held)
 
     def _claim_loop(self) -> None:
+        backlog = False  # the last claim took all it asked for: more is likely due
         while not self.stopping.is_set():
             free = self._free_slots()
             if free == 0:
                 self._slot_freed.wait(self.max_idle)
                 self._slot_freed.clear()
                 continue
-            if not self._due_now():
+            if not backlog and not self._due_now():
                 self._sleep()
                 continue
+            backlog = False
             try:
-                claims, taken = self.executor.claim(free)
+                claims, taken = self.executor.claim(free, send_in_store=True)
             except StorageConflict:
                 continue  # another worker won a row: try again at once
             except EngineError as error:
@@ -178,6 +186,7 @@ class Scheduler:
                 self.stopping.wait(self.max_idle)
                 continue
             self.failpoint("after_claim")
+            backlog = taken == free
             if taken == 0:  # due rows another transaction holds (SKIP LOCKED): let it end
                 self.stopping.wait(0.05)
             for claim in claims:
@@ -208,33 +217,70 @@ class Scheduler:
             self.wake.clear()
 
     def _send(self, claim: Claim) -> None:
+        queued = False
         try:
             with self._held_lock:
                 lease = self._held.get(claim.lease.enrollment_id, claim).lease
             claim = replace(
                 claim, lease=lease, request=replace(claim.request, lease_expires_at=lease.until)
             )
-            outcome: Outcome = SKIPPED  # stopping: hand it back unsent
-            if not self.stopping.is_set():
+            outcome: Outcome | InRecord = SKIPPED  # stopping: hand it back unsent
+            if self.stopping.is_set():
+                pass
+            elif self.executor.sends_in_record(claim):
+                outcome = IN_RECORD  # a write to the store: made by the record, fenced there
+            else:
                 outcome = self.executor.deliver(claim)
                 self.failpoint("after_send")
             with self._held_lock:  # the record releases the lease: that is no loss
                 self._recording.add(claim.lease.enrollment_id)
             self.failpoint("before_record")
-            recorded = self._record(claim, outcome)
-            _log_outcome(claim, outcome, recorded)
+            with self._outcomes_lock:
+                self._outcomes.append((claim, outcome))
+                queued = True
+                if self._recorder_busy:
+                    return  # the thread recording now takes this one in its next batch
+                self._recorder_busy = True
+            self._record_outcomes()
         except Exception:  # the lease runs out and the send is retried: never lose the worker
             log.exception("a send failed unexpectedly", extra=_ids(claim))
         finally:
-            with self._held_lock:
-                self._held.pop(claim.lease.enrollment_id, None)
-                self._recording.discard(claim.lease.enrollment_id)
-            self._slot_freed.set()
+            if not queued:
+                self._done([claim])
 
-    def _record(self, claim: Claim, outcome: Outcome) -> bool:
+    def _record_outcomes(self) -> None:
+        """Record every outcome queued, a batch per transaction, until none is left
+        (group commit: the sender threads that queue meanwhile do not wait)."""
+        while True:
+            with self._outcomes_lock:
+                batch, self._outcomes = self._outcomes, []
+                if not batch:
+                    self._recorder_busy = False
+                    return
+            try:
+                recorded = self._record(batch)
+                for (claim, _), outcome in zip(batch, recorded, strict=True):
+                    _log_outcome(claim, outcome)
+            except Exception:  # their leases run out and the sends are retried
+                log.exception("recording outcomes failed unexpectedly", extra=self._me)
+            finally:
+                self._done([claim for claim, _ in batch])
+
+    def _done(self, claims: list[Claim]) -> None:
+        with self._held_lock:
+            for claim in claims:
+                enrollment_id = claim.lease.enrollment_id
+                held = self._held.get(enrollment_id)
+                if held is None or held.lease.seq != claim.lease.seq:
+                    continue  # once recorded, the enrollment may be claimed again at once
+                del self._held[enrollment_id]
+                self._recording.discard(enrollment_id)
+        self._slot_freed.set()
+
+    def _record(self, batch: list[tuple[Claim, Outcome | InRecord]]) -> list[Outcome | None]:
         while True:
             try:
-                return self.executor.record(claim, outcome)
+                return self.executor.record_all(batch)
             except StorageConflict:
                 continue
 
@@ -272,9 +318,10 @@ def _ids(claim: Claim) -> dict[str, object]:
             "kind": claim.kind}
 
 
-def _log_outcome(claim: Claim, outcome: Outcome, recorded: bool) -> None:
+def _log_outcome(claim: Claim, outcome: Outcome | None) -> None:
+    """`outcome` as recorded; None: dropped."""
     ids = _ids(claim)
-    if not recorded:
+    if outcome is None:
         log.warning("outcome dropped: the lease was taken over", extra=ids)
     elif outcome is SKIPPED:
         log.info("%s skipped: lease lost or enrollment finished", claim.kind, extra=ids)

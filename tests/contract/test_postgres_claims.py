@@ -13,6 +13,7 @@ from contract_samples import T0, enrollment, reading, write
 from test_postgres_store import Background, wait_until, waiting_sessions
 
 from engine.adapters.storage.postgres import PostgresStore
+from engine.app.limits import SendLedger
 from engine.app.ports import Lease
 from engine.domain.enums import EnrollmentState
 
@@ -49,25 +50,46 @@ def test_claims_take_due_work_in_order_and_move_it_to_the_lease_expiry(
         assert uow.next_due_at() == T0 + timedelta(seconds=1)
 
 
-def test_two_workers_claiming_at_once_take_turns_and_share_the_work(
-    pg: PostgresStore, pg_url: str,
+def test_two_workers_claiming_at_once_neither_waits_and_they_share_the_work(
+    pg: PostgresStore,
 ) -> None:
     write(pg, *(enrollment(30 + i, due_at=T0 + timedelta(seconds=i)) for i in range(5)))
     with pg.unit_of_work() as first:
         mine = [e.id for e, _ in first.claim_due("w1", T0 + LEASE, T0 + 2 * LEASE, 3)]
-
-        def second_claim() -> list[int]:
-            with pg.unit_of_work() as uow:
-                found = [e.id for e, _ in uow.claim_due("w2", T0 + LEASE, T0 + LEASE, 10)]
-                uow.commit()
-                return found
-
-        # claim transactions run one at a time (their dispatch locks send counters in
-        # any order): the second waits for the first, then finds only what is left
-        second = Background(second_claim)
-        wait_until(lambda: waiting_sessions(pg_url) == 1, "the second claim waits")
+        # the first is still open: the second skips the rows it holds, without waiting
+        second = Background(lambda: claim(pg, "w2", T0 + LEASE))
+        theirs = [lease.enrollment_id for lease in second.result()]
         first.commit()
-    assert mine == [30, 31, 32] and second.result() == [33, 34]
+    assert mine == [30, 31, 32] and theirs == [33, 34]
+
+
+def test_claimers_lock_send_counters_in_key_order_so_they_cannot_deadlock(
+    pg: PostgresStore, pg_url: str,
+) -> None:
+    """The first holds counter a and then wants b; the second wants b and a. Locked in
+    the order asked, the second would hold b while waiting for a: a deadlock (one of
+    them aborted). In key order the second waits for a holding nothing."""
+    a, b = ("account", 1, T0.date()), ("actor", 10, T0.date())
+    with pg.unit_of_work() as first:
+        ledger = SendLedger(first)
+        ledger.lock([a])
+
+        def second_claimer() -> int:
+            with pg.unit_of_work() as uow:
+                theirs = SendLedger(uow)
+                theirs.lock([b, a])
+                theirs.add(b, 1)
+                theirs.flush()
+                uow.commit()
+                return theirs.count(b)
+
+        second = Background(second_claimer)
+        wait_until(lambda: waiting_sessions(pg_url) == 1, "the second claimer waits")
+        ledger.lock([b])  # a deadlock here if the second held b
+        ledger.add(b, 1)
+        ledger.flush()
+        first.commit()
+    assert second.result() == 2
 
 
 def test_a_claim_rolled_back_leaves_the_work_due_and_its_token_unused(pg: PostgresStore) -> None:

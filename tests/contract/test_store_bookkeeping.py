@@ -120,6 +120,22 @@ def test_send_counters_count_per_scope_owner_and_day(store: Store) -> None:
         assert uow.count_sends("account", 11, DAY) == 0
 
 
+def test_many_send_counters_are_read_at_once_in_the_order_asked(store: Store) -> None:
+    keys = [("actor", 11, DAY), ("account", 10, DAY), ("actor", 12, DAY), ("actor", 11, DAY)]
+    with store.unit_of_work() as uow:
+        uow.add_send("actor", 11, DAY, delta=2)
+        uow.add_send("account", 10, DAY)
+        assert uow.count_sends_many(keys) == [2, 1, 0, 2]  # and, writing, locked
+        assert uow.count_sends_many([]) == []
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.add_send("actor", 12, DAY, delta=5)  # a counter created by the locked read
+        uow.commit()
+    with reading(store) as uow:
+        assert uow.count_sends_many(keys) == [2, 1, 5, 2]
+        assert uow.count_sends_many([("actor", 99, DAY)]) == [0]
+
+
 # -- failure rules ----------------------------------------------------------------------
 
 

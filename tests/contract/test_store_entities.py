@@ -42,6 +42,15 @@ def test_account_and_user_round_trip(store: Store) -> None:
         assert uow.get_user(13) is None
 
 
+def test_users_are_read_many_at_once(store: Store) -> None:
+    write(store, account(), user(), Account(2, "plain"), User(12, 2))
+    for read_only in (True, False):  # a write unit locks them too
+        with store.unit_of_work(read_only=read_only) as uow:
+            found = uow.get_users([12, 13, 10, 12])
+            assert sorted(found, key=lambda u: u.id) == [user(), User(12, 2)]
+            assert uow.get_users([]) == [] and uow.get_users([13]) == []
+
+
 def test_saving_again_replaces(store: Store) -> None:
     write(store, account(), user(), sequence(), enrollment(), task())
     renamed = Account(1, "renamed", reach_enabled=True, daily_email_quota=5)

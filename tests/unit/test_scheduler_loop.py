@@ -18,7 +18,7 @@ class Failing:
         self.done = threading.Event()
         self.worker = "failing"
 
-    def claim(self, limit: int) -> None:
+    def claim(self, limit: int, *, send_in_store: bool = False) -> None:
         self.calls += 1
         if self.calls >= 3:
             self.done.set()

@@ -124,6 +124,9 @@ class MemoryUnitOfWork:
     def get_user(self, user_id: int) -> User | None:
         return self.s.users.get(user_id)
 
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        return [self.s.users[i] for i in dict.fromkeys(user_ids) if i in self.s.users]
+
     def save_user(self, user: User) -> None:
         self._seen_id("user", user.id)
         self.s.users[user.id] = user
@@ -354,6 +357,9 @@ class MemoryUnitOfWork:
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         return self.s.sends.get((scope, owner_id, day), 0)
+
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        return [self.count_sends(*key) for key in keys]
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self.s.sends[(scope, owner_id, day)] += delta

@@ -24,12 +24,16 @@ read cannot change before the write commits. So, in a write unit:
   other and the second sees the first's row. (No unique index backs it: the
   rule is the use case's, and stores accept whatever they are given.)
 - a send counter is created if missing and locked when read, so the check
-  against a daily limit and the increment after it are not split;
+  against a daily limit and the increment after it are not split; a claim
+  locks all the counters of its batch at once, in key order
+  (`count_sends_many`), so claimers running side by side never deadlock;
 - the scheduler's reads skip rows another transaction holds
-  (`FOR UPDATE SKIP LOCKED`), and `claim_due` leases them in one statement;
-  claim transactions take an advisory lock first and so run one at a time,
-  because the dispatch after the claim locks send counters in whatever order
-  its enrollments come, and two claimers would deadlock on them.
+  (`FOR UPDATE SKIP LOCKED`), and `claim_due` leases them in one statement.
+
+Round trips. A unit of work sends its BEGIN, and writes whose result nobody
+reads (save_enrollment, add_send), with its next statement or its COMMIT, in
+one round trip (psycopg's pipeline mode): the server runs them in the same
+order, taking the same locks, as if each had been awaited.
 Serialization failures, deadlocks and lock timeouts (`lock_timeout`) raise
 StorageConflict; every other driver error StorageError (postgres_database).
 
@@ -54,7 +58,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
-from engine.adapters.storage.postgres_codec import advisory_key
 from engine.adapters.storage.postgres_database import (
     BEGIN,
     BEGIN_READING,
@@ -114,7 +117,6 @@ class PostgresStore:
         self.sql_locked = {name: locked(name, text) for name, text in self.sql.items()}
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
         self.catalog = CatalogCache()  # for read-only units (postgres_unit.py)
-        self.claims_key = advisory_key("claims", self.schema)  # see PostgresUnitOfWork.claim_due
         self.connect_timeout = connect_timeout
         self._settings = settings(schema, lock_timeout, idle_in_transaction_timeout)
         self._owns_pool = pool is None

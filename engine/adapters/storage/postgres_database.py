@@ -131,6 +131,7 @@ def migrate(connection: Any, schema_name: str = "seqengine",
 LOCKS = {
     "get_account": "FOR SHARE",
     "get_user": "FOR SHARE",
+    "get_users": "FOR SHARE",
     "list_users": "FOR SHARE",
     "get_sequence": "FOR SHARE OF q",
     "list_sequences": "FOR SHARE OF q",

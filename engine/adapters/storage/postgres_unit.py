@@ -9,16 +9,12 @@ statement.
 
 from collections.abc import Sequence as Seq
 from datetime import date, datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
-
-import psycopg
-from psycopg.rows import dict_row
 
 from engine.adapters.storage import postgres_codec as codec
 from engine.adapters.storage.catalog_cache import UNCHECKED, CatalogReads
 from engine.adapters.storage.named_sql import sorted_name
-from engine.adapters.storage.postgres_database import translate
+from engine.adapters.storage.postgres_transaction import PostgresTransaction
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
@@ -38,105 +34,21 @@ from engine.domain.task import Task
 if TYPE_CHECKING:
     from engine.adapters.storage.postgres import PostgresStore
 
-class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
+
+class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
+    """The store's port over a PostgresTransaction; get_account, get_user, get_token
+    and get_sequence come from CatalogReads."""
+
     _codec = codec
 
     def __init__(self, store: "PostgresStore", *, read_only: bool = False) -> None:
-        self._store, self._read_only = store, read_only
-        self._sql = store.sql_locked if not read_only else store.sql
-        self._conn: psycopg.Connection[Any] | None = None
-        self._cur: psycopg.Cursor[dict[str, Any]] | None = None
-        self._in_transaction = False
-        self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+        super().__init__(store, read_only=read_only)
         # read-only units read the catalog through the store's cache, at the version their
         # snapshot holds; write units read it FOR SHARE, as the locking model needs
         self._catalog_at: int | object | None = UNCHECKED if read_only else None
 
-    # -- the transaction --------------------------------------------------------
-
-    def __enter__(self) -> "PostgresUnitOfWork":
-        if self._conn is not None:
-            raise RuntimeError("this unit of work is already open")
-        self._conn = self._store.acquire()
-        self._cur = self._conn.cursor(row_factory=dict_row)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        conn, self._conn, self._cur = self._conn, None, None
-        if conn is None:
-            return
-        try:
-            if self._in_transaction:
-                conn.execute("ROLLBACK")
-        except psycopg.Error as error:
-            if exc_type is None:
-                raise translate(error, "rollback") from error
-        finally:
-            self._in_transaction = False
-            self._new_steps.clear()
-            self._catalog_at = UNCHECKED if self._read_only else None
-            self._store.release(conn)
-
-    def commit(self) -> None:
-        if not self._in_transaction:
-            return
-        try:
-            self._connection().execute("COMMIT")
-        except psycopg.Error as error:
-            raise translate(error, "commit") from error
-        finally:
-            self._in_transaction = False
-            self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
-        self._store.step_ids.update(self._new_steps)
-        self._new_steps.clear()
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise RuntimeError("use a unit of work inside its `with` block")
-        return self._conn
-
-    def _cursor(self, writing: bool) -> psycopg.Cursor[dict[str, Any]]:
-        conn = self._connection()
-        if writing and self._read_only:
-            raise RuntimeError("this unit of work is read-only")
-        assert self._cur is not None
-        if not self._in_transaction:
-            try:
-                conn.execute(self._store.begin_reading if self._read_only else self._store.begin)
-            except psycopg.Error as error:
-                raise translate(error, "begin") from error
-            self._in_transaction = True
-        return self._cur
-
-    def _rows(self, name: str, params: dict[str, Any], *, writing: bool = False,
-              ) -> list[dict[str, Any]]:
-        cur = self._cursor(writing)
-        try:
-            cur.execute(self._sql[name], params)
-            return cur.fetchall() if cur.description is not None else []
-        except psycopg.Error as error:
-            raise translate(error, name) from error
-
-    def _row(self, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        rows = self._rows(name, params)
-        return rows[0] if rows else None
-
-    def _write(self, name: str, params: dict[str, Any]) -> int:
-        """Run one write; returns how many rows it changed."""
-        cur = self._cursor(True)
-        try:
-            cur.execute(self._sql[name], params)
-        except psycopg.Error as error:
-            raise translate(error, name) from error
-        return cur.rowcount
-
-    def _write_returning(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return self._rows(name, params, writing=True)
+    def _ended(self) -> None:
+        self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
 
     # -- ids ----------------------------------------------------------------------
 
@@ -156,6 +68,12 @@ class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get
 
     def save_account(self, account: Account) -> None:
         self._write("save_account", codec.account_params(account))
+
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        if not user_ids:
+            return []
+        rows = self._rows("get_users", {"ids": list(dict.fromkeys(user_ids))})
+        return [codec.user_from(row) for row in rows]
 
     def save_user(self, user: User) -> None:
         self._write("save_user", codec.user_params(user))
@@ -203,7 +121,7 @@ class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
-        self._write("save_enrollment", params)
+        self._defer("save_enrollment", params)
 
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
@@ -266,12 +184,6 @@ class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get
 
     def claim_due(self, worker: str, now: datetime, until: datetime, limit: int,
                   ) -> list[tuple[Enrollment, Lease]]:
-        # Claim transactions run one at a time: the dispatch that follows in the same
-        # transaction locks send counters (an actor's, the account's) in the order
-        # its enrollments come, so two claimers would deadlock on them (and wait
-        # deadlock_timeout to learn it). They are short (no I/O), and sends and
-        # records still run side by side.
-        self._rows("lock_key", {"key": self._store.claims_key})
         rows = self._write_returning("claim_due", {
             "worker": worker, "now": codec.instant(now), "until": codec.instant(until),
             "limit": limit})
@@ -333,8 +245,18 @@ class PostgresUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get
             row = self._write_returning("count_sends_locked", key)[0]
         return 0 if row is None else int(row["count"])
 
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        if not keys:
+            return []
+        columns = {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
+                   "days": [k[2] for k in keys]}
+        found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in (
+            self._rows("count_sends_many", columns) if self._read_only
+            else self._write_returning("count_sends_many_locked", columns))}
+        return [found.get(key, 0) for key in keys]
+
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
-        self._write("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
+        self._defer("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})

@@ -158,6 +158,10 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def save_account(self, account: Account) -> None:
         self._catalog_write("save_account", codec.account_params(account))
 
+    def get_users(self, user_ids: Seq[int]) -> list[User]:
+        found = (self.get_user(i) for i in dict.fromkeys(user_ids))
+        return [user for user in found if user is not None]
+
     def save_user(self, user: User) -> None:
         self._catalog_write("save_user", codec.user_params(user))
 
@@ -326,6 +330,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         row = self._row("count_sends", _send_key(scope, owner_id, day))
         return 0 if row is None else int(row["count"])
+
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+        return [self.count_sends(*key) for key in keys]  # the write lock covers them all
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._write("add_send", {**_send_key(scope, owner_id, day), "delta": delta})

@@ -80,6 +80,10 @@ ON CONFLICT (id) DO UPDATE SET
 SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
 FROM users WHERE id = %(id)s;
 
+-- name: get_users
+SELECT id, account_id, name, time_zone, holidays, weekmask, send_window, daily_email_limit
+FROM users WHERE id = ANY (%(ids)s::bigint[]);
+
 -- name: save_user
 INSERT INTO users (id, account_id, name, time_zone, holidays, weekmask, send_window,
                    daily_email_limit)
@@ -266,9 +270,18 @@ RETURNING e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.reso
           s.body AS steps, e.claim_seq, due.was_due;
 
 -- name: renew_leases
+-- The rows are locked in id order, as a batch of records locks them: a heartbeat
+-- and a record of the same worker never wait on each other in a cycle.
+WITH held AS (
+    SELECT e.id FROM enrollments e
+    JOIN unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
+      ON e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker
+    ORDER BY e.id
+    FOR UPDATE OF e
+)
 UPDATE enrollments e SET claim_until = %(until)s, due_at = %(until)s
-FROM unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
-WHERE e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker
+FROM held
+WHERE e.id = held.id
 RETURNING e.id, e.account_id, e.claimed_by, e.claim_seq;
 
 -- name: lease_holds
@@ -332,6 +345,23 @@ INSERT INTO send_counts AS c (scope, owner_id, day, count)
 VALUES (%(scope)s, %(owner_id)s, %(day)s, 0)
 ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count
 RETURNING count;
+
+-- name: count_sends_many
+SELECT c.scope, c.owner_id, c.day, c.count
+FROM send_counts c
+JOIN unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[]) AS k (scope, owner_id, day)
+  ON (c.scope, c.owner_id, c.day) = (k.scope, k.owner_id, k.day);
+
+-- name: count_sends_many_locked
+-- count_sends_locked for many counters in one statement. The rows are inserted or
+-- locked in the order of the ORDER BY, which is the key order every caller uses:
+-- two claimers locking overlapping counters cannot deadlock.
+INSERT INTO send_counts AS c (scope, owner_id, day, count)
+SELECT DISTINCT k.scope, k.owner_id, k.day, 0
+FROM unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[]) AS k (scope, owner_id, day)
+ORDER BY k.scope, k.owner_id, k.day
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count
+RETURNING c.scope, c.owner_id, c.day, c.count;
 
 -- name: add_send
 INSERT INTO send_counts AS c (scope, owner_id, day, count)
