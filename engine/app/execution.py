@@ -313,6 +313,13 @@ class Executor:
         assert enrollment is not None, "enrollments are never deleted"
         if outcome is IN_RECORD:
             outcome = self._make_in(uow, enrollment, claim, now)
+        self._settle(batch, enrollment, request, outcome, now)
+        uow.save_enrollment(enrollment)
+        return outcome
+
+    def _settle(self, batch: Batch, enrollment: Enrollment, request: SendRequest | TaskRequest,
+                outcome: Outcome, now: datetime) -> None:
+        """Apply a delivery's outcome to its step, if the step still waits for it."""
         action = enrollment.actions[request.position]
         if isinstance(outcome, TaskCreated) and action.task_id is None:
             # kept even if the host reported the task done before this record
@@ -322,8 +329,6 @@ class Executor:
             and action.status is ActionStatus.IN_PROGRESS
         ):
             self._apply(batch, enrollment, outcome, now)
-        uow.save_enrollment(enrollment)
-        return outcome
 
     def _apply(
         self, batch: Batch, enrollment: Enrollment, outcome: Outcome, now: datetime

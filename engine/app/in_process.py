@@ -8,7 +8,7 @@ host's tasks, SQLite or PostgreSQL, the scheduler's threads) runs the three
 transactions of engine/app/execution.py, where a delivery must not hold a lock.
 
 Why it is the same as `Executor.run_due`, one enrollment at a time: the steps
-are the executor's own (`_dispatch`, `_make`, `_apply`), in the same order, on
+are the executor's own (`_dispatch`, `_make`, `_settle`), in the same order, on
 the same instant, and only what another party could see between them is left
 out. The memory store's unit of work holds the store's lock from start to end,
 so nobody reads or writes in between: not the lease (its token, its holder),
@@ -31,9 +31,8 @@ from typing import Any, Protocol, cast
 
 from engine.app.batch import Batch
 from engine.app.execution import SKIPPED, Executor, Outcome, _label
-from engine.app.ports import Lease, SettableClock, TaskCreated
+from engine.app.ports import Lease, SettableClock
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import ActionStatus
 from engine.errors import DeliveryError
 
 
@@ -131,12 +130,4 @@ def _claim_deliver_record(
             outcome = error
     executor.observer.delivered(claim.kind, *_label(outcome))
     # 3. record
-    request = claim.request
-    action = enrollment.actions[request.position]
-    if isinstance(outcome, TaskCreated) and action.task_id is None:
-        action.task_id = outcome.task_id
-    if (
-        enrollment.current_step_position == request.position
-        and action.status is ActionStatus.IN_PROGRESS
-    ):
-        executor._apply(batch, enrollment, outcome, executor.clock.now())
+    executor._settle(batch, enrollment, claim.request, outcome, executor.clock.now())
