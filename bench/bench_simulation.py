@@ -46,7 +46,8 @@ NOTE = (
     "engine once per due instant, and the garbage collector re-scanned the live "
     "enrollments (12% at 100,000; young collections are now rarer during a run). What "
     "is left is spread thin over the use cases (about 160 Python calls per executed "
-    "step): reaching SimPy needs about 3.5x more (0.28x in the last full run, 0.42-0.46x measured on a loaded machine where SimPy ran slower), e.g. planning later steps only when "
+    "step): reaching SimPy needs about 3.5x more (0.28x in the last full run, 0.42-0.46x "
+    "measured on a loaded machine where SimPy ran slower), e.g. planning later steps only when "
     "read, and a lighter claim and send request."
 )
 STEPS = [(0, "weekdays"), (1, "weekdays"), (2, "weekdays"), (4, "hours"), (3, "weekdays")]
