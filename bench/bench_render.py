@@ -42,7 +42,7 @@ NOTE = (
     "refusal; the create fields are checked inline and CreateEnrollment, a NamedTuple "
     "(immutable), is built by tuple.__new__ (~0.11 us; ~0.25 us through a slots "
     "dataclass's setters). Read was 0.62-0.63x json.loads on the loaded machine, now "
-    "0.49-0.51x (three runs of python -m bench --only P8)."
+    "0.43-0.53x, median 0.49x (six runs of python -m bench --only P8)."
 )
 CREATE_BODY = (
     b'{"data": {"sequence_id": 554, "resource_id": 12866615, "resource_type": "lead"},'
