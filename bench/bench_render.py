@@ -35,14 +35,14 @@ NOTE = (
     "while its values are unchanged; a property test holds the bytes equal to orjson's dump "
     "of enrollment_data. Of the ~2.5 us left, the four instants are ~0.7 us (format_instant, "
     "table-driven, ~0.17 us each), the rest is joining ~40 fragments. Read, profiled on "
-    "2026-11-28 (CPU us, same run, json.loads 1.95): orjson.loads 0.34; the envelope checks "
-    "0.37, of which the duplicate-key check is 0.15 (one colon count of the raw text against "
-    "the members of the envelope, data and meta: exact; the colon-vs-dump check only when "
-    "they differ); the create fields 0.22; building the frozen CreateEnrollment 0.20 through "
-    "its slots' setters (its dataclass __init__ costs 0.34). That is ~0.62-0.67x json.loads "
-    "on a loaded machine: the floor of the parts kept (orjson, an exact duplicate check, an "
-    "immutable command), each already at a few bytecodes per field; reaching 0.6x for sure "
-    "would take a mutable command or dropping the duplicate check."
+    "2026-12-06 (CPU us, same runs, json.loads 2.5; before -> after): parse_body 0.84-0.96 "
+    "-> 0.81-0.85, of which orjson.loads 0.40-0.42; parse_create_enrollment 0.53-0.55 -> "
+    "0.32-0.33. parse_body first takes the common envelope (data, or data and a meta "
+    "object, whose colons number exactly their members: exact), the full checks keep every "
+    "refusal; the create fields are checked inline and CreateEnrollment, a NamedTuple "
+    "(immutable), is built by tuple.__new__ (~0.11 us; ~0.25 us through a slots "
+    "dataclass's setters). Read was 0.62-0.63x json.loads on the loaded machine, now "
+    "0.43-0.53x, median 0.49x (six runs of python -m bench --only P8)."
 )
 CREATE_BODY = (
     b'{"data": {"sequence_id": 554, "resource_id": 12866615, "resource_type": "lead"},'

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.domain.enums import ActionType, DelayUnit, EnrollmentState, ResourceType
 from engine.domain.sequence import Step, UnsubscribeSettings
@@ -94,19 +94,17 @@ MAX_DELAY: dict[DelayUnit, int] = {DelayUnit.HOURS: 87_600, DelayUnit.WEEKDAYS: 
 ENROLLMENT, SEQUENCE, TASK = "sequence_enrollment", "sequence", "task"
 
 
-@dataclass(frozen=True, slots=True)
-class CreateEnrollment:
+class CreateEnrollment(NamedTuple):
+    """POST /v2/sequence_enrollments, read. A NamedTuple rather than a frozen dataclass
+    like the other commands: as immutable, and built at a fraction of the cost (P8)."""
+
     sequence_id: int
     resource_type: ResourceType
     resource_id: int
     actor_id: int | None = None  # None: the caller's own user
 
 
-_new = object.__new__
-_SET_CREATE = tuple(
-    getattr(CreateEnrollment, name).__set__
-    for name in ("sequence_id", "resource_type", "resource_id", "actor_id")
-)
+_tuple_new = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,37 +179,30 @@ def parse_create_enrollment(data: Mapping[str, Any]) -> CreateEnrollment:
     if size == 3 or size == 4:
         try:
             sequence_id, resource_id = data["sequence_id"], data["resource_id"]
-            resource_type = RESOURCE_TYPES.get(data["resource_type"])
+            resource_type = RESOURCE_TYPES[data["resource_type"]]
             actor_id = data["actor_id"] if size == 4 else None
         except (KeyError, TypeError):  # TypeError: a resource_type that cannot be a key
-            pass  # a key missing, or another one there: the checks below say which
+            pass  # a key missing, another one there, or not a resource type: see below
         else:
             if (
                 type(sequence_id) is int and 0 < sequence_id <= MAX_ID
                 and type(resource_id) is int and 0 < resource_id <= MAX_ID
-                and resource_type is not None
                 and (actor_id is None or (type(actor_id) is int and 0 < actor_id <= MAX_ID))
             ):
-                # CreateEnrollment(...) at ~half the cost: a frozen dataclass's
-                # `__init__` goes through `object.__setattr__` field by field; the
-                # slots' own setters are direct.
-                created = _new(CreateEnrollment)
-                set_sequence, set_type, set_resource, set_actor = _SET_CREATE
-                set_sequence(created, sequence_id)
-                set_type(created, resource_type)
-                set_resource(created, resource_id)
-                set_actor(created, actor_id)
+                # CreateEnrollment(...) without its generated __new__'s call
+                created: CreateEnrollment = _tuple_new(
+                    CreateEnrollment, (sequence_id, resource_type, resource_id, actor_id))
                 return created
     errors: list[ErrorDetail] = []
     sequence_id = required_id(data, "sequence_id", "/data", errors)
-    resource_type = required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
+    kind = required_choice(data, "resource_type", RESOURCE_TYPES, "/data", errors)
     resource_id = required_id(data, "resource_id", "/data", errors)
     actor_id = optional_id(data, "actor_id", "/data", errors)
     reject_unknown(data, _CREATE_FIELDS, "/data", errors)
     if errors:
         raise ValidationFailed(errors, resource=ENROLLMENT)
-    assert resource_type is not None
-    return CreateEnrollment(sequence_id, resource_type, resource_id, actor_id)
+    assert kind is not None
+    return CreateEnrollment(sequence_id, kind, resource_id, actor_id)
 
 
 def parse_update_enrollment(data: Mapping[str, Any]) -> EnrollmentState:
