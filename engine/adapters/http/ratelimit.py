@@ -57,13 +57,15 @@ class Decision:
 class RateLimiter:
     def __init__(self, policy: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
+        self.limit_text = str(policy.burst)  # RateLimit-Limit, the same on every answer
+        self._rate, self._capacity = policy.rate, float(policy.burst)
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
     def take(self, key: str) -> Decision:
         """Spend one request of `key`'s bucket if it has one."""
-        policy, rate, capacity = self.policy, self.policy.rate, float(self.policy.burst)
+        rate, capacity = self._rate, self._capacity
         with self._lock:
             now = self._clock()
             tokens, at = self._buckets.get(key, (capacity, now))
@@ -75,7 +77,7 @@ class RateLimiter:
         retry_after = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(
             allowed=allowed,
-            limit=policy.burst,
+            limit=self.policy.burst,
             remaining=int(tokens + 1e-9),
             reset=math.ceil((capacity - tokens) / rate),
             retry_after=retry_after,
