@@ -76,15 +76,16 @@ class Gate:
             found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
         limiter = self.limiter
         if limiter is not None:
-            decision = limiter.take(found.token_hash)
+            allowed, tokens = limiter.spend(found.token_hash)
             headers["ratelimit-limit"] = limiter.limit_text
-            headers["ratelimit-remaining"] = str(decision.remaining)
-            headers["ratelimit-reset"] = str(decision.reset)
-            if not decision.allowed:
-                headers["retry-after"] = str(decision.retry_after)
+            headers["ratelimit-remaining"], headers["ratelimit-reset"] = \
+                limiter.remaining_and_reset(tokens)
+            if not allowed:
+                refused = limiter.decision(allowed, tokens)
+                headers["retry-after"] = str(refused.retry_after)
                 raise RateLimited(
-                    f"rate limit exceeded: retry in {decision.retry_after} s",
-                    decision.retry_after,
+                    f"rate limit exceeded: retry in {refused.retry_after} s",
+                    refused.retry_after,
                 )
         found.require_scope_for(method)
         context.principal = found
