@@ -4,7 +4,7 @@ refused on the very next request, and no request, whatever its answer, leaves th
 transaction open behind it."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from engine.adapters.http import EngineGuard, RateLimit, TokenAuth, hash_token, 
 from engine.adapters.http.app import shares_reads
 from engine.adapters.storage.sqlite import SqliteStore
 
+ENDS = {"BEGIN", "COMMIT", "ROLLBACK"}
 GETS = ["/v2/sequence_enrollments", "/v2/sequences", "/v2/users/self", "/engine/v1/clock"]
 
 
@@ -26,6 +27,25 @@ def world(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
         yield build_api(store=store, rate_limit=RateLimit(limit=12, period=3600, burst=12)), path
     finally:
         store.close()
+
+
+def transactions_during(store: SqliteStore, action: Callable[[], object]) -> list[str]:
+    """The BEGIN, COMMIT and ROLLBACK statements the store's connections run."""
+    seen: list[str] = []
+    acquire = store.acquire
+
+    def traced() -> sqlite3.Connection:
+        conn = acquire()
+        conn.set_trace_callback(
+            lambda text: seen.append(text) if text.split(" ")[0] in ENDS else None)
+        return conn
+
+    store.acquire = traced  # type: ignore[method-assign]
+    try:
+        action()
+    finally:
+        store.acquire = acquire  # type: ignore[method-assign]
+    return seen
 
 
 def readers_block_a_checkpoint(path: Path) -> bool:
@@ -48,6 +68,26 @@ def test_gets_share_their_transaction_only_where_reads_take_no_lock(world):
     assert not shares_reads(memory, TokenAuth(memory.store), EngineGuard.for_store(memory.store))
     assert not shares_reads(api.engine, TokenAuth(memory.store),
                             EngineGuard.for_store(api.engine.store))
+
+
+def test_a_get_is_one_transaction_with_its_token_check(world):
+    api, _ = world
+    enrollment = api.enroll(api.sequence())
+    path = f"/v2/sequence_enrollments/{enrollment['id']}"
+    api.get(path)  # warms the catalog cache
+    store = api.engine.store
+    assert isinstance(store, SqliteStore)
+    answers: list[int] = []
+    assert transactions_during(store, lambda: answers.append(api.get(path).status_code)) == [
+        "BEGIN", "ROLLBACK"]
+    assert answers == [200]
+    full_page = "/v2/sequence_enrollments?per_page=1"  # full: a probe for the next one
+    api.enroll(api.sequence(), resource_id=6)
+    assert transactions_during(store, lambda: answers.append(api.get(full_page).status_code)) \
+        == ["BEGIN", "ROLLBACK"]  # the page and its probe in one snapshot
+    assert answers == [200, 200]
+    assert transactions_during(store, lambda: api.put(path, {"state": "finished"})) == [
+        "BEGIN", "ROLLBACK", "BEGIN IMMEDIATE", "COMMIT"]  # writes: the check, then the write
 
 
 @pytest.mark.parametrize("path", GETS)
