@@ -6,11 +6,12 @@ a page of 25, POST create (a wrk Lua script, a new resource per request) on our
 app (Falcon on granian, the SQLite store `seqengine serve` uses, rate limiting on
 with a limit too high to bite, so its cost is in the figures), and the hello-world
 JSON endpoint of Falcon on granian (WSGI, the same server settings as ours: one
-worker, 4 blocking threads), Starlette on uvicorn and FastAPI on uvicorn (uvloop
-and httptools, as `uvicorn[standard]` runs). Our app runs over three stores: the
-SQLite one decides the goal, the in-memory one shows what the storage costs, and
-PostgreSQL (P6's throwaway cluster) runs with one and two server processes. Then
-the app's own cost per request, layer by layer, in process (bench/http_layers.py).
+worker, up to 512 blocking threads grown on demand), Starlette on uvicorn and
+FastAPI on uvicorn (uvloop and httptools, as `uvicorn[standard]` runs). Our app
+runs over three stores: the SQLite one decides the goal, the in-memory one shows
+what the storage costs, and PostgreSQL (P6's throwaway cluster) runs with one and
+two server processes. Then the app's own cost per request, layer by layer, in
+process (bench/http_layers.py).
 Medians of several repeats, with min and max; a short warm-up first.
 
 `python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`

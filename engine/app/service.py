@@ -5,9 +5,10 @@ reads time only from its injected Clock and touches storage only through the
 Store port.
 """
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Sequence as Seq
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -59,6 +60,7 @@ class SequenceEngine:
         self.policy = policy or ExecutionPolicy()
         self.on_commit = on_commit
         self.tasks, self.observer = tasks, observer
+        self._joined = threading.local()  # .uow: this thread's shared read (begin_shared_read)
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
@@ -68,9 +70,30 @@ class SequenceEngine:
         if self.on_commit is not None:
             self.on_commit()
 
-    def _reading(self) -> UnitOfWork:
-        """A read-only transaction: on SQLite it reads beside writers, never behind them."""
+    def _reading(self) -> AbstractContextManager[UnitOfWork]:
+        """A read-only transaction: on SQLite it reads beside writers, never behind them.
+        Inside begin_shared_read() on this thread, that one (left open on exit)."""
+        shared: UnitOfWork | None = getattr(self._joined, "uow", None)
+        if shared is not None:
+            return nullcontext(shared)
         return self.store.unit_of_work(read_only=True)
+
+    def begin_shared_read(self) -> UnitOfWork:
+        """Open a read-only transaction that every read of this engine on this thread
+        joins until end_shared_read(): the HTTP layer checks a GET's token and runs its
+        use case in one transaction, one snapshot (engine.adapters.http.gate), instead
+        of one each. Writes never join it; the caller must end it on every path."""
+        self.end_shared_read()
+        uow = self.store.unit_of_work(read_only=True)
+        self._joined.uow = uow.__enter__()
+        return self._joined.uow  # type: ignore[no-any-return]
+
+    def end_shared_read(self) -> None:
+        """Close this thread's shared read, if it has one (rolls back: it only read)."""
+        uow: UnitOfWork | None = getattr(self._joined, "uow", None)
+        if uow is not None:
+            self._joined.uow = None
+            uow.__exit__(None, None, None)
 
     # -- accounts, users, sequences ---------------------------------------
 

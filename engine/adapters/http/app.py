@@ -49,6 +49,13 @@ def public_base(url: str) -> str:
     return url.rstrip("/")
 
 
+def shares_reads(engine: SequenceEngine, auth: TokenAuth, guard: EngineGuard) -> bool:
+    """Whether a GET's token check can join its use case's read transaction: the token
+    lives in the engine's store, and reads do not hold the guard's lock (they do over
+    the in-memory store, whose token check then stays a transaction of its own)."""
+    return auth.store is engine.store and not guard.exclusive_reads
+
+
 def create_app(
     engine: SequenceEngine,
     *,
@@ -78,7 +85,8 @@ def create_app(
     router = falcon.routing.CompiledRouter()
     gate = Gate(auth, limiter, guard, router, BodyReader(request_timeout),
                 public_base(public_url),
-                public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()))
+                public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()),
+                shared=engine if shares_reads(engine, auth, guard) else None)
     middleware: list[Any] = [AccessLog(), gate] if access_log else [gate]
     if metrics is not None:  # first, so it also times what the gate refuses
         metrics.http.router = router

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.tokens import TOKEN_SHAPE, hash_token
 from engine.app.ports import Store
+from engine.domain.account import ApiToken
 from engine.errors import InsufficientScope, Unauthorized
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,18 +54,27 @@ class TokenAuth:
         self.store = store
 
     def authenticate(self, authorization: str | None, guard: EngineGuard) -> Principal:
-        if not authorization:
-            raise AuthFailed("an 'Authorization: Bearer <token>' header is required", CHALLENGE)
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or TOKEN_SHAPE.fullmatch(token) is None:
-            raise AuthFailed(
-                "the Authorization header must be 'Bearer ' and a 64-hex-digit token",
-                INVALID_TOKEN_CHALLENGE,
-            )
-        token_hash = hash_token(token)
+        """The caller, checked in a read-only transaction of its own."""
+        token_hash = hashed(authorization)
         with guard.read(), self.store.unit_of_work(read_only=True) as uow:
-            found = uow.get_token(token_hash)
-        if found is None or found.revoked:
-            raise AuthFailed("the token is unknown or revoked", INVALID_TOKEN_CHALLENGE)
-        return Principal(found.account_id, found.user_id, frozenset(found.scopes), token_hash)
+            return principal_of(uow.get_token(token_hash), token_hash)
+
+
+def hashed(authorization: str | None) -> str:
+    """The stored form of the header's token; a 401 if there is no well-formed one."""
+    if not authorization:
+        raise AuthFailed("an 'Authorization: Bearer <token>' header is required", CHALLENGE)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or TOKEN_SHAPE.fullmatch(token) is None:
+        raise AuthFailed(
+            "the Authorization header must be 'Bearer ' and a 64-hex-digit token",
+            INVALID_TOKEN_CHALLENGE,
+        )
+    return hash_token(token)
+
+
+def principal_of(found: ApiToken | None, token_hash: str) -> Principal:
+    if found is None or found.revoked:
+        raise AuthFailed("the token is unknown or revoked", INVALID_TOKEN_CHALLENGE)
+    return Principal(found.account_id, found.user_id, frozenset(found.scopes), token_hash)

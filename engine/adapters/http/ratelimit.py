@@ -57,13 +57,19 @@ class Decision:
 class RateLimiter:
     def __init__(self, policy: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
+        self.limit_text = str(policy.burst)  # RateLimit-Limit, the same on every answer
+        self._rate, self._capacity = policy.rate, float(policy.burst)
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
     def take(self, key: str) -> Decision:
         """Spend one request of `key`'s bucket if it has one."""
-        policy, rate, capacity = self.policy, self.policy.rate, float(self.policy.burst)
+        return self.decision(*self.spend(key))
+
+    def spend(self, key: str) -> tuple[bool, float]:
+        """Whether `key` may make this request (then it is spent), and the tokens left."""
+        rate, capacity = self._rate, self._capacity
         with self._lock:
             now = self._clock()
             tokens, at = self._buckets.get(key, (capacity, now))
@@ -72,11 +78,19 @@ class RateLimiter:
             if allowed:
                 tokens -= 1.0
             self._buckets[key] = (tokens, now)
+        return allowed, tokens
+
+    def remaining_and_reset(self, tokens: float) -> tuple[str, str]:
+        """The RateLimit-Remaining and RateLimit-Reset values for `tokens` left."""
+        return str(int(tokens + 1e-9)), str(math.ceil((self._capacity - tokens) / self._rate))
+
+    def decision(self, allowed: bool, tokens: float) -> Decision:
+        rate = self._rate
         retry_after = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
         return Decision(
             allowed=allowed,
-            limit=policy.burst,
+            limit=self.policy.burst,
             remaining=int(tokens + 1e-9),
-            reset=math.ceil((capacity - tokens) / rate),
+            reset=math.ceil((self._capacity - tokens) / rate),
             retry_after=retry_after,
         )

@@ -2,11 +2,11 @@
 
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode
-from uuid import uuid4
 
 import falcon
 
 from engine.adapters.http.auth import Principal
+from engine.adapters.http.request_ids import next_request_id
 from engine.errors import ErrorDetail
 from engine.wire.parse import InvalidParams
 
@@ -17,7 +17,7 @@ PAGE_PARAMS = frozenset({"page", "per_page"})
 def request_id(req: falcon.Request) -> str:
     found: str | None = getattr(req.context, "request_id", None)
     if found is None:  # an error raised before the gate ran
-        found = req.context.request_id = str(uuid4())
+        found = req.context.request_id = next_request_id()
     return found
 
 
