@@ -31,6 +31,7 @@ from engine.app.ports import (
     StoredResponse,
     TaskFilter,
 )
+from engine.app.in_process import MemoryTables
 from engine.domain.account import Account, ApiToken, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
@@ -245,6 +246,12 @@ class MemoryUnitOfWork:
             if enrollment.due_at == due:
                 return enrollment
         return None
+
+    def tables(self) -> MemoryTables:
+        """Its own tables, for the in-process pass's email fast path, which writes them
+        in place as this unit of work's methods would."""
+        s = self.s
+        return MemoryTables(s.lock, s.users, s.accounts, s.claims, s.sends)
 
     def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
         """A claim and its release in one: what they leave behind, the token one up."""
