@@ -66,7 +66,7 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
         # exactly, and the result is t + k days, corrected by the offset difference
         # if it changed in between. Anything else takes the zoneinfo path.
         lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
-        result = None
+        result = target = None
         day = t.toordinal()
         if lo < day < hi:
             offset = offsets[day - lo]
@@ -84,8 +84,22 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
                             result = t + step
                         elif target_offset is not None:
                             result = t + (step + (offset - target_offset))
+                        target = opens[index]  # the business day result is on, locally
         if result is None:
             result = _weekdays_by_zoneinfo(t, n, calendar)
+        else:
+            window = calendar.send_window
+            if window is None:
+                return result
+            # _roll_into_window's first case, inlined (a call costs as much, P4): the
+            # result lies on business day `target`, inside or before its window
+            bounds = calendar.windows.get(target)  # type: ignore[arg-type]
+            if bounds is not None and (opening := bounds[0]) is not None:
+                if result < opening:
+                    return opening
+                if result < bounds[1]:
+                    return result
+            return _roll_into_window(result, calendar, window)
     elif unit is _HOURS and 0 <= n < _STEPS:
         result = t + _HOUR_STEPS[n]
     else:

@@ -168,7 +168,10 @@ class MemoryUnitOfWork:
         s = self.s
         old = s.enrollments.get(enrollment.id)
         if old is enrollment:  # the live object saved again: its index entries stand
-            self._index_due(enrollment)
+            due = enrollment.due_at  # _index_due, inlined: the simulator's every step
+            if due is not None and s.due_pushed.get(enrollment.id) != due:
+                s.due_pushed[enrollment.id] = due
+                heapq.heappush(s.due_heap, (due, enrollment.id))
             return
         key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
