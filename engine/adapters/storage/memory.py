@@ -78,6 +78,9 @@ class MemoryUnitOfWork:
 
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
+        # the store's tables are made once, with it, and never replaced
+        self._tables = MemoryTables(store.lock, store.users, store.accounts, store.claims,
+                                    store.sends)
 
     def __enter__(self) -> "MemoryUnitOfWork":
         self.s.lock.acquire()
@@ -253,8 +256,7 @@ class MemoryUnitOfWork:
     def tables(self) -> MemoryTables:
         """Its own tables, for the in-process pass's email fast path, which writes them
         in place as this unit of work's methods would."""
-        s = self.s
-        return MemoryTables(s.lock, s.users, s.accounts, s.claims, s.sends)
+        return self._tables
 
     def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
         """A claim and its release in one: what they leave behind, the token one up."""
