@@ -25,7 +25,8 @@ from engine.timeline import BusinessCalendar, plan
 
 S = ActionStatus
 _AUTOMATED_EMAIL = ActionType.AUTOMATED_EMAIL
-_FINISHED = EnrollmentState.FINISHED
+_FINISHED, _ACTIVE = EnrollmentState.FINISHED, EnrollmentState.ACTIVE
+_SCHEDULED_ACTION = ActionStatus.SCHEDULED
 
 
 # Both give `t` itself when it is already whole: an enrollment's instants then share
@@ -224,9 +225,15 @@ class Enrollment:
             self.due_at = None
         elif position + 1 < len(self.steps):
             self.current_step_position = position + 1
-            if planned == action.executed_at:
-                # on time: the next step was planned from this very instant (see replan)
-                self._refresh_due()
+            if planned == executed:
+                # on time: the next step was planned from this very instant (see replan);
+                # what _refresh_due does, inlined
+                following = self.actions[position + 1]
+                self.due_at = (
+                    following.estimated_execute_at
+                    if self.state is _ACTIVE and following.status is _SCHEDULED_ACTION
+                    else None
+                )
             else:
                 self.replan(calendar, settled=True)  # the later steps were planned on it
         else:
