@@ -145,8 +145,15 @@ class BusinessCalendar:
     """
 
     __slots__ = (
-        "_holidays", "_key", "_last_local", "_time_zone", "_weekmask", "_zone", "windows",
-        "send_window", "table",
+        "_holidays",
+        "_key",
+        "_last_local",
+        "_time_zone",
+        "_weekmask",
+        "_zone",
+        "send_window",
+        "table",
+        "windows",
     )
 
     _time_zone: str

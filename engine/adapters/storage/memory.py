@@ -20,6 +20,7 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Any, TypeVar
 
+from engine.app.in_process import MemoryTables
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
@@ -31,7 +32,6 @@ from engine.app.ports import (
     StoredResponse,
     TaskFilter,
 )
-from engine.app.in_process import MemoryTables
 from engine.domain.account import Account, ApiToken, User
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ResourceType
