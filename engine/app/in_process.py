@@ -18,6 +18,13 @@ record leaves it), the re-read before the delivery is known to hold (this
 token is the current one, the enrollment was ongoing when dispatched, the lease
 runs out `policy.lease` after now), and so is the release before the record.
 
+A scheduled email step of an active enrollment on the memory store goes through
+`_send_email`: the same changes in the same order, with the store's lease and send
+counters written in place (`MemoryTables`) instead of through a Lease, a Claim and
+a SendLedger; any other step, and any outcome but a sent email, is settled by the
+executor's code above. tests/unit/app/test_in_process.py holds both roads to the
+same end state, store, tally and observer reports alike.
+
 Why it stays fenced: the token still goes up, so a worker of the same store
 that claimed this enrollment earlier (its lease ran out, so it came due again)
 finds its lease lost, delivers nothing and records nothing, as when another
@@ -60,7 +67,8 @@ class DueIndex(Protocol):
 class MemoryTables(NamedTuple):
     """What the email fast path (`_send_email`) reads and writes in place, as the memory
     store's unit of work itself would: its lock (one unit of work per enrollment),
-    users, accounts, leases (`fence`'s) and send counters (`count_sends`/`add_send`)."""
+    users, accounts, leases (`fence`'s) and send counters (`count_sends`/`add_send`).
+    A store whose unit of work watches `fence` or `add_send` must not offer them."""
 
     lock: AbstractContextManager[Any]
     users: dict[int, User]
