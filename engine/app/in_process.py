@@ -18,6 +18,13 @@ record leaves it), the re-read before the delivery is known to hold (this
 token is the current one, the enrollment was ongoing when dispatched, the lease
 runs out `policy.lease` after now), and so is the release before the record.
 
+A scheduled email step of an active enrollment on the memory store goes through
+`_send_email`: the same changes in the same order, with the store's lease and send
+counters written in place (`MemoryTables`) instead of through a Lease, a Claim and
+a SendLedger; any other step, and any outcome but a sent email, is settled by the
+executor's code above. tests/unit/app/test_in_process.py holds both roads to the
+same end state, store, tally and observer reports alike.
+
 Why it stays fenced: the token still goes up, so a worker of the same store
 that claimed this enrollment earlier (its lease ran out, so it came due again)
 finds its lease lost, delivers nothing and records nothing, as when another
@@ -25,14 +32,20 @@ worker takes it over; and every send carries its idempotency key and its
 lease's expiry, as a claimed one does.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager
+from dataclasses import fields
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
+from engine.app import limits
 from engine.app.batch import Batch
 from engine.app.execution import SKIPPED, Executor, Outcome, _label
-from engine.app.ports import Lease, SettableClock
+from engine.app.observer import ExecutionObserver
+from engine.app.ports import Lease, SendRequest, SendResult, SettableClock
+from engine.domain.account import Account, User
 from engine.domain.enrollment import Enrollment
+from engine.domain.enums import ActionStatus, ActionType, EnrollmentState, FailureReason
 from engine.errors import DeliveryError
 
 
@@ -46,6 +59,22 @@ class DueIndex(Protocol):
 
     def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
         """A lease taken and released at once: the token goes up by one."""
+
+    def tables(self) -> "MemoryTables | None":
+        """The store's own tables, for `_send_email`; None if it keeps none in memory."""
+
+
+class MemoryTables(NamedTuple):
+    """What the email fast path (`_send_email`) reads and writes in place, as the memory
+    store's unit of work itself would: its lock (one unit of work per enrollment),
+    users, accounts, leases (`fence`'s) and send counters (`count_sends`/`add_send`).
+    A store whose unit of work watches `fence` or `add_send` must not offer them."""
+
+    lock: AbstractContextManager[Any]
+    users: dict[int, User]
+    accounts: dict[int, Account]
+    claims: dict[int, tuple[str | None, int, datetime | None]]
+    sends: MutableMapping[limits.Key, int]
 
 
 def applies(store: Any, clock: Any, delivery: Any, tasks: Any) -> bool:
@@ -87,6 +116,10 @@ def _drain(
     """Runs due work up to `until`: how many enrollments it took, and whether it got
     there (rather than stopping before work later than the horizon)."""
     store, done = executor.store, 0
+    uow = cast(Any, store.unit_of_work())
+    tables = uow.tables() if hasattr(uow, "tables") else None
+    if tables is not None:
+        return _drain_in_memory(executor, uow, tables, until, clock, horizon)
     while True:
         with store.unit_of_work() as unit:
             uow = cast(Any, unit)  # a UnitOfWork that is a DueIndex too (see `applies`)
@@ -131,3 +164,149 @@ def _claim_deliver_record(
     executor.observer.delivered(claim.kind, *_label(outcome))
     # 3. record
     executor._settle(batch, enrollment, claim.request, outcome, executor.clock.now())
+
+
+def _drain_in_memory(
+    executor: Executor,
+    uow: Any,
+    tables: MemoryTables,
+    until: datetime,
+    clock: SettableClock | None,
+    horizon: Horizon | None,
+) -> tuple[int, bool]:
+    """`_drain` on the memory store, whose unit of work is its lock (taken here once per
+    enrollment, as `with uow` takes it) and whose commit does nothing: the same units
+    of work, each due email step through `_send_email`, anything else as in `_drain`."""
+    done, now_of = 0, executor.clock.now
+    take_due, save = uow.take_due, uow.save_enrollment
+    quiet = type(executor.observer) is ExecutionObserver  # the no-op observer
+    while True:
+        with tables.lock:
+            enrollment = take_due(until)
+            if enrollment is None:
+                return done, True
+            due = enrollment.due_at
+            if horizon is not None and (event := horizon()) is not None and due > event:
+                save(enrollment)  # back on the index, untouched
+                return done, False
+            try:
+                if clock is not None and due > clock.now():
+                    clock.set(due)
+                now = now_of()
+                if not _send_email(executor, uow, tables, enrollment, now, quiet):
+                    _run_one(executor, uow, enrollment, now)
+            finally:  # back on the due index whatever happened
+                save(enrollment)
+        done += 1
+
+
+# A SendRequest's fields set through its slots, as its frozen __init__ sets them but
+# without an object.__setattr__ call for each (that is half the cost of a step's
+# request, P4); in field order, which the import checks, so a new field is not missed.
+_new = object.__new__
+_SET = tuple(getattr(SendRequest, f.name).__set__ for f in fields(SendRequest))
+(_key, _account, _enrollment, _position, _actor, _type, _resource, _template, _reply,
+ _expires) = _SET
+assert [f.name for f in fields(SendRequest)] == [
+    "idempotency_key", "account_id", "enrollment_id", "position", "actor_id",
+    "resource_type", "resource_id", "email_template_id", "is_reply", "lease_expires_at",
+], "SendRequest's fields changed: update _send_email's request"
+
+_ACTIVE, _SCHEDULED = EnrollmentState.ACTIVE, ActionStatus.SCHEDULED
+_EMAIL, _IN_PROGRESS = ActionType.AUTOMATED_EMAIL, ActionStatus.IN_PROGRESS
+
+
+def _send_email(
+    executor: Executor,
+    uow: Any,
+    tables: MemoryTables,
+    enrollment: Enrollment,
+    now: datetime,
+    quiet: bool,
+) -> bool:
+    """`_claim_deliver_record` for a scheduled email step of an active enrollment, with
+    the memory store's tables written in place; False (nothing done) for any other step.
+
+    The same changes in the same order: `fence` (the token one up, due_at the lease's
+    end), `Executor._dispatch` (the claim reported, the send counted against both days,
+    or `limits.limit_reached`; `begin_current`), the delivery under the lease, and the
+    record: a sent email is `complete_current` and its counts written (as the
+    `SendLedger` flushes them, in key order); any other outcome goes through
+    `Executor._settle` on a `Batch` whose ledger holds the claim's counts. Without a
+    Lease, a Claim or a SendLedger per step: that is all it saves (P4)."""
+    position = enrollment.current_step_position
+    action = enrollment.actions[position]
+    step = enrollment.steps[position]
+    if (
+        enrollment.state is not _ACTIVE
+        or action.status is not _SCHEDULED
+        or step.action_type is not _EMAIL
+    ):
+        return False
+    # fence
+    claims, enrollment_id = tables.claims, enrollment.id
+    held = claims.get(enrollment_id)
+    seq = 1 if held is None else held[1] + 1
+    claims[enrollment_id] = (None, seq, None)
+    policy = executor.policy
+    lease_until = now + policy.lease
+    # 1. claim (Executor._dispatch and _take_send)
+    if not quiet:
+        planned = action.estimated_execute_at
+        latency = (now - planned).total_seconds() if planned is not None else None
+        executor.observer.claimed("email", latency=latency, retry=False, redelivery=False)
+    actor = tables.users.get(enrollment.actor_id)
+    account = tables.accounts.get(enrollment.account_id)
+    assert actor is not None, "an enrollment outlived its actor"
+    assert account is not None, "an enrollment outlived its account"
+    calendar = actor.calendar
+    actor_day = (limits.ACTOR_SCOPE, actor.id, calendar.local_date(now))
+    account_day = (limits.ACCOUNT_SCOPE, actor.account_id, now.date())
+    sends = tables.sends
+    if sends.get(actor_day, 0) >= actor.daily_email_limit:
+        limits.limit_reached(enrollment, actor, FailureReason.SENDOUT_LIMITED, policy, now)
+        return True
+    if sends.get(account_day, 0) >= account.daily_email_quota:
+        limits.limit_reached(enrollment, actor, FailureReason.QUOTA_EXCEEDED, policy, now)
+        return True
+    enrollment.begin_current(now)
+    enrollment.due_at = lease_until
+    request = _new(SendRequest)  # SendRequest(...), field by field (see _SET)
+    _key(request, f"{enrollment_id}:{position}:{action.generation}")
+    _account(request, enrollment.account_id)
+    _enrollment(request, enrollment_id)
+    _position(request, position)
+    _actor(request, enrollment.actor_id)
+    _type(request, enrollment.resource_type)
+    _resource(request, enrollment.resource_id)
+    _template(request, step.email_template_id)
+    _reply(request, step.is_reply)
+    _expires(request, lease_until)
+    # 2. deliver: the lease holds unless it ran out already (a lease of no length)
+    outcome: Outcome = SKIPPED
+    at = executor.clock.now()
+    if lease_until > at:
+        try:
+            outcome = executor.delivery.send(request, at)
+        except DeliveryError as error:
+            outcome = error
+    if not quiet:
+        executor.observer.delivered("email", *_label(outcome))
+    # 3. record
+    at = executor.clock.now()
+    if (
+        isinstance(outcome, SendResult)
+        and outcome.sent
+        and enrollment.current_step_position == position
+        and action.status is _IN_PROGRESS
+    ):
+        enrollment.complete_current(at, calendar)
+        sends[account_day] += 1  # the ledger's flush order: by key, "account" < "actor"
+        sends[actor_day] += 1
+        return True
+    batch = Batch(uow)
+    batch.ledger.add(actor_day, 1)
+    batch.ledger.add(account_day, 1)
+    executor._settle(batch, enrollment, request, outcome, at)
+    batch.ledger.flush()
+    return True

@@ -391,7 +391,16 @@ class SequenceEngine:
     # -- views ---------------------------------------------------------------
 
     def _view(self, uow: UnitOfWork, enrollment: Enrollment) -> EnrollmentView:
-        return self._views(uow, [enrollment])[0]
+        if enrollment.actions and enrollment.current_action.task_id is not None:
+            return self._views(uow, [enrollment])[0]  # its task's owner may judge it
+        # _views of one enrollment judged on its actor's calendar, without the page's
+        # bookkeeping: every create and every simulated arrival makes one (P4)
+        sequence = enrollments.sequence_of(uow, enrollment)
+        actor = self._actor(uow, enrollment.actor_id)
+        late = overdue_position(
+            enrollment, actor.calendar, self.clock.now(), self.policy.email_grace
+        )
+        return EnrollmentView(enrollment, sequence, late)
 
     def _views(self, uow: UnitOfWork, found: list[Enrollment]) -> list[EnrollmentView]:
         """Each enrollment with its sequence and whether it is overdue; a page costs one

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from engine.domain.enums import (
     ActionStatus,
+    ActionType,
     EnrollmentState,
     FailureReason,
     FinishedReason,
@@ -23,6 +24,9 @@ from engine.domain.step_action import StepAction as StepAction  # re-exported: i
 from engine.timeline import BusinessCalendar, plan
 
 S = ActionStatus
+_AUTOMATED_EMAIL = ActionType.AUTOMATED_EMAIL
+_FINISHED, _ACTIVE = EnrollmentState.FINISHED, EnrollmentState.ACTIVE
+_SCHEDULED_ACTION = ActionStatus.SCHEDULED
 
 
 # Both give `t` itself when it is already whole: an enrollment's instants then share
@@ -81,6 +85,24 @@ class Enrollment:
         calendar: BusinessCalendar,
     ) -> "Enrollment":
         recorded = to_seconds(now)
+        started = anchor = to_millis(now)
+        # What `replan` does on a fresh enrollment, in one pass: each step planned from
+        # the one before it (every action is scheduled, none resumed). The actions are
+        # built as a tuple first, so the list is allocated at its exact size.
+        planned = StepAction.planned
+        actions = list(
+            tuple(
+                planned(
+                    anchor := plan(
+                        anchor,
+                        step.delay_from_previous_step,
+                        step.delay_from_previous_step_unit,
+                        calendar,
+                    )
+                )
+                for step in steps
+            )
+        )
         enrollment = cls(
             id=id,
             account_id=account_id,
@@ -90,12 +112,11 @@ class Enrollment:
             resource_id=resource_id,
             created_at=recorded,
             updated_at=recorded,
-            started_at=to_millis(now),
+            started_at=started,
             steps=steps,
-            # built as a tuple first so the list is allocated at its exact size
-            actions=list(tuple(StepAction(S.SCHEDULED, None) for _ in steps)),
+            actions=actions,
+            due_at=actions[0].estimated_execute_at if actions else None,
         )
-        enrollment.replan(calendar)
         if not steps:  # nothing to do: done as soon as started
             enrollment.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
         return enrollment
@@ -115,7 +136,10 @@ class Enrollment:
         return self.actions[self.current_step_position]
 
     def lifecycle(self, position: int) -> Lifecycle[ActionStatus]:
-        return EMAIL_ACTION if self.steps[position].is_email else TASK_ACTION
+        # Step.is_email, inlined: a property call costs as much as the rest (P4)
+        if self.steps[position].action_type is _AUTOMATED_EMAIL:
+            return EMAIL_ACTION
+        return TASK_ACTION
 
     def idempotency_key(self, position: int | None = None) -> str:
         """Stable across retries and restarts of one logical send; new on every resume."""
@@ -179,10 +203,12 @@ class Enrollment:
 
     def begin_current(self, now: datetime) -> StepAction:
         """scheduled -> in_progress: an email send or a task creation starts."""
-        action = self.current_action
-        action.status = self.lifecycle(self.current_step_position).fire(action.status, "start")
-        action.attempts = 0
-        self.updated_at = to_seconds(now)
+        position = self.current_step_position
+        action = self.actions[position]
+        action.status = self.lifecycle(position).fire(action.status, "start")
+        if action.attempts:  # read first: the write is a Python-level setter
+            action.attempts = 0
+        self.updated_at = now.replace(microsecond=0) if now.microsecond else now
         self.due_at = None
         return action
 
@@ -191,16 +217,23 @@ class Enrollment:
         position = self.current_step_position
         action = self.actions[position]
         action.status = self.lifecycle(position).fire(action.status, "complete")
-        planned, action.executed_at = action.estimated_execute_at, to_seconds(now)
+        executed = now.replace(microsecond=0) if now.microsecond else now  # to_seconds
+        planned, action.executed_at = action.estimated_execute_at, executed
         action.estimated_execute_at = None
         self.updated_at = action.executed_at
-        if not self.is_ongoing:  # a send confirmed after the enrollment finished
+        if self.state is _FINISHED:  # a send confirmed after the enrollment finished
             self.due_at = None
         elif position + 1 < len(self.steps):
             self.current_step_position = position + 1
-            if planned == action.executed_at:
-                # on time: the next step was planned from this very instant (see replan)
-                self._refresh_due()
+            if planned == executed:
+                # on time: the next step was planned from this very instant (see replan);
+                # what _refresh_due does, inlined
+                following = self.actions[position + 1]
+                self.due_at = (
+                    following.estimated_execute_at
+                    if self.state is _ACTIVE and following.status is _SCHEDULED_ACTION
+                    else None
+                )
             else:
                 self.replan(calendar, settled=True)  # the later steps were planned on it
         else:

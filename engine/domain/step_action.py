@@ -36,6 +36,8 @@ class _Rare(NamedTuple):
 
 
 _DEFAULTS = _Rare(None, None, 0, 0, None)
+_SCHEDULED = ActionStatus.SCHEDULED
+_new = object.__new__
 
 
 def _rare(
@@ -89,6 +91,17 @@ class StepAction:
         self.estimated_execute_at = estimated_execute_at
         self.executed_at = executed_at
         self._rare = _rare(failure_reason, task_id, generation, attempts, resumed_at)
+
+    @classmethod
+    def planned(cls, estimated_execute_at: datetime) -> StepAction:
+        """``StepAction(SCHEDULED, estimated_execute_at)``, built without the checks of
+        the five rare fields (all defaults): what every new enrollment makes (P4)."""
+        action = _new(cls)
+        action.status = _SCHEDULED
+        action.estimated_execute_at = estimated_execute_at
+        action.executed_at = None
+        action._rare = _DEFAULTS
+        return action
 
 
 def _setter(index: int) -> Any:

@@ -19,6 +19,8 @@ __all__ = ["BusinessCalendar", "SendWindow", "calendar_for"]
 
 _UTC = dt.UTC
 _MAX_ORDINAL = dt.date.max.toordinal()
+_MIDNIGHT = dt.time(0)
+_ONE_DAY = dt.timedelta(days=1)
 _WINDOW_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _DAY_NAMES = {
     name: index
@@ -143,8 +145,15 @@ class BusinessCalendar:
     """
 
     __slots__ = (
-        "_holidays", "_key", "_last_local", "_time_zone", "_weekmask", "_windows", "_zone",
-        "send_window", "table",
+        "_holidays",
+        "_key",
+        "_last_local",
+        "_time_zone",
+        "_weekmask",
+        "_zone",
+        "send_window",
+        "table",
+        "windows",
     )
 
     _time_zone: str
@@ -156,11 +165,13 @@ class BusinessCalendar:
     # step (a property costs ~10% of a step). Treat them as read-only.
     send_window: SendWindow | None
     table: DayTable  # the prepared table loaded now (may cover no dates yet): see prepare()
-    # Memos of pure results (a calendar is a value): each local day's send window, and
-    # the last instant's local date (the limits and the caller's tally ask about one
-    # instant several times in a row). Racing threads at worst compute one twice.
-    _windows: dict[int, tuple[dt.datetime | None, dt.datetime]]
-    _last_local: tuple[dt.datetime, dt.date] | None
+    # Memos of pure results (a calendar is a value): each local day's send window (read
+    # by planning too; treat it as read-only), and
+    # the last local day asked about, as the instants it spans (the limits and the
+    # simulator's tally ask about instants of one day many times in a row; a day with
+    # an offset change is not remembered). Racing threads at worst compute one twice.
+    windows: dict[int, tuple[dt.datetime | None, dt.datetime]]
+    _last_local: tuple[dt.datetime, dt.datetime, dt.date] | None
 
     def __init__(
         self,
@@ -178,7 +189,7 @@ class BusinessCalendar:
         )
         self._key = (self._time_zone, self._holidays, self._weekmask, self.send_window)
         self.table = empty_day_table(self._weekmask)
-        self._windows = {}
+        self.windows = {}
         self._last_local = None
 
     @property
@@ -220,12 +231,21 @@ class BusinessCalendar:
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The date of an aware instant on this calendar's wall clock."""
         last = self._last_local
-        if last is not None and last[0] == instant:  # a naive instant is never equal
-            return last[1]
+        if last is not None and instant.tzinfo is _UTC and last[0] <= instant < last[1]:
+            return last[2]
         if instant.tzinfo is None or instant.utcoffset() is None:
             raise ValueError(f"local_date needs a timezone-aware datetime, got {instant!r}")
-        date = dt.date.fromordinal(self.local_ordinal(instant))
-        self._last_local = (instant, date)
+        day = self.local_ordinal(instant)
+        date = dt.date.fromordinal(day)
+        table = self.table
+        if (
+            1 < day < _MAX_ORDINAL  # its span is then representable
+            and table.lo <= day <= table.hi
+            and (offset := table.offsets[day - table.lo]) is not None
+        ):
+            # one offset for the whole local day: it is the instants from its midnight on
+            start = dt.datetime.combine(date, _MIDNIGHT, _UTC) - offset
+            self._last_local = (start, start + _ONE_DAY, date)
         return date
 
     # -- day-ordinal arithmetic for planning and overdue ---------------------------------
@@ -322,7 +342,7 @@ class BusinessCalendar:
     def window_bounds(self, day: int) -> tuple[dt.datetime | None, dt.datetime]:
         """:meth:`window_opening` of local day ``day`` and the instant its window closes
         (remembered per day). Only for a calendar with a send window."""
-        found = self._windows.get(day)
+        found = self.windows.get(day)
         if found is None:
             window = self.send_window
             assert window is not None, "window_bounds needs a send window"
@@ -330,7 +350,7 @@ class BusinessCalendar:
             closing = self.instant(day, window.closes)
             if opening is not None and (self.local_ordinal(opening) != day or opening >= closing):
                 opening = None
-            found = self._windows[day] = (opening, closing)
+            found = self.windows[day] = (opening, closing)
         return found
 
 

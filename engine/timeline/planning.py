@@ -66,7 +66,7 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
         # exactly, and the result is t + k days, corrected by the offset difference
         # if it changed in between. Anything else takes the zoneinfo path.
         lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
-        result = None
+        result = target = None
         day = t.toordinal()
         if lo < day < hi:
             offset = offsets[day - lo]
@@ -84,15 +84,37 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
                             result = t + step
                         elif target_offset is not None:
                             result = t + (step + (offset - target_offset))
+                        if result is not None:  # it lies on that business day, locally
+                            target = opens[index]
         if result is None:
             result = _weekdays_by_zoneinfo(t, n, calendar)
     elif unit is _HOURS and 0 <= n < _STEPS:
         result = t + _HOUR_STEPS[n]
+        target = None
+        if calendar.send_window is not None:
+            # calendar.local_ordinal and is_business_ordinal, inlined from the table
+            lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
+            day = result.toordinal()
+            if lo < day < hi and (offset := offsets[day - lo]) is not None:
+                local = (result + offset).toordinal()
+                if offsets[local - lo] is offset:
+                    index = rank[local - lo]
+                    if index < len(opens) and opens[index] == local:
+                        target = local
     else:
         return _plan_checked(t, n, unit, calendar)
     window = calendar.send_window
     if window is None:
         return result
+    if target is not None:
+        # _roll_into_window's first case, inlined (a call costs as much, P4): the
+        # result lies on business day `target`, inside or before its window
+        bounds = calendar.windows.get(target)
+        if bounds is not None and (opening := bounds[0]) is not None:
+            if result < opening:
+                return opening
+            if result < bounds[1]:
+                return result
     return _roll_into_window(result, calendar, window)
 
 

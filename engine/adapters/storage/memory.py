@@ -20,6 +20,7 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Any, TypeVar
 
+from engine.app.in_process import MemoryTables
 from engine.app.ports import (
     EnrollmentFilter,
     FailureRule,
@@ -77,6 +78,9 @@ class MemoryUnitOfWork:
 
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
+        # the store's tables are made once, with it, and never replaced
+        self._tables = MemoryTables(store.lock, store.users, store.accounts, store.claims,
+                                    store.sends)
 
     def __enter__(self) -> "MemoryUnitOfWork":
         self.s.lock.acquire()
@@ -167,7 +171,10 @@ class MemoryUnitOfWork:
         s = self.s
         old = s.enrollments.get(enrollment.id)
         if old is enrollment:  # the live object saved again: its index entries stand
-            self._index_due(enrollment)
+            due = enrollment.due_at  # _index_due, inlined: the simulator's every step
+            if due is not None and s.due_pushed.get(enrollment.id) != due:
+                s.due_pushed[enrollment.id] = due
+                heapq.heappush(s.due_heap, (due, enrollment.id))
             return
         key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
@@ -245,6 +252,11 @@ class MemoryUnitOfWork:
             if enrollment.due_at == due:
                 return enrollment
         return None
+
+    def tables(self) -> MemoryTables:
+        """Its own tables, for the in-process pass's email fast path, which writes them
+        in place as this unit of work's methods would."""
+        return self._tables
 
     def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
         """A claim and its release in one: what they leave behind, the token one up."""

@@ -253,7 +253,10 @@ class Simulation:
         if result is None:
             self.tally.transient_errors += 1
         elif result.sent:
-            self.tally.emails_sent[self._day_of(request.actor_id, now)] += 1
+            actor = request.actor_id  # _day_of, inlined: once per email sent
+            self.tally.emails_sent[
+                self.actor_names[actor], self.calendars[actor].local_date(now)
+            ] += 1
             chance = self.replies[self.sequence_of[request.enrollment_id]][request.position]
             if chance and self.rng.random() < chance:
                 delay = self.scenario.behaviour.reply_delay.draw(self.rng)

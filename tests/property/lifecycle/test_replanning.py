@@ -8,8 +8,8 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.domain.enrollment import Enrollment
-from engine.domain.enums import ActionType, DelayUnit, ResourceType
+from engine.domain.enrollment import Enrollment, StepAction
+from engine.domain.enums import ActionStatus, ActionType, DelayUnit, ResourceType
 from engine.domain.sequence import Step
 from engine.timeline import calendar_for
 
@@ -70,3 +70,23 @@ def test_the_plan_after_each_completion_is_the_full_re_plan(
             a.estimated_execute_at for a in reference.actions
         ]
         assert e.due_at == reference.due_at
+
+
+@given(st.sampled_from(CALENDARS), steps, starts)
+def test_a_new_enrollment_is_planned_as_a_full_re_plan_plans_it(
+    calendar: object, steps: tuple[Step, ...], start: dt.datetime
+) -> None:
+    # Enrollment.start plans its steps in one pass (P4): the plan, the due instant and
+    # every other field must be what `replan` makes of the same fresh enrollment
+    e = Enrollment.start(
+        id=1, account_id=1, actor_id=1, sequence_id=1, resource_type=ResourceType.LEAD,
+        resource_id=1, steps=steps, now=start, calendar=calendar,  # type: ignore[arg-type]
+    )
+    reference = copy.deepcopy(e)
+    for action in reference.actions:
+        action.estimated_execute_at = None
+    reference.due_at = None
+    reference.replan(calendar)  # type: ignore[arg-type]
+    assert e == reference
+    assert e.actions == [StepAction(ActionStatus.SCHEDULED, a.estimated_execute_at)
+                         for a in reference.actions]

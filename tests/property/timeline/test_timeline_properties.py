@@ -310,3 +310,19 @@ def test_roll_forward_is_monotone_and_idempotent(
 def test_input_zone_does_not_matter(zone: str, t: dt.datetime, n: int) -> None:
     calendar = calendar_for("Europe/Warsaw", "PL")
     assert plan(t.astimezone(ZoneInfo(zone)), n, W, calendar) == plan(t, n, W, calendar)
+
+
+@FAST
+@given(
+    case=calendars_and_instants(None),
+    moves=st.lists(st.integers(min_value=-30 * 3600, max_value=30 * 3600), max_size=8),
+)
+def test_local_date_after_other_instants_is_the_zones_date(
+    case: tuple[BusinessCalendar, dt.datetime], moves: list[int]
+) -> None:
+    # local_date remembers the span of the last regular local day it saw: whatever it
+    # was asked before (near a DST change or not), each answer is the zone's own
+    calendar, t = case
+    for seconds in [0, *moves]:
+        t = t + dt.timedelta(seconds=seconds)
+        assert calendar.local_date(t) == t.astimezone(calendar.zone).date()

@@ -1,6 +1,7 @@
 """The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,13 @@ from world import World, email
 from engine import ActionStatus, DelayUnit, SequenceEngine
 from engine.adapters.clocks import SimulatedClock, SystemClock
 from engine.adapters.storage.memory import MemoryStore
-from engine.app import in_process
+from engine.app import in_process, limits
 from engine.app.execution import SKIPPED
+from engine.app.observer import ExecutionObserver
 from engine.app.ports import SendRequest, SendResult
+from engine.domain.enums import FailureReason, LimitPolicy
 from engine.runtime.simulation.runner import Simulation
-from engine.runtime.simulation.scenario import load_scenario
+from engine.runtime.simulation.scenario import Scenario, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
 
@@ -52,6 +55,78 @@ def test_a_simulation_ends_in_the_same_state_with_or_without_the_in_process_pass
     slow = simulate()
     assert final_state(fast) == final_state(slow)
     assert fast.tally.emails_sent  # the run did something
+
+
+class Reports(ExecutionObserver):
+    """Everything the executor reports, in order."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[object, ...]] = []
+
+    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool
+                ) -> None:
+        self.heard.append(("claimed", kind, latency, retry, redelivery))
+
+    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
+        self.heard.append(("delivered", kind, outcome, reason))
+
+
+@pytest.mark.parametrize("observed", [False, True])
+@pytest.mark.parametrize(
+    "scenario", ["two_reps.yaml", "year_end.yaml", "tight block", "tight defer"]
+)
+def test_the_email_fast_path_ends_in_the_same_state_as_the_general_pass(
+    scenario: str, observed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _send_email (scheduled email steps on the memory store) against _run_one (the
+    # executor's own _dispatch, _make and _settle) for every step: sent, failed,
+    # transient errors, both limits under both policies, replies and resumes
+    reached: list[FailureReason] = []
+    limit_reached = limits.limit_reached
+
+    def count(enrollment: Any, actor: Any, reason: FailureReason, *rest: Any) -> None:
+        reached.append(reason)
+        limit_reached(enrollment, actor, reason, *rest)
+
+    monkeypatch.setattr(limits, "limit_reached", count)
+
+    def simulate() -> tuple[Simulation, list[tuple[object, ...]]]:
+        simulation = Simulation(load(scenario), enrollments=250, seed=5)
+        if scenario.startswith("tight"):  # the account's quota is reached too
+            simulation.store.accounts[simulation.account].daily_email_quota = 25
+        reports = Reports()
+        if observed:
+            simulation.engine.observer = reports
+        simulation.run()
+        return simulation, reports.heard
+
+    fast, fast_reports = simulate()
+    general: list[Any] = []
+
+    def decline(*args: Any) -> bool:
+        general.append(args)
+        return False  # not taken: _run_one does it all
+
+    monkeypatch.setattr(in_process, "_send_email", decline)
+    slow, slow_reports = simulate()
+    assert general  # the general pass really ran every step
+    assert final_state(fast) == final_state(slow)
+    assert fast_reports == slow_reports
+    assert fast.tally.emails_sent
+    if scenario.startswith("tight"):  # both limits were reached, on both paths alike
+        assert reached.count(FailureReason.SENDOUT_LIMITED) % 2 == 0
+        assert reached.count(FailureReason.QUOTA_EXCEEDED) % 2 == 0
+        assert set(reached) == {FailureReason.SENDOUT_LIMITED, FailureReason.QUOTA_EXCEEDED}
+
+
+def load(scenario: str) -> Scenario:
+    """An example scenario, or two_reps with a daily limit low enough to be reached."""
+    if not scenario.startswith("tight"):
+        return load_scenario(EXAMPLES / scenario)
+    two_reps = load_scenario(EXAMPLES / "two_reps.yaml")
+    actors = tuple(replace(actor, daily_email_limit=15) for actor in two_reps.actors)
+    policy = LimitPolicy.BLOCK if scenario.endswith("block") else LimitPolicy.DEFER
+    return replace(two_reps, actors=actors, limit_policy=policy)
 
 
 def test_the_pass_bumps_the_token_so_a_stale_worker_sends_and_records_nothing() -> None:
