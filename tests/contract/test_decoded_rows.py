@@ -1,9 +1,9 @@
-"""Enrollment reads never serve a stale or shared decoding: the SQLite store keeps the
-decoded form of recently read rows (sqlite_codec.cached_enrollment_from, keyed by the
-whole row), so these hold that a change committed by another store instance, another
+"""Enrollment reads never serve a stale or shared decoding: both SQL stores keep the
+decoded form of recently read rows (sqlite_codec.decoded, keyed by the row's every
+column), so these hold that a change committed by another store instance, another
 process or plain SQL is seen by the very next read of a store that had read the row
 before, and that what a caller changes in an enrollment it read is not what the next
-read returns. Run on PostgreSQL too: the same contract, whatever a backend caches."""
+read returns."""
 
 import sqlite3
 import subprocess

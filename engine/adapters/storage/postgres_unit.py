@@ -117,7 +117,7 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
         row = self._row("get_enrollment", {"id": enrollment_id, "account_id": account_id})
-        return None if row is None else codec.enrollment_from(row)
+        return None if row is None else codec.cached_enrollment_from(row)
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
@@ -136,7 +136,7 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
             **_page(page),
         }
         rows = self._rows(sorted_name("list_enrollments", where.sort), params)
-        return [codec.enrollment_from(row) for row in rows]
+        return [codec.cached_enrollment_from(row) for row in rows]
 
     def ongoing_enrollments(
         self,
