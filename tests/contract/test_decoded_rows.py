@@ -5,82 +5,67 @@ process or plain SQL is seen by the very next read of a store that had read the 
 before, and that what a caller changes in an enrollment it read is not what the next
 read returns."""
 
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import psycopg
 import pytest
 from contract_samples import (
     T0,
+    Opener,
     account,
     busy_enrollment,
+    by_hand,
     enrollment,
     sequence,
     user,
     write,
 )
 
-from engine.adapters.storage.postgres import PostgresStore
-from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import EnrollmentFilter, Page, Store
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import ActionStatus, EnrollmentState
+from engine.domain.enums import ActionStatus, EnrollmentState, ResourceType
 
-Opener = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Opener]]:
-    """How to open another store on one shared database, and that database's address."""
-    if request.param == "sqlite":
-        path = str(tmp_path / "shared.db")
-        yield path, lambda: SqliteStore(path)
-    else:
-        url = request.getfixturevalue("pg_url")
-        yield url, lambda: PostgresStore(url)
+Reads = tuple[Enrollment | None, list[Enrollment]]
 
 
-def seed(store: Store) -> None:
-    write(store, account(), user(), sequence(), sequence(21), enrollment(), busy_enrollment())
-
-
-def reads(store: Store) -> tuple[Enrollment | None, list[Enrollment]]:
+def reads(store: Store) -> Reads:
     """Enrollment 30 read alone, and every enrollment of the account as a page."""
     with store.unit_of_work(read_only=True) as uow:
         return uow.get_enrollment(1, 30), uow.list_enrollments(1, EnrollmentFilter(), Page())
 
 
-def test_reading_a_row_again_gives_what_was_written(opener: tuple[str, Opener]) -> None:
-    _, open_store = opener
+def changed(*, by: Callable[[str, Store], None], into: Enrollment,
+            opener: tuple[str, Opener]) -> None:
+    """Read the rows (twice: cold, then as kept), let `by` change enrollment 30 into
+    `into`, then read again: the change shows, in the single read and in the page."""
+    address, open_store = opener
     store = open_store()
     try:
-        seed(store)
-        for _ in range(3):  # cold, then from whatever the store kept
-            assert reads(store) == (enrollment(), [enrollment(), busy_enrollment()])
+        write(store, account(), user(), sequence(), sequence(21), enrollment(),
+              busy_enrollment())
+        assert reads(store) == reads(store) == (enrollment(), [enrollment(), busy_enrollment()])
+        by(address, store)
+        assert reads(store) == (into, [into, busy_enrollment()])
     finally:
         store.close()
 
 
 def test_a_change_through_another_store_is_seen_at_once(opener: tuple[str, Opener]) -> None:
-    _, open_store = opener
-    first, second = open_store(), open_store()
-    try:
-        seed(first)
-        reads(first)
-        reads(first)
-        changed = enrollment()
-        changed.actions[1].status = ActionStatus.IN_PROGRESS
-        changed.actions[1].attempts = 2
-        changed.due_at = T0 + timedelta(minutes=5)
-        write(second, changed)
-        assert reads(first) == (changed, [changed, busy_enrollment()])
-    finally:
-        first.close()
-        second.close()
+    new = enrollment()
+    new.actions[1].status = ActionStatus.IN_PROGRESS
+    new.actions[1].attempts = 2
+    new.due_at = T0 + timedelta(minutes=5)
+
+    def through_another(address: str, store: Store) -> None:
+        other = opener[1]()
+        try:
+            write(other, new)
+        finally:
+            other.close()
+
+    changed(by=through_another, into=new, opener=opener)
 
 
 CHANGE_IN_ANOTHER_PROCESS = """
@@ -101,51 +86,42 @@ store.close()
 
 
 def test_a_change_from_another_process_is_seen(opener: tuple[str, Opener]) -> None:
-    address, open_store = opener
-    store = open_store()
-    try:
-        seed(store)
-        reads(store)
-        reads(store)
-        subprocess.run([sys.executable, "-c", CHANGE_IN_ANOTHER_PROCESS, address], check=True,
-                       timeout=60)
-        changed = enrollment()
-        changed.state = EnrollmentState.BLOCKED
-        changed.actions[2].task_id = 77
-        assert reads(store) == (changed, [changed, busy_enrollment()])
-    finally:
-        store.close()
+    new = enrollment()
+    new.state = EnrollmentState.BLOCKED
+    new.actions[2].task_id = 77
+    changed(by=lambda address, _: subprocess.run(
+        [sys.executable, "-c", CHANGE_IN_ANOTHER_PROCESS, address], check=True, timeout=60),
+        into=new, opener=opener)
 
 
-def test_plain_sql_changes_are_seen(opener: tuple[str, Opener]) -> None:
-    """A host's own UPDATE, touching one column, is seen on the next read."""
-    address, open_store = opener
-    store = open_store()
-    try:
-        seed(store)
-        reads(store)
-        reads(store)
-        text = "UPDATE {s}enrollments SET resource_id = 8 WHERE id = 30"
-        if address.startswith("postgresql"):
-            with psycopg.connect(address, autocommit=True) as conn:
-                conn.execute(text.format(s="seqengine."))  # type: ignore[arg-type]
-        else:
-            conn = sqlite3.connect(address, isolation_level=None)
-            conn.execute(text.format(s=""))
-            conn.close()
-        changed = enrollment(resource=(enrollment().resource_type, 8))
-        assert reads(store) == (changed, [changed, busy_enrollment()])
-    finally:
-        store.close()
+@pytest.mark.parametrize("column", ["resource_id", "actions"])
+def test_plain_sql_changes_are_seen(opener: tuple[str, Opener], column: str) -> None:
+    """A host's own UPDATE of one column, outside any store, shows on the next read."""
+    new = enrollment(resource=(ResourceType.LEAD, 8))
+    sql = "UPDATE {s}enrollments SET resource_id = 8 WHERE id = 30"
+    if column == "actions":  # the JSON itself, edited in place: the last step's task id
+        new = enrollment()
+        new.actions[2].task_id = 5
+        sql = SET_LAST_TASK_ID[opener[0].startswith("postgresql")]
+    changed(by=lambda address, _: by_hand(address, [sql]), into=new, opener=opener)
+
+
+SET_LAST_TASK_ID = {  # by backend: is it PostgreSQL (jsonb, printed with spaces)?
+    False: "UPDATE enrollments SET actions = replace(actions, 'null,null,null,0,0,null]]', "
+           "'null,null,5,0,0,null]]') WHERE id = 30",
+    True: "UPDATE {s}enrollments SET actions = replace(actions::text, "
+          "'null, null, null, 0, 0, null]]', 'null, null, 5, 0, 0, null]]')::jsonb "
+          "WHERE id = 30",
+}
 
 
 def test_what_a_caller_changes_is_not_what_the_next_read_returns(
     opener: tuple[str, Opener],
 ) -> None:
-    _, open_store = opener
-    store = open_store()
+    store = opener[1]()
     try:
-        seed(store)
+        write(store, account(), user(), sequence(), sequence(21), enrollment(),
+              busy_enrollment())
         one, page = reads(store)
         assert one is not None
         for found in (one, page[0], page[1]):
