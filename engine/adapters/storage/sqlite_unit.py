@@ -215,9 +215,16 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     # -- enrollments --------------------------------------------------------------------
 
+    @property
+    def _decode(self) -> Any:
+        """Readers (the HTTP GETs) decode through the decoded-rows cache; writers (the
+        scheduler's records, updates) read rows they are about to change, so they
+        decode directly and leave the cache, and its memory, to the reads it serves."""
+        return codec.cached_enrollment_from if self._read_only else codec.enrollment_from
+
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
         rows = self._tuples("get_enrollment", {"id": enrollment_id, "account_id": account_id})
-        return codec.cached_enrollment_from(rows[0]) if rows else None
+        return self._decode(rows[0]) if rows else None
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
@@ -236,7 +243,8 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
             **_page(page),
         }
         rows = self._tuples(sorted_name("list_enrollments", where.sort), params)
-        return [codec.cached_enrollment_from(row) for row in rows]
+        decode = self._decode
+        return [decode(row) for row in rows]
 
     def ongoing_enrollments(
         self,
