@@ -35,10 +35,16 @@ class SettableClock(Clock, Protocol):
 class Page:
     number: int = 1
     size: int = 25
+    start: int | None = None  # rows skipped, when not the number's (see with_next)
 
     @property
     def offset(self) -> int:
-        return (self.number - 1) * self.size
+        return (self.number - 1) * self.size if self.start is None else self.start
+
+    def with_next(self) -> "Page":
+        """This page's rows and the first row of the next one: a full page read this
+        way tells in the same read whether another page follows."""
+        return Page(self.number, self.size + 1, self.offset)
 
 
 # What lists sort on (Sell's `sort_by`). Every backend must know these and no other:

@@ -38,6 +38,7 @@ from engine.domain.events import Event
 from engine.domain.sequence import Sequence, Step, UnsubscribeSettings
 from engine.domain.task import Task
 from engine.errors import ClockNotSimulated, ErrorDetail, NotFound, ValidationFailed
+from engine.timeline import BusinessCalendar
 
 
 class SequenceEngine:
@@ -406,9 +407,9 @@ class SequenceEngine:
         """Each enrollment with its sequence and whether it is overdue; a page costs one
         read per distinct sequence and actor (none when the store caches them) and one
         for all the tasks its current steps made, not one per enrollment."""
-        now = self.clock.now()
+        now, grace = self.clock.now(), self.policy.email_grace
         sequences: dict[int, Sequence] = {}
-        actors: dict[int, User] = {}
+        calendars: dict[int, BusinessCalendar] = {}  # by actor, read once a call
         owners = self._task_owners(uow, found)
         views = []
         for enrollment in found:
@@ -420,10 +421,10 @@ class SequenceEngine:
             judge = enrollment.actor_id
             if enrollment.actions and (task_id := enrollment.current_action.task_id) is not None:
                 judge = owners.get((enrollment.account_id, task_id), judge)
-            actor = actors.get(judge)
-            if actor is None:
-                actor = actors[judge] = self._actor(uow, judge)
-            late = overdue_position(enrollment, actor.calendar, now, self.policy.email_grace)
+            calendar = calendars.get(judge)
+            if calendar is None:
+                calendar = calendars[judge] = self._actor(uow, judge).calendar
+            late = overdue_position(enrollment, calendar, now, grace)
             views.append(EnrollmentView(enrollment, sequence, late))
         return views
 

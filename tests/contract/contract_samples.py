@@ -1,10 +1,13 @@
 """Sample objects with every field set (non-default values, enums, None where
 allowed, microseconds, non-UTC zones) and small helpers to write and read them."""
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+import psycopg
 
 from engine.app.ports import FailureRule, OutboxMessage, Store, UnitOfWork
 from engine.domain.account import Account, ApiToken, User
@@ -22,6 +25,7 @@ from engine.domain.sequence import Sequence, Step, UnsubscribeSettings
 from engine.domain.task import Task
 
 A = ActionStatus
+Opener = Callable[[], Store]  # opens another store on one shared database
 T0 = datetime(2020, 12, 15, 19, 58, 53, 526_123, tzinfo=UTC)
 WARSAW = ZoneInfo("Europe/Warsaw")
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -175,3 +179,19 @@ def reading(store: Store) -> Iterator[UnitOfWork]:
 
 def ids(objects: list[Enrollment] | list[Task] | list[Sequence]) -> list[int]:
     return [o.id for o in objects]
+
+
+def by_hand(address: str, statements: list[str]) -> None:
+    """Run `statements` as a host's own SQL would, outside any store, each committed
+    on its own; `{s}` in them stands for the schema prefix (`seqengine.` on PostgreSQL)."""
+    if address.startswith("postgresql"):
+        with psycopg.connect(address, autocommit=True) as conn:
+            for text in statements:
+                conn.execute(text.format(s="seqengine."))  # type: ignore[arg-type]
+    else:
+        plain = sqlite3.connect(address, isolation_level=None)
+        try:
+            for text in statements:
+                plain.execute(text.format(s=""))
+        finally:
+            plain.close()

@@ -3,34 +3,14 @@ account, user, token or sequence: a change committed by another store instance,
 another process or plain SQL is seen by the next transaction of a store that had
 cached the old one. SQLite and PostgreSQL (read-only units there)."""
 
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import psycopg
-import pytest
-from contract_samples import STEPS, account, sequence, token, user, write
+from contract_samples import STEPS, Opener, account, by_hand, sequence, token, user, write
 
-from engine.adapters.storage.postgres import PostgresStore
-from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import Store
 from engine.domain.sequence import UnsubscribeSettings
-
-Opener = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Opener]]:
-    """How to open another store on one shared database, and that database's address."""
-    if request.param == "sqlite":
-        path = str(tmp_path / "shared.db")
-        yield path, lambda: SqliteStore(path)
-    else:
-        url = request.getfixturevalue("pg_url")
-        yield url, lambda: PostgresStore(url)
 
 
 def snapshot(store: Store) -> tuple[object, ...]:
@@ -113,15 +93,7 @@ def test_plain_sql_changes_bump_the_version(opener: tuple[str, Opener]) -> None:
         statements = ["UPDATE {s}accounts SET name = 'by hand'",
                       "UPDATE {s}users SET time_zone = 'Asia/Tokyo'",
                       "DELETE FROM {s}api_tokens", "UPDATE {s}sequences SET name = 'by hand'"]
-        if address.startswith("postgresql"):
-            with psycopg.connect(address, autocommit=True) as conn:
-                for text in statements:
-                    conn.execute(text.format(s="seqengine."))  # type: ignore[arg-type]
-        else:
-            conn = sqlite3.connect(address, isolation_level=None)
-            for text in statements:
-                conn.execute(text.format(s=""))
-            conn.close()
+        by_hand(address, statements)
         got_account, got_user, got_token, got_sequence = snapshot(store)
         assert got_account == account(name="by hand")
         assert got_user == replace(user(), time_zone="Asia/Tokyo")

@@ -1,18 +1,21 @@
 """How many SQL statements the HTTP hot paths cost on SQLite, counted with sqlite3's
 trace callback: once the catalog cache is warm, authenticating is one version check,
-GET one enrollment and a page of enrollments (any size) one statement each besides it,
+GET one enrollment and a page of enrollments (any size, and whether another page
+follows it) one statement each besides it,
 and creating an enrollment four writes and reads between BEGIN IMMEDIATE and COMMIT."""
 
 import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from engine.adapters.clocks import SimulatedClock
 from engine.adapters.http import EngineGuard, TokenAuth, hash_token
+from engine.adapters.http.resources.paging import fetch_page
 from engine.adapters.storage.named_sql import sorted_name
 from engine.adapters.storage.sqlite import SqliteStore
 from engine.app.ports import EnrollmentFilter, Page, Sort
@@ -106,6 +109,27 @@ def test_a_page_costs_the_same_statements_whatever_its_size(world: World, size: 
     counter.during(page)
     assert counter.during(page) == [
         *READ, sorted_name("list_enrollments", Sort()), "ROLLBACK"]
+
+
+@pytest.mark.parametrize(("number", "size", "more"), [(1, 25, True), (2, 25, False),
+                                                     (1, 30, False), (3, 10, False)])
+def test_a_served_page_learns_of_the_next_in_the_same_read(
+    world: World, number: int, size: int, more: bool
+) -> None:
+    """The HTTP lists read per_page + 1 rows: no second transaction to probe for a next
+    page, even when the page is full (30 enrollments here)."""
+    engine, counter, ids = world
+
+    def page() -> tuple[int, bool]:
+        views, has_next = fetch_page(partial(engine.list_enrollments, ids["account"],
+                                             EnrollmentFilter()), Page(number, size))
+        return len(views), has_next
+
+    counter.during(page)
+    found: list[tuple[int, bool]] = []
+    assert counter.during(lambda: found.append(page())) == [
+        *READ, sorted_name("list_enrollments", Sort()), "ROLLBACK"]
+    assert found == [(min(size, 30 - (number - 1) * size), more)]
 
 
 def test_a_cold_page_reads_each_sequence_and_actor_once(world: World) -> None:

@@ -92,17 +92,6 @@ class CatalogCache:
         with self._lock:
             self._state = (-1, {})
 
-    def read(self, version: int | None, kind: str, key: Any, load: Callable[[], T | None],
-             *, remember_missing: bool = True) -> T | None:
-        """The object from the cache, else from `load()` (then kept)."""
-        found = self.get(version, kind, key)
-        if found is not MISSING:
-            return found  # type: ignore[no-any-return]
-        value = load()
-        if value is not None or remember_missing:
-            self.put(version, kind, key, value)
-        return value
-
 
 class CatalogReads:
     """The catalog reads of a unit of work (SQLite's and PostgreSQL's), through its
@@ -129,26 +118,40 @@ class CatalogReads:
 
     def _catalog(self, kind: str, key: Any, name: str, params: dict[str, Any],
                  decode: Callable[[Any], T], *, remember_missing: bool = True) -> T | None:
-        def load() -> T | None:
-            row = self._row(name, params)
-            return None if row is None else decode(row)
+        """A cache miss (or a transaction that reads around the cache): the row at this
+        transaction's snapshot, kept for the others at its version."""
+        version = self._catalog_version()
+        row = self._row(name, params)
+        value = None if row is None else decode(row)
+        if value is not None or remember_missing:
+            self._store.catalog.put(version, kind, key, value)
+        return value
 
-        return self._store.catalog.read(self._catalog_version(), kind, key, load,  # type: ignore[no-any-return]
-                                        remember_missing=remember_missing)
+    # Each read tries the cache first and builds its statement's parameters only on a
+    # miss: a hit is a version compare, one dict lookup and a copy.
+
+    def _cached(self, kind: str, key: Any) -> Any:
+        return self._store.catalog.get(self._catalog_version(), kind, key)
 
     def get_account(self, account_id: int) -> Account | None:
-        return self._catalog("account", account_id, "get_account", {"id": account_id},
-                             self._codec.account_from)
+        found = self._cached("account", account_id)
+        return found if found is not MISSING else self._catalog(
+            "account", account_id, "get_account", {"id": account_id}, self._codec.account_from)
 
     def get_user(self, user_id: int) -> User | None:
-        return self._catalog("user", user_id, "get_user", {"id": user_id},
-                             self._codec.user_from)
+        found = self._cached("user", user_id)
+        return found if found is not MISSING else self._catalog(
+            "user", user_id, "get_user", {"id": user_id}, self._codec.user_from)
 
     def get_token(self, token_hash: str) -> ApiToken | None:
-        return self._catalog("token", token_hash, "get_token", {"token_hash": token_hash},
-                             self._codec.token_from, remember_missing=False)
+        found = self._cached("token", token_hash)
+        return found if found is not MISSING else self._catalog(
+            "token", token_hash, "get_token", {"token_hash": token_hash},
+            self._codec.token_from, remember_missing=False)
 
     def get_sequence(self, account_id: int, sequence_id: int) -> Sequence | None:
-        return self._catalog("sequence", (account_id, sequence_id), "get_sequence",
-                             {"id": sequence_id, "account_id": account_id},
-                             self._codec.sequence_from)
+        key = (account_id, sequence_id)
+        found = self._cached("sequence", key)
+        return found if found is not MISSING else self._catalog(
+            "sequence", key, "get_sequence", {"id": sequence_id, "account_id": account_id},
+            self._codec.sequence_from)

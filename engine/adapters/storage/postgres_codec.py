@@ -15,8 +15,11 @@ from typing import Any
 import orjson
 
 from engine.adapters.storage.sqlite_codec import (
+    EnrollmentArgs,
+    actions_args,
     actions_body,
-    actions_from,
+    build,
+    decoded,
     steps_body,
     steps_from,
 )
@@ -124,17 +127,25 @@ def enrollment_params(e: Enrollment, steps_id: int) -> Params:
 
 
 def enrollment_from(r: Row) -> Enrollment:
+    return build(_enrollment_args(r))
+
+
+def cached_enrollment_from(r: Row) -> Enrollment:
+    """enrollment_from through the decoded-rows cache (sqlite_codec.decoded), keyed by
+    the row's every column: a changed row is another key, never a stale entry."""
+    return decoded(tuple(r.values()), r, _enrollment_args)
+
+
+def _enrollment_args(r: Row) -> EnrollmentArgs:
     reason = r["finished_reason"]
-    return Enrollment(
-        id=r["id"], account_id=r["account_id"], actor_id=r["actor_id"],
-        sequence_id=r["sequence_id"], resource_type=ResourceType(r["resource_type"]),
-        resource_id=r["resource_id"], created_at=utc(r["created_at"]),
-        updated_at=utc(r["updated_at"]), started_at=utc(r["started_at"]),
-        steps=steps_from(r["steps"]), actions=actions_from(r["actions"]),
-        state=EnrollmentState(r["state"]), current_step_position=r["current_step_position"],
-        finished_at=opt_utc(r["finished_at"]),
-        finished_reason=None if reason is None else FinishedReason(reason),
-        finished_actor_id=r["finished_actor_id"], due_at=opt_utc(r["due_at"]),
+    return (
+        (r["id"], r["account_id"], r["actor_id"], r["sequence_id"],
+         ResourceType(r["resource_type"]), r["resource_id"], utc(r["created_at"]),
+         utc(r["updated_at"]), utc(r["started_at"]), steps_from(r["steps"])),
+        actions_args(r["actions"]),
+        (EnrollmentState(r["state"]), r["current_step_position"], opt_utc(r["finished_at"]),
+         None if reason is None else FinishedReason(reason), r["finished_actor_id"],
+         opt_utc(r["due_at"])),
     )
 
 

@@ -115,9 +115,15 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
 
     # -- enrollments --------------------------------------------------------------------
 
+    @property
+    def _decode(self) -> Any:
+        """Read-only units decode through the decoded-rows cache, writers directly (see
+        SqliteUnitOfWork._decode)."""
+        return codec.cached_enrollment_from if self._read_only else codec.enrollment_from
+
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
         row = self._row("get_enrollment", {"id": enrollment_id, "account_id": account_id})
-        return None if row is None else codec.enrollment_from(row)
+        return None if row is None else self._decode(row)
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
@@ -136,7 +142,8 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
             **_page(page),
         }
         rows = self._rows(sorted_name("list_enrollments", where.sort), params)
-        return [codec.enrollment_from(row) for row in rows]
+        decode = self._decode
+        return [decode(row) for row in rows]
 
     def ongoing_enrollments(
         self,

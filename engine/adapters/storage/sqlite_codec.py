@@ -9,6 +9,7 @@ Step lists are decoded once per distinct JSON body and shared as the same
 tuple of frozen Steps, as the domain intends (enrollments share Step objects).
 """
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
@@ -156,16 +157,21 @@ def actions_body(actions: list[StepAction]) -> str:
 
 
 def actions_from(body: str) -> list[StepAction]:
+    return [StepAction(*args) for args in actions_args(body)]
+
+
+def actions_args(body: str) -> tuple[tuple[Any, ...], ...]:
+    """Each action's StepAction arguments, decoded from the stored body."""
     status, failure, td, epoch = _STATUS, _FAILURE, timedelta, EPOCH
-    return [
-        StepAction(status[state],
-                   None if estimated is None else epoch + td(0, 0, estimated),
-                   None if executed is None else epoch + td(0, 0, executed),
-                   None if reason is None else failure[reason], task_id, generation, attempts,
-                   None if resumed is None else epoch + td(0, 0, resumed))
+    return tuple(
+        (status[state],
+         None if estimated is None else epoch + td(0, 0, estimated),
+         None if executed is None else epoch + td(0, 0, executed),
+         None if reason is None else failure[reason], task_id, generation, attempts,
+         None if resumed is None else epoch + td(0, 0, resumed))
         for state, estimated, executed, reason, task_id, generation, attempts, resumed
         in orjson.loads(body)
-    ]
+    )
 
 
 def enrollment_params(e: Enrollment, steps_id: int) -> Params:
@@ -186,18 +192,62 @@ def enrollment_from(r: Any) -> Enrollment:
     """One enrollment row, as sqlite_queries.sql selects it: its columns in table order
     up to `actions`, then the step list's body. Unpacked by position, and the enums
     found by dict (no per-field lookups by name, no enum constructors)."""
+    return build(_enrollment_args(r))
+
+
+# The decoded arguments of recently read rows, keyed by the whole row: decoding is a
+# pure function of the row, so a changed row (whoever changed it: another process, the
+# scheduler, plain SQL) is simply another key, and an entry is never stale. Values are
+# immutable (ints, strings, datetimes, enums, frozen Steps, tuples): every read still
+# builds fresh Enrollment and StepAction objects from them, which callers may change.
+_DECODED: dict[tuple[Any, ...], "EnrollmentArgs"] = {}
+MAX_DECODED = 4096  # rows; past it the cache starts over
+
+
+def cached_enrollment_from(row: tuple[Any, ...]) -> Enrollment:
+    """enrollment_from for a plain tuple row, skipping the decoding of a row read
+    before (a GET of an unchanged enrollment, a page read again)."""
+    return decoded(row, row, _enrollment_args)
+
+
+EnrollmentArgs = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...], tuple[Any, ...]]
+
+
+def decoded(key: tuple[Any, ...], row: Any,
+            args_of: Callable[[Any], EnrollmentArgs]) -> Enrollment:
+    """A fresh Enrollment from `row`, whose every column `key` holds, decoded by
+    `args_of` unless a row equal to it was decoded lately (either backend's)."""
+    args = _DECODED.get(key)
+    if args is None:
+        args = args_of(row)
+        if len(_DECODED) >= MAX_DECODED:
+            _DECODED.clear()
+        _DECODED[key] = args
+    return build(args)
+
+
+def _enrollment_args(r: Any) -> EnrollmentArgs:
+    """(the Enrollment arguments before `actions`, each action's, those after)."""
     (id_, account_id, actor_id, sequence_id, resource_type, resource_id, state, position,
      created, updated, started, finished, reason, finished_actor_id, due, actions,
      steps) = r
     td, epoch = timedelta, EPOCH
-    return Enrollment(
-        id_, account_id, actor_id, sequence_id, _RESOURCE[resource_type], resource_id,
-        epoch + td(0, 0, created), epoch + td(0, 0, updated), epoch + td(0, 0, started),
-        steps_from(steps), actions_from(actions), _STATE[state], position,
-        None if finished is None else epoch + td(0, 0, finished),
-        None if reason is None else _FINISHED[reason], finished_actor_id,
-        None if due is None else epoch + td(0, 0, due),
+    return (
+        (id_, account_id, actor_id, sequence_id, _RESOURCE[resource_type], resource_id,
+         epoch + td(0, 0, created), epoch + td(0, 0, updated), epoch + td(0, 0, started),
+         steps_from(steps)),
+        actions_args(actions),
+        (_STATE[state], position,
+         None if finished is None else epoch + td(0, 0, finished),
+         None if reason is None else _FINISHED[reason], finished_actor_id,
+         None if due is None else epoch + td(0, 0, due)),
     )
+
+
+def build(args: EnrollmentArgs) -> Enrollment:
+    """A new Enrollment (and new StepActions) from decoded arguments."""
+    head, actions, tail = args
+    return Enrollment(*head, [StepAction(*action) for action in actions], *tail)  # type: ignore[call-arg]
 
 
 # -- tasks, outbox, rules, responses --------------------------------------------

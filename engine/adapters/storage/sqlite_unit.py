@@ -122,6 +122,15 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         except sqlite3.Error as error:
             raise StorageError(f"{name} failed: {error}") from error
 
+    def _tuples(self, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """_rows as plain tuples (hashable: the enrollment decoding cache's keys)."""
+        try:
+            cursor = self._begin(False).cursor()
+            cursor.row_factory = None
+            return cursor.execute(self._sql[name], params).fetchall()
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+
     def _row(self, name: str, params: dict[str, Any]) -> sqlite3.Row | None:
         rows = self._rows(name, params)
         return rows[0] if rows else None
@@ -206,9 +215,16 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     # -- enrollments --------------------------------------------------------------------
 
+    @property
+    def _decode(self) -> Any:
+        """Readers (the HTTP GETs) decode through the decoded-rows cache; writers (the
+        scheduler's records, updates) read rows they are about to change, so they
+        decode directly and leave the cache, and its memory, to the reads it serves."""
+        return codec.cached_enrollment_from if self._read_only else codec.enrollment_from
+
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
-        row = self._row("get_enrollment", {"id": enrollment_id, "account_id": account_id})
-        return None if row is None else codec.enrollment_from(row)
+        rows = self._tuples("get_enrollment", {"id": enrollment_id, "account_id": account_id})
+        return self._decode(rows[0]) if rows else None
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
@@ -226,8 +242,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
             "state": _value(where.state),
             **_page(page),
         }
-        rows = self._rows(sorted_name("list_enrollments", where.sort), params)
-        return [codec.enrollment_from(row) for row in rows]
+        rows = self._tuples(sorted_name("list_enrollments", where.sort), params)
+        decode = self._decode
+        return [decode(row) for row in rows]
 
     def ongoing_enrollments(
         self,

@@ -1,8 +1,7 @@
 """Pagination: Sell's links, and knowing whether there is a next page.
 
-The store's `Page` is (number, size), so "fetch per_page + 1" becomes: when a page
-comes back full, probe the one row after it (page number `n * size + 1` of size 1
-starts exactly there). A short page is the last one and costs no probe.
+Each page is read with the first row of the next (`Page.with_next`: per_page + 1 rows
+from the page's offset): a row past the page means a next page, in the same read.
 """
 
 from collections.abc import Callable
@@ -18,11 +17,10 @@ T = TypeVar("T")
 
 
 def fetch_page(fetch: Callable[[Page], list[T]], page: Page) -> tuple[list[T], bool]:
-    """One page of rows and whether another page follows it."""
-    rows = fetch(page)
-    if len(rows) < page.size:
-        return rows, False
-    return rows, bool(fetch(Page(page.number * page.size + 1, 1)))
+    """One page of rows and whether another page follows it, from one read of the
+    page's rows and the next one's first (one transaction, one statement)."""
+    rows = fetch(page.with_next())
+    return rows[:page.size], len(rows) > page.size
 
 
 def links(req: falcon.Request, page: Page, has_next: bool) -> dict[str, Any]:
