@@ -27,7 +27,7 @@ from typing import Any
 
 LAYERS = {
     "store": ("engine/adapters/storage/", "sqlite3", "psycopg", "catalog_cache"),
-    "render": ("engine/wire/render.py", "orjson.dumps", "engine/wire/fields.py"),
+    "render": ("engine/wire/", "orjson"),  # the wire JSON, written and read
     "auth": ("engine/adapters/http/auth.py", "engine/adapters/http/tokens.py", "hashlib",
              "_hashlib"),
     "app": ("engine/app/", "engine/domain/", "engine/timeline/"),
