@@ -45,6 +45,7 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
+from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,34 +131,53 @@ class Executor:
 
         `send_in_store`: the sends of an InStoreDelivery are made and recorded in this
         same transaction too (no external effect: a crash rolls all of it back, so
-        there is nothing to fence across transactions), and not returned."""
+        there is nothing to fence across transactions), and not returned.
+
+        The send counters are read unlocked when the batch is far from its limits
+        (limits.SendLedger.prepare); if another claim took the room meanwhile, the
+        commit is refused (SendCountRaced, nothing kept) and the claim runs again
+        with them locked. What it reports to the observer waits for its commit."""
+        try:
+            return self._claim(limit, send_in_store, optimistic=True)
+        except limits.SendCountRaced:
+            return self._claim(limit, send_in_store, optimistic=False)
+
+    def _claim(self, limit: int, send_in_store: bool, *, optimistic: bool,
+               ) -> tuple[list[Claim], int]:
         now = self.clock.now()
         claims = []
+        observer = _Held()
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
-            batch = Batch(uow)
+            batch = Batch(uow, optimistic=optimistic)
             batch.read_actors(enrollment.actor_id for enrollment, _ in taken)
-            # every counter this batch may count against, locked before any is counted
-            batch.ledger.lock(key for enrollment, _ in taken if counts_now(enrollment)
-                              for key in limits.days(batch.actor(enrollment), now))
+            # every counter this batch may count against, read (or locked) before any
+            # is counted, with its limit
+            batch.ledger.prepare(
+                pair for enrollment, _ in taken if counts_now(enrollment)
+                for pair in limits.caps(batch.actor(enrollment), batch.account(enrollment),
+                                        now))
             for enrollment, lease in taken:
-                claim = self._dispatch(batch, enrollment, lease, now)
+                claim = self._dispatch(batch, enrollment, lease, now, observer)
                 if claim is None:
                     uow.release_lease(lease)
                 elif send_in_store and self.sends_in_record(claim):
                     uow.release_lease(lease)  # the row stays locked until this commits
-                    self._apply(batch, enrollment, self._make_in(uow, enrollment, claim, now),
-                                now)
+                    self._apply(batch, enrollment,
+                                self._make_in(uow, enrollment, claim, now, observer), now)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)
-            batch.ledger.flush()
+            batch.ledger.flush()  # last: unlocked counters are locked from here to COMMIT
             uow.commit()
+        observer.replay(self.observer)
         return claims, len(taken)
 
     def _dispatch(
-        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime
+        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime,
+        observer: ExecutionObserver | None = None,
     ) -> Claim | None:
+        observer = observer or self.observer
         step, action = enrollment.current_step, enrollment.current_action
         if not enrollment.is_ongoing:
             # it finished while a send was under way and that worker never reported
@@ -168,13 +188,13 @@ class Executor:
         if action.status is ActionStatus.SCHEDULED:
             planned = action.estimated_execute_at
             latency = (now - planned).total_seconds() if planned is not None else None
-            self.observer.claimed(kind, latency=latency, retry=False, redelivery=False)
+            observer.claimed(kind, latency=latency, retry=False, redelivery=False)
             if step.is_email and not self._take_send(batch, enrollment, now):
                 return None  # a sending limit settled it
             enrollment.begin_current(now)
         else:  # a retry that came due, or the claim of a worker that vanished
-            self.observer.claimed(kind, latency=None, retry=action.attempts > 0,
-                                  redelivery=action.attempts == 0)
+            observer.claimed(kind, latency=None, retry=action.attempts > 0,
+                             redelivery=action.attempts == 0)
         if not step.is_email and self.tasks is None:
             if action.task_id is None:
                 action.task_id = create_step_task(batch.uow, enrollment, step, action, now)
@@ -245,7 +265,7 @@ class Executor:
                                                                       InStoreDelivery)
 
     def _make_in(self, uow: UnitOfWork, enrollment: Enrollment, claim: Claim, now: datetime,
-                 ) -> Outcome:
+                 observer: ExecutionObserver | None = None) -> Outcome:
         """The in-store send, under the lease just released by this transaction (the row
         locked: nobody can take it over or finish it before this commits)."""
         outcome: Outcome = SKIPPED
@@ -256,7 +276,7 @@ class Executor:
                 outcome = self.delivery.send_within(uow, claim.request, now)
             except DeliveryError as error:
                 outcome = error
-        self.observer.delivered(claim.kind, *_label(outcome))
+        (observer or self.observer).delivered(claim.kind, *_label(outcome))
         return outcome
 
     def _make(self, request: SendRequest | TaskRequest) -> SendResult | TaskCreated:
@@ -372,6 +392,25 @@ class Executor:
             if not taken:
                 return done
             done += taken
+
+
+class _Held(ExecutionObserver):
+    """An observer that keeps what it is told, for `replay` once the transaction
+    it was told in has committed (a claim run again reports once)."""
+
+    def __init__(self) -> None:
+        self.events: list[Callable[[ExecutionObserver], None]] = []
+
+    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool) -> None:
+        self.events.append(lambda observer: observer.claimed(
+            kind, latency=latency, retry=retry, redelivery=redelivery))
+
+    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
+        self.events.append(lambda observer: observer.delivered(kind, outcome, reason))
+
+    def replay(self, observer: ExecutionObserver) -> None:
+        for event in self.events:
+            event(observer)
 
 
 def _label(outcome: Outcome) -> tuple[str, str | None]:

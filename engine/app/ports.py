@@ -235,12 +235,18 @@ class UnitOfWork(Protocol):
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         """count_sends of each (scope, owner_id, day), in the order given; in a write
         unit, on a server database, every counter is locked, in key order (so two
-        units asking for overlapping counters never wait on each other in a cycle)."""
+        units asking for overlapping counters never wait on each other in a cycle),
+        unless `lock=False`."""
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         """Count a send on that day (a negative delta gives counts back)."""
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        """add_send of each delta to its counter (keys distinct, in key order, locked in
+        that order on a server database); returns the new totals, as this
+        transaction sees them, in the order given."""
 
     def get_token(self, token_hash: str) -> ApiToken | None: ...
     def save_token(self, token: ApiToken) -> None: ...

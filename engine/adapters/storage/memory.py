@@ -358,11 +358,17 @@ class MemoryUnitOfWork:
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         return self.s.sends.get((scope, owner_id, day), 0)
 
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         return [self.count_sends(*key) for key in keys]
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self.s.sends[(scope, owner_id, day)] += delta
+
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        for key, delta in zip(keys, deltas, strict=True):
+            self.add_send(*key, delta=delta)
+        return self.count_sends_many(keys)
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         if message.idempotency_key in self.s.outbox_keys:

@@ -245,18 +245,24 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
             row = self._write_returning("count_sends_locked", key)[0]
         return 0 if row is None else int(row["count"])
 
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         if not keys:
             return []
-        columns = {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
-                   "days": [k[2] for k in keys]}
         found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in (
-            self._rows("count_sends_many", columns) if self._read_only
-            else self._write_returning("count_sends_many_locked", columns))}
+            self._rows("count_sends_many", _send_keys(keys)) if self._read_only or not lock
+            else self._write_returning("count_sends_many_locked", _send_keys(keys)))}
         return [found.get(key, 0) for key in keys]
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._defer("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
+
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        if not keys:
+            return []
+        rows = self._write_returning("add_sends", {**_send_keys(keys), "deltas": list(deltas)})
+        found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in rows}
+        return [found[key] for key in keys]
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})
@@ -282,6 +288,11 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
 
     def clear_failure_rules(self, account_id: int) -> None:
         self._write("clear_failure_rules", {"account_id": account_id})
+
+
+def _send_keys(keys: Seq[tuple[str, int, date]]) -> dict[str, list[Any]]:
+    return {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
+            "days": [k[2] for k in keys]}
 
 
 def _page(page: Page) -> dict[str, int]:

@@ -368,6 +368,20 @@ INSERT INTO send_counts AS c (scope, owner_id, day, count)
 VALUES (%(scope)s, %(owner_id)s, %(day)s, %(delta)s)
 ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + excluded.count;
 
+-- name: add_sends
+-- add_send for many counters in one statement (keys distinct), returning the new
+-- totals. The rows are inserted or locked in key order, as count_sends_many_locked
+-- locks them. A claim that read its counters unlocked sends this last, just before
+-- its COMMIT, so the rows (one per account and day, shared by every claimer) stay
+-- locked for little more than the commit.
+INSERT INTO send_counts AS c (scope, owner_id, day, count)
+SELECT k.scope, k.owner_id, k.day, k.delta
+FROM unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[], %(deltas)s::integer[])
+    AS k (scope, owner_id, day, delta)
+ORDER BY k.scope, k.owner_id, k.day
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + excluded.count
+RETURNING c.scope, c.owner_id, c.day, c.count;
+
 -- name: get_idempotent
 SELECT status, body FROM idempotent_responses
 WHERE account_id = %(account_id)s AND key = %(key)s;
