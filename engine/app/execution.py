@@ -160,9 +160,9 @@ class Executor:
             for enrollment, lease in taken:
                 claim = self._dispatch(batch, enrollment, lease, now, observer)
                 if claim is None:
-                    uow.release_lease(lease)
+                    uow.end_lease(lease)
                 elif send_in_store and self.sends_in_record(claim):
-                    uow.release_lease(lease)  # the row stays locked until this commits
+                    uow.end_lease(lease)  # the row stays locked until this commits
                     self._apply(batch, enrollment,
                                 self._make_in(uow, enrollment, claim, now, observer), now)
                 else:

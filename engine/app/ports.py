@@ -229,6 +229,11 @@ class UnitOfWork(Protocol):
         first in the transaction that records an outcome, so the outcome applies only
         under the claim (and, on PostgreSQL, with the row locked)."""
 
+    def end_lease(self, lease: Lease) -> None:
+        """release_lease of a lease this same transaction took (claim_due), so still
+        holds, its row locked: there is nothing to check, and a server database sends
+        it with its next statement (one round trip fewer per step)."""
+
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
     def save_task(self, task: Task) -> None: ...
     def delete_task(self, task: Task) -> None: ...
@@ -258,6 +263,10 @@ class UnitOfWork(Protocol):
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         """Record a send; False (and nothing written) if its key was recorded before."""
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        """add_outbox_message when nobody reads whether the key was new: a server
+        database sends it with its next statement."""
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]: ...
     def failure_rules(self, account_id: int) -> list[FailureRule]: ...

@@ -300,6 +300,9 @@ class MemoryUnitOfWork:
         self.s.claims[lease.enrollment_id] = (None, lease.seq, None)
         return True
 
+    def end_lease(self, lease: Lease) -> None:
+        self.release_lease(lease)
+
     def count_due(self, now: datetime) -> int:
         s = self.s
         return sum(1 for enrollment_id, due in s.due_pushed.items()
@@ -376,6 +379,9 @@ class MemoryUnitOfWork:
         self.s.outbox_keys.add(message.idempotency_key)
         self.s.outbox.append(message)
         return True
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self.add_outbox_message(message)
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         found = [m for m in self.s.outbox if m.account_id == account_id]

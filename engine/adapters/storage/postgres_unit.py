@@ -46,9 +46,11 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         # read-only units read the catalog through the store's cache, at the version their
         # snapshot holds; write units read it FOR SHARE, as the locking model needs
         self._catalog_at: int | object | None = UNCHECKED if read_only else None
+        self._rules: dict[int, list[FailureRule]] = {}  # failure_rules read, per account
 
     def _ended(self) -> None:
         self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
+        self._rules.clear()
 
     # -- ids ----------------------------------------------------------------------
 
@@ -206,8 +208,10 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         return bool(row is not None and row["holds"])
 
     def release_lease(self, lease: Lease) -> bool:
-        return self._write("release_lease", {"id": lease.enrollment_id, "seq": lease.seq,
-                                             "worker": lease.worker}) == 1
+        return self._write("release_lease", _lease_key(lease)) == 1
+
+    def end_lease(self, lease: Lease) -> None:
+        self._defer("release_lease", _lease_key(lease))
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -275,19 +279,33 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         return self._write("add_outbox_message", codec.outbox_params(message)) == 1
 
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self._defer("add_outbox_message", codec.outbox_params(message))
+
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})
         return [codec.outbox_from(row) for row in rows]
 
     def failure_rules(self, account_id: int) -> list[FailureRule]:
-        return [codec.rule_from(row)
-                for row in self._rows("failure_rules", {"account_id": account_id})]
+        # read once per transaction (a batch's sends all ask): its sends see one set of
+        # rules, as if made at the first; this unit's own changes drop the copy
+        found = self._rules.get(account_id)
+        if found is None:
+            found = self._rules[account_id] = [codec.rule_from(row) for row in self._rows(
+                "failure_rules", {"account_id": account_id})]
+        return list(found)
 
     def set_failure_rule(self, rule: FailureRule) -> None:
+        self._rules.pop(rule.account_id, None)
         self._write("set_failure_rule", codec.rule_params(rule))
 
     def clear_failure_rules(self, account_id: int) -> None:
+        self._rules.pop(account_id, None)
         self._write("clear_failure_rules", {"account_id": account_id})
+
+
+def _lease_key(lease: Lease) -> dict[str, Any]:
+    return {"id": lease.enrollment_id, "seq": lease.seq, "worker": lease.worker}
 
 
 def _send_keys(keys: Seq[tuple[str, int, date]]) -> dict[str, list[Any]]:

@@ -291,6 +291,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def release_lease(self, lease: Lease) -> bool:
         return self._write("release_lease", _lease_key(lease)) == 1
 
+    def end_lease(self, lease: Lease) -> None:
+        self.release_lease(lease)
+
     def next_due_at(self) -> datetime | None:
         row = self._row("next_due_at", {})
         return None if row is None else codec.opt_instant(row["due_at"])
@@ -353,6 +356,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         return self._write("add_outbox_message", codec.outbox_params(message)) == 1
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self.add_outbox_message(message)
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})
