@@ -9,8 +9,10 @@ steps by number):
    each lease has an expiry and a fencing token (`claim_seq`, one higher on
    every claim), and the enrollment's due_at becomes the expiry, so the claim of
    a worker that vanished comes due again by itself. Sending limits are settled
-   right there (the batch's send counters are locked all at once, in key order,
-   so claimers running side by side cannot deadlock on them), and so is a task
+   right there (limits.SendLedger: the batch's send counters are read all at
+   once, in key order, and counted just before the commit, which checks the
+   limits again, so claimers running side by side neither queue on the
+   counters nor deadlock on them, and never overshoot), and so is a task
    step when the engine keeps its own tasks (no external effect: the task is
    made in this transaction). An email step, or a host's task step, goes
    in_progress (an email is counted against the limits) and becomes a Claim.
@@ -50,6 +52,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 from engine.app import limits
 from engine.app.batch import Batch, counts_now
@@ -121,6 +124,8 @@ class Executor:
         observer: ExecutionObserver = NO_OBSERVER,
     ) -> None:
         self.store, self.delivery, self.tasks, self.policy = store, delivery, tasks, policy
+        # asked once per step: an isinstance check against a Protocol is slow
+        self._in_store = isinstance(delivery, InStoreDelivery)
         self.clock, self.worker, self.observer = clock, worker, observer
 
     # 1. claim
@@ -145,7 +150,7 @@ class Executor:
     def _claim(self, limit: int, send_in_store: bool, *, optimistic: bool,
                ) -> tuple[list[Claim], int]:
         now = self.clock.now()
-        claims = []
+        claims, ended = [], []  # the leases ended in this transaction, the rows locked
         observer = _Held()
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
@@ -160,14 +165,15 @@ class Executor:
             for enrollment, lease in taken:
                 claim = self._dispatch(batch, enrollment, lease, now, observer)
                 if claim is None:
-                    uow.end_lease(lease)
+                    ended.append(lease)
                 elif send_in_store and self.sends_in_record(claim):
-                    uow.end_lease(lease)  # the row stays locked until this commits
+                    ended.append(lease)  # the row stays locked until this commits
                     self._apply(batch, enrollment,
                                 self._make_in(uow, enrollment, claim, now, observer), now)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)
+            uow.end_leases(ended)
             batch.ledger.flush()  # last: unlocked counters are locked from here to COMMIT
             uow.commit()
         observer.replay(self.observer)
@@ -261,8 +267,7 @@ class Executor:
 
     def sends_in_record(self, claim: Claim) -> bool:
         """The delivery is a write to the store: `record_all` makes it, given IN_RECORD."""
-        return isinstance(claim.request, SendRequest) and isinstance(self.delivery,
-                                                                      InStoreDelivery)
+        return self._in_store and isinstance(claim.request, SendRequest)
 
     def _make_in(self, uow: UnitOfWork, enrollment: Enrollment, claim: Claim, now: datetime,
                  observer: ExecutionObserver | None = None) -> Outcome:
@@ -270,10 +275,10 @@ class Executor:
         locked: nobody can take it over or finish it before this commits)."""
         outcome: Outcome = SKIPPED
         if enrollment.is_ongoing and now < claim.lease.until:
-            assert isinstance(self.delivery, InStoreDelivery)
-            assert isinstance(claim.request, SendRequest)
+            assert self._in_store and isinstance(claim.request, SendRequest)
+            delivery = cast(InStoreDelivery, self.delivery)
             try:
-                outcome = self.delivery.send_within(uow, claim.request, now)
+                outcome = delivery.send_within(uow, claim.request, now)
             except DeliveryError as error:
                 outcome = error
         (observer or self.observer).delivered(claim.kind, *_label(outcome))

@@ -229,10 +229,10 @@ class UnitOfWork(Protocol):
         first in the transaction that records an outcome, so the outcome applies only
         under the claim (and, on PostgreSQL, with the row locked)."""
 
-    def end_lease(self, lease: Lease) -> None:
-        """release_lease of a lease this same transaction took (claim_due), so still
-        holds, its row locked: there is nothing to check, and a server database sends
-        it with its next statement (one round trip fewer per step)."""
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        """release_lease of leases this same transaction took (claim_due), so still
+        holds, their rows locked: there is nothing to check, and a server database
+        sends them as one statement, with its next one."""
 
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
     def save_task(self, task: Task) -> None: ...

@@ -300,8 +300,9 @@ class MemoryUnitOfWork:
         self.s.claims[lease.enrollment_id] = (None, lease.seq, None)
         return True
 
-    def end_lease(self, lease: Lease) -> None:
-        self.release_lease(lease)
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        for lease in leases:
+            self.release_lease(lease)
 
     def count_due(self, now: datetime) -> int:
         s = self.s

@@ -210,8 +210,11 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
     def release_lease(self, lease: Lease) -> bool:
         return self._write("release_lease", _lease_key(lease)) == 1
 
-    def end_lease(self, lease: Lease) -> None:
-        self._defer("release_lease", _lease_key(lease))
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        if leases:
+            self._defer("end_leases", {"ids": [lease.enrollment_id for lease in leases],
+                                       "seqs": [lease.seq for lease in leases],
+                                       "workers": [lease.worker for lease in leases]})
 
     # -- tasks ------------------------------------------------------------------------------
 

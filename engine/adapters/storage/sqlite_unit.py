@@ -291,8 +291,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def release_lease(self, lease: Lease) -> bool:
         return self._write("release_lease", _lease_key(lease)) == 1
 
-    def end_lease(self, lease: Lease) -> None:
-        self.release_lease(lease)
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        for lease in leases:
+            self.release_lease(lease)
 
     def next_due_at(self) -> datetime | None:
         row = self._row("next_due_at", {})

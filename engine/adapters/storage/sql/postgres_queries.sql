@@ -295,6 +295,13 @@ SELECT EXISTS (
 UPDATE enrollments SET claimed_by = NULL, claim_until = NULL
 WHERE id = %(id)s AND claim_seq = %(seq)s AND claimed_by = %(worker)s;
 
+-- name: end_leases
+-- release_lease of leases the same transaction took (claim_due): their rows are
+-- locked already, so the order they are updated in does not matter.
+UPDATE enrollments e SET claimed_by = NULL, claim_until = NULL
+FROM unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
+WHERE e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker;
+
 -- name: get_task
 SELECT * FROM tasks WHERE id = %(id)s AND account_id = %(account_id)s;
 
