@@ -88,8 +88,13 @@ def test_an_outbox_message_put_without_asking_is_recorded_once_too(store: Store)
         uow.put_outbox_message(message("30:0:0", position=1))  # the key again: left alone
         assert uow.add_outbox_message(message("30:0:0", position=2)) is False
         uow.commit()
+    with store.unit_of_work() as uow:
+        for key in ("9:1:0", "1:1:0", "5:1:0"):  # no template: a column of NULLs
+            uow.put_outbox_message(message(key, position=1))
+        uow.commit()
     with reading(store) as uow:
-        assert uow.list_outbox(1, Page()) == [message("30:0:0")]
+        assert uow.list_outbox(1, Page()) == [message("30:0:0"), *(
+            message(key, position=1) for key in ("9:1:0", "1:1:0", "5:1:0"))]
 
 
 def test_outbox_lists_in_recording_order_per_account_and_pages(store: Store) -> None:

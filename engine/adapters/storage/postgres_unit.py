@@ -47,10 +47,17 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         # snapshot holds; write units read it FOR SHARE, as the locking model needs
         self._catalog_at: int | object | None = UNCHECKED if read_only else None
         self._rules: dict[int, list[FailureRule]] = {}  # failure_rules read, per account
+        self._outbox: list[OutboxMessage] = []  # put_outbox_message, not yet deferred
 
     def _ended(self) -> None:
         self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
         self._rules.clear()
+        self._outbox.clear()
+
+    def _before_send(self) -> None:
+        if self._outbox:  # the messages put since the last statement, as one insert
+            self._defer("add_outbox_messages", codec.outbox_columns(self._outbox))
+            self._outbox.clear()
 
     # -- ids ----------------------------------------------------------------------
 
@@ -283,7 +290,8 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         return self._write("add_outbox_message", codec.outbox_params(message)) == 1
 
     def put_outbox_message(self, message: OutboxMessage) -> None:
-        self._defer("add_outbox_message", codec.outbox_params(message))
+        self._cursor(True)  # a write: refused in a read-only unit, and begins the transaction
+        self._outbox.append(message)
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})

@@ -406,6 +406,22 @@ VALUES (%(idempotency_key)s, %(account_id)s, %(enrollment_id)s, %(position)s,
         %(resource_id)s, %(sent_at)s)
 ON CONFLICT (idempotency_key) DO NOTHING;
 
+-- name: add_outbox_messages
+-- add_outbox_message of many messages in one statement, recorded (numbered) in the
+-- order given; a key recorded before, or earlier in the list, is left alone.
+INSERT INTO outbox (idempotency_key, account_id, enrollment_id, position, email_template_id,
+                    is_reply, actor_id, resource_type, resource_id, sent_at)
+SELECT m.idempotency_key, m.account_id, m.enrollment_id, m.position, m.email_template_id,
+       m.is_reply, m.actor_id, m.resource_type, m.resource_id, m.sent_at
+FROM unnest(%(keys)s::text[], %(account_ids)s::bigint[], %(enrollment_ids)s::bigint[],
+            %(positions)s::integer[], %(template_ids)s::bigint[], %(replies)s::boolean[],
+            %(actor_ids)s::bigint[], %(resource_types)s::text[], %(resource_ids)s::bigint[],
+            %(sent_ats)s::timestamptz[]) WITH ORDINALITY
+    AS m (idempotency_key, account_id, enrollment_id, position, email_template_id, is_reply,
+          actor_id, resource_type, resource_id, sent_at, n)
+ORDER BY m.n
+ON CONFLICT (idempotency_key) DO NOTHING;
+
 -- name: list_outbox
 SELECT * FROM outbox WHERE account_id = %(account_id)s
 ORDER BY seq LIMIT %(limit)s OFFSET %(offset)s;
