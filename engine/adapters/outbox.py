@@ -44,7 +44,7 @@ class OutboxDelivery:
                 request.resource_id,
             ):
                 return SendResult(False, rule.failure_reason)
-        uow.add_outbox_message(
+        uow.put_outbox_message(
             OutboxMessage(
                 idempotency_key=request.idempotency_key,
                 account_id=request.account_id,

@@ -13,8 +13,8 @@ class Batch:
     """What one transaction of a batch shares: the actors and accounts read (each
     once), and the send counters (limits.SendLedger)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow, self.ledger = uow, limits.SendLedger(uow)
+    def __init__(self, uow: UnitOfWork, *, optimistic: bool = True) -> None:
+        self.uow, self.ledger = uow, limits.SendLedger(uow, optimistic=optimistic)
         self._users: dict[int, User] = {}
         self._accounts: dict[int, Account] = {}
 

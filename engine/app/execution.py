@@ -9,8 +9,10 @@ steps by number):
    each lease has an expiry and a fencing token (`claim_seq`, one higher on
    every claim), and the enrollment's due_at becomes the expiry, so the claim of
    a worker that vanished comes due again by itself. Sending limits are settled
-   right there (the batch's send counters are locked all at once, in key order,
-   so claimers running side by side cannot deadlock on them), and so is a task
+   right there (limits.SendLedger: the batch's send counters are read all at
+   once, in key order, and counted just before the commit, which checks the
+   limits again, so claimers running side by side neither queue on the
+   counters nor deadlock on them, and never overshoot), and so is a task
    step when the engine keeps its own tasks (no external effect: the task is
    made in this transaction). An email step, or a host's task step, goes
    in_progress (an email is counted against the limits) and becomes a Claim.
@@ -45,10 +47,12 @@ budget is spent; a task creation, having no failed state, keeps being retried
 (at most `retry_cap` apart).
 """
 
+from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 from engine.app import limits
 from engine.app.batch import Batch, counts_now
@@ -120,6 +124,8 @@ class Executor:
         observer: ExecutionObserver = NO_OBSERVER,
     ) -> None:
         self.store, self.delivery, self.tasks, self.policy = store, delivery, tasks, policy
+        # asked once per step: an isinstance check against a Protocol is slow
+        self._in_store = isinstance(delivery, InStoreDelivery)
         self.clock, self.worker, self.observer = clock, worker, observer
 
     # 1. claim
@@ -130,34 +136,54 @@ class Executor:
 
         `send_in_store`: the sends of an InStoreDelivery are made and recorded in this
         same transaction too (no external effect: a crash rolls all of it back, so
-        there is nothing to fence across transactions), and not returned."""
+        there is nothing to fence across transactions), and not returned.
+
+        The send counters are read unlocked when the batch is far from its limits
+        (limits.SendLedger.prepare); if another claim took the room meanwhile, the
+        commit is refused (SendCountRaced, nothing kept) and the claim runs again
+        with them locked. What it reports to the observer waits for its commit."""
+        try:
+            return self._claim(limit, send_in_store, optimistic=True)
+        except limits.SendCountRaced:
+            return self._claim(limit, send_in_store, optimistic=False)
+
+    def _claim(self, limit: int, send_in_store: bool, *, optimistic: bool,
+               ) -> tuple[list[Claim], int]:
         now = self.clock.now()
-        claims = []
+        claims, ended = [], []  # the leases ended in this transaction, the rows locked
+        observer = _Held()
         with self.store.unit_of_work() as uow:
             taken = uow.claim_due(self.worker, now, now + self.policy.lease, limit)
-            batch = Batch(uow)
+            batch = Batch(uow, optimistic=optimistic)
             batch.read_actors(enrollment.actor_id for enrollment, _ in taken)
-            # every counter this batch may count against, locked before any is counted
-            batch.ledger.lock(key for enrollment, _ in taken if counts_now(enrollment)
-                              for key in limits.days(batch.actor(enrollment), now))
+            # every counter this batch may count against, read (or locked) before any
+            # is counted, with its limit
+            batch.ledger.prepare(
+                pair for enrollment, _ in taken if counts_now(enrollment)
+                for pair in limits.caps(batch.actor(enrollment), batch.account(enrollment),
+                                        now))
             for enrollment, lease in taken:
-                claim = self._dispatch(batch, enrollment, lease, now)
+                claim = self._dispatch(batch, enrollment, lease, now, observer)
                 if claim is None:
-                    uow.release_lease(lease)
+                    ended.append(lease)
                 elif send_in_store and self.sends_in_record(claim):
-                    uow.release_lease(lease)  # the row stays locked until this commits
-                    self._apply(batch, enrollment, self._make_in(uow, enrollment, claim, now),
-                                now)
+                    ended.append(lease)  # the row stays locked until this commits
+                    self._apply(batch, enrollment,
+                                self._make_in(uow, enrollment, claim, now, observer), now)
                 else:
                     claims.append(claim)
                 uow.save_enrollment(enrollment)
-            batch.ledger.flush()
+            uow.end_leases(ended)
+            batch.ledger.flush()  # last: unlocked counters are locked from here to COMMIT
             uow.commit()
+        observer.replay(self.observer)
         return claims, len(taken)
 
     def _dispatch(
-        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime
+        self, batch: Batch, enrollment: Enrollment, lease: Lease, now: datetime,
+        observer: ExecutionObserver | None = None,
     ) -> Claim | None:
+        observer = observer or self.observer
         step, action = enrollment.current_step, enrollment.current_action
         if not enrollment.is_ongoing:
             # it finished while a send was under way and that worker never reported
@@ -168,13 +194,13 @@ class Executor:
         if action.status is ActionStatus.SCHEDULED:
             planned = action.estimated_execute_at
             latency = (now - planned).total_seconds() if planned is not None else None
-            self.observer.claimed(kind, latency=latency, retry=False, redelivery=False)
+            observer.claimed(kind, latency=latency, retry=False, redelivery=False)
             if step.is_email and not self._take_send(batch, enrollment, now):
                 return None  # a sending limit settled it
             enrollment.begin_current(now)
         else:  # a retry that came due, or the claim of a worker that vanished
-            self.observer.claimed(kind, latency=None, retry=action.attempts > 0,
-                                  redelivery=action.attempts == 0)
+            observer.claimed(kind, latency=None, retry=action.attempts > 0,
+                             redelivery=action.attempts == 0)
         if not step.is_email and self.tasks is None:
             if action.task_id is None:
                 action.task_id = create_step_task(batch.uow, enrollment, step, action, now)
@@ -241,22 +267,21 @@ class Executor:
 
     def sends_in_record(self, claim: Claim) -> bool:
         """The delivery is a write to the store: `record_all` makes it, given IN_RECORD."""
-        return isinstance(claim.request, SendRequest) and isinstance(self.delivery,
-                                                                      InStoreDelivery)
+        return self._in_store and isinstance(claim.request, SendRequest)
 
     def _make_in(self, uow: UnitOfWork, enrollment: Enrollment, claim: Claim, now: datetime,
-                 ) -> Outcome:
+                 observer: ExecutionObserver | None = None) -> Outcome:
         """The in-store send, under the lease just released by this transaction (the row
         locked: nobody can take it over or finish it before this commits)."""
         outcome: Outcome = SKIPPED
         if enrollment.is_ongoing and now < claim.lease.until:
-            assert isinstance(self.delivery, InStoreDelivery)
-            assert isinstance(claim.request, SendRequest)
+            assert self._in_store and isinstance(claim.request, SendRequest)
+            delivery = cast(InStoreDelivery, self.delivery)
             try:
-                outcome = self.delivery.send_within(uow, claim.request, now)
+                outcome = delivery.send_within(uow, claim.request, now)
             except DeliveryError as error:
                 outcome = error
-        self.observer.delivered(claim.kind, *_label(outcome))
+        (observer or self.observer).delivered(claim.kind, *_label(outcome))
         return outcome
 
     def _make(self, request: SendRequest | TaskRequest) -> SendResult | TaskCreated:
@@ -372,6 +397,25 @@ class Executor:
             if not taken:
                 return done
             done += taken
+
+
+class _Held(ExecutionObserver):
+    """An observer that keeps what it is told, for `replay` once the transaction
+    it was told in has committed (a claim run again reports once)."""
+
+    def __init__(self) -> None:
+        self.events: list[Callable[[ExecutionObserver], None]] = []
+
+    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool) -> None:
+        self.events.append(lambda observer: observer.claimed(
+            kind, latency=latency, retry=retry, redelivery=redelivery))
+
+    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
+        self.events.append(lambda observer: observer.delivered(kind, outcome, reason))
+
+    def replay(self, observer: ExecutionObserver) -> None:
+        for event in self.events:
+            event(observer)
 
 
 def _label(outcome: Outcome) -> tuple[str, str | None]:

@@ -235,18 +235,29 @@ class UnitOfWork(Protocol):
         first in the transaction that records an outcome, so the outcome applies only
         under the claim (and, on PostgreSQL, with the row locked)."""
 
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        """release_lease of leases this same transaction took (claim_due), so still
+        holds, their rows locked: there is nothing to check, and a server database
+        sends them as one statement, with its next one."""
+
     def get_task(self, account_id: int, task_id: int) -> Task | None: ...
     def save_task(self, task: Task) -> None: ...
     def delete_task(self, task: Task) -> None: ...
     def list_tasks(self, account_id: int, where: TaskFilter, page: Page) -> list[Task]: ...
 
     def count_sends(self, scope: str, owner_id: int, day: date) -> int: ...
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         """count_sends of each (scope, owner_id, day), in the order given; in a write
         unit, on a server database, every counter is locked, in key order (so two
-        units asking for overlapping counters never wait on each other in a cycle)."""
+        units asking for overlapping counters never wait on each other in a cycle),
+        unless `lock=False`."""
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         """Count a send on that day (a negative delta gives counts back)."""
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        """add_send of each delta to its counter (keys distinct, in key order, locked in
+        that order on a server database); returns the new totals, as this
+        transaction sees them, in the order given."""
 
     def get_token(self, token_hash: str) -> ApiToken | None: ...
     def save_token(self, token: ApiToken) -> None: ...
@@ -258,6 +269,10 @@ class UnitOfWork(Protocol):
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         """Record a send; False (and nothing written) if its key was recorded before."""
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        """add_outbox_message when nobody reads whether the key was new: a server
+        database sends it with its next statement."""
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]: ...
     def failure_rules(self, account_id: int) -> list[FailureRule]: ...

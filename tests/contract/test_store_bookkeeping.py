@@ -82,6 +82,21 @@ def test_outbox_records_a_key_once(store: Store) -> None:
         assert uow.list_outbox(2, Page()) == []
 
 
+def test_an_outbox_message_put_without_asking_is_recorded_once_too(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.put_outbox_message(message("30:0:0"))
+        uow.put_outbox_message(message("30:0:0", position=1))  # the key again: left alone
+        assert uow.add_outbox_message(message("30:0:0", position=2)) is False
+        uow.commit()
+    with store.unit_of_work() as uow:
+        for key in ("9:1:0", "1:1:0", "5:1:0"):  # no template: a column of NULLs
+            uow.put_outbox_message(message(key, position=1))
+        uow.commit()
+    with reading(store) as uow:
+        assert uow.list_outbox(1, Page()) == [message("30:0:0"), *(
+            message(key, position=1) for key in ("9:1:0", "1:1:0", "5:1:0"))]
+
+
 def test_outbox_lists_in_recording_order_per_account_and_pages(store: Store) -> None:
     keys = ["9:0:0", "1:0:0", "5:0:0", "3:0:0", "7:0:0"]
     with store.unit_of_work() as uow:
@@ -134,6 +149,20 @@ def test_many_send_counters_are_read_at_once_in_the_order_asked(store: Store) ->
     with reading(store) as uow:
         assert uow.count_sends_many(keys) == [2, 1, 5, 2]
         assert uow.count_sends_many([("actor", 99, DAY)]) == [0]
+
+
+def test_sends_added_at_once_return_the_new_totals_in_the_order_given(store: Store) -> None:
+    keys = [("account", 10, DAY), ("actor", 11, DAY), ("actor", 12, DAY)]
+    with store.unit_of_work() as uow:
+        uow.add_send("actor", 11, DAY, delta=2)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.count_sends_many(keys, lock=False) == [0, 2, 0]
+        assert uow.add_sends(keys, [3, 1, -1]) == [3, 3, -1]  # creating missing counters
+        assert uow.add_sends([], []) == []
+        uow.commit()
+    with reading(store) as uow:
+        assert uow.count_sends_many(keys) == [3, 3, -1]
 
 
 # -- failure rules ----------------------------------------------------------------------

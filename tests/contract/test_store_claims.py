@@ -110,6 +110,20 @@ def test_a_released_lease_is_over(store: Store) -> None:
         assert not uow.lease_holds(lease, T0)
 
 
+def test_leases_ended_by_the_transaction_that_took_them_are_over(store: Store) -> None:
+    write(store, enrollment(30, due_at=T0), enrollment(31, due_at=T0), enrollment(32, due_at=T0))
+    with store.unit_of_work() as uow:
+        taken = uow.claim_due("w1", T0, T0 + LEASE, 10)
+        for e, _ in taken:
+            uow.save_enrollment(e)
+        uow.end_leases([lease for e, lease in taken if e.id != 31])
+        uow.end_leases([])
+        uow.commit()
+    with reading(store) as uow:
+        assert [uow.lease_holds(lease, T0) for _, lease in taken] == [False, True, False]
+        assert [e.due_at for e in uow.due_enrollments(T0 + LEASE, 10)] == [T0 + LEASE] * 3
+
+
 def test_saving_an_enrollment_keeps_its_claim(store: Store) -> None:
     write(store, enrollment(30, due_at=T0))
     (lease,) = claim(store, "w1", T0)

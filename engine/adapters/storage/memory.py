@@ -312,6 +312,10 @@ class MemoryUnitOfWork:
         self.s.claims[lease.enrollment_id] = (None, lease.seq, None)
         return True
 
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        for lease in leases:
+            self.release_lease(lease)
+
     def count_due(self, now: datetime) -> int:
         s = self.s
         return sum(1 for enrollment_id, due in s.due_pushed.items()
@@ -370,11 +374,17 @@ class MemoryUnitOfWork:
     def count_sends(self, scope: str, owner_id: int, day: date) -> int:
         return self.s.sends.get((scope, owner_id, day), 0)
 
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         return [self.count_sends(*key) for key in keys]
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self.s.sends[(scope, owner_id, day)] += delta
+
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        for key, delta in zip(keys, deltas, strict=True):
+            self.add_send(*key, delta=delta)
+        return self.count_sends_many(keys)
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         if message.idempotency_key in self.s.outbox_keys:
@@ -382,6 +392,9 @@ class MemoryUnitOfWork:
         self.s.outbox_keys.add(message.idempotency_key)
         self.s.outbox.append(message)
         return True
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self.add_outbox_message(message)
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         found = [m for m in self.s.outbox if m.account_id == account_id]

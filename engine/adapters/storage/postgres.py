@@ -26,7 +26,11 @@ read cannot change before the write commits. So, in a write unit:
 - a send counter is created if missing and locked when read, so the check
   against a daily limit and the increment after it are not split; a claim
   locks all the counters of its batch at once, in key order
-  (`count_sends_many`), so claimers running side by side never deadlock;
+  (`count_sends_many`), so claimers running side by side never deadlock. A
+  claim far from its limits reads them unlocked instead (`lock=False`) and
+  adds its sends with `add_sends`, in key order, as its last statement before
+  COMMIT: the new totals it returns are read under the row lock, and one past
+  its limit rolls the claim back (limits.SendCountRaced) to run again locked;
 - the scheduler's reads skip rows another transaction holds
   (`FOR UPDATE SKIP LOCKED`), and `claim_due` leases them in one statement.
 

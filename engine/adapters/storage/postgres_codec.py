@@ -188,6 +188,22 @@ def outbox_params(m: OutboxMessage) -> Params:
     }
 
 
+def outbox_columns(messages: list[OutboxMessage]) -> Params:
+    """outbox_params of many messages, one array per column (add_outbox_messages)."""
+    return {
+        "keys": [m.idempotency_key for m in messages],
+        "account_ids": [m.account_id for m in messages],
+        "enrollment_ids": [m.enrollment_id for m in messages],
+        "positions": [m.position for m in messages],
+        "template_ids": [m.email_template_id for m in messages],
+        "replies": [m.is_reply for m in messages],
+        "actor_ids": [m.actor_id for m in messages],
+        "resource_types": [m.resource_type.value for m in messages],
+        "resource_ids": [m.resource_id for m in messages],
+        "sent_ats": [instant(m.sent_at) for m in messages],
+    }
+
+
 def outbox_from(r: Row) -> OutboxMessage:
     return OutboxMessage(
         idempotency_key=r["idempotency_key"], account_id=r["account_id"],

@@ -71,6 +71,7 @@ class PostgresTransaction:
     def commit(self) -> None:
         if not self._in_transaction:
             return
+        self._before_send()
         conn = self._connection()
         try:
             if self._deferred:
@@ -91,6 +92,10 @@ class PostgresTransaction:
     def _ended(self) -> None:
         """Called when the transaction ends (committed or rolled back): a hook for state
         that lives as long as one transaction."""
+
+    def _before_send(self) -> None:
+        """Called before any statement or the COMMIT is sent: a hook to add writes
+        gathered since (to `_deferred`, with `_defer`)."""
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None:
@@ -117,6 +122,7 @@ class PostgresTransaction:
     def _execute(self, name: str, params: dict[str, Any], *, writing: bool = False,
                  ) -> psycopg.Cursor[dict[str, Any]]:
         """Run a statement, after the ones deferred (in one round trip with them)."""
+        self._before_send()
         cur = self._cursor(writing)
         try:
             if not self._deferred:

@@ -46,9 +46,18 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         # read-only units read the catalog through the store's cache, at the version their
         # snapshot holds; write units read it FOR SHARE, as the locking model needs
         self._catalog_at: int | object | None = UNCHECKED if read_only else None
+        self._rules: dict[int, list[FailureRule]] = {}  # failure_rules read, per account
+        self._outbox: list[OutboxMessage] = []  # put_outbox_message, not yet deferred
 
     def _ended(self) -> None:
         self._catalog_at = UNCHECKED if self._read_only else None  # a new snapshot next
+        self._rules.clear()
+        self._outbox.clear()
+
+    def _before_send(self) -> None:
+        if self._outbox:  # the messages put since the last statement, as one insert
+            self._defer("add_outbox_messages", codec.outbox_columns(self._outbox))
+            self._outbox.clear()
 
     # -- ids ----------------------------------------------------------------------
 
@@ -213,8 +222,13 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
         return bool(row is not None and row["holds"])
 
     def release_lease(self, lease: Lease) -> bool:
-        return self._write("release_lease", {"id": lease.enrollment_id, "seq": lease.seq,
-                                             "worker": lease.worker}) == 1
+        return self._write("release_lease", _lease_key(lease)) == 1
+
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        if leases:
+            self._defer("end_leases", {"ids": [lease.enrollment_id for lease in leases],
+                                       "seqs": [lease.seq for lease in leases],
+                                       "workers": [lease.worker for lease in leases]})
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -252,18 +266,24 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
             row = self._write_returning("count_sends_locked", key)[0]
         return 0 if row is None else int(row["count"])
 
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         if not keys:
             return []
-        columns = {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
-                   "days": [k[2] for k in keys]}
         found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in (
-            self._rows("count_sends_many", columns) if self._read_only
-            else self._write_returning("count_sends_many_locked", columns))}
+            self._rows("count_sends_many", _send_keys(keys)) if self._read_only or not lock
+            else self._write_returning("count_sends_many_locked", _send_keys(keys)))}
         return [found.get(key, 0) for key in keys]
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._defer("add_send", {**codec.send_key(scope, owner_id, day), "delta": delta})
+
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        if not keys:
+            return []
+        rows = self._write_returning("add_sends", {**_send_keys(keys), "deltas": list(deltas)})
+        found = {(r["scope"], r["owner_id"], r["day"]): int(r["count"]) for r in rows}
+        return [found[key] for key in keys]
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})
@@ -276,19 +296,39 @@ class PostgresUnitOfWork(PostgresTransaction, CatalogReads):
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         return self._write("add_outbox_message", codec.outbox_params(message)) == 1
 
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self._cursor(True)  # a write: refused in a read-only unit, and begins the transaction
+        self._outbox.append(message)
+
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})
         return [codec.outbox_from(row) for row in rows]
 
     def failure_rules(self, account_id: int) -> list[FailureRule]:
-        return [codec.rule_from(row)
-                for row in self._rows("failure_rules", {"account_id": account_id})]
+        # read once per transaction (a batch's sends all ask): its sends see one set of
+        # rules, as if made at the first; this unit's own changes drop the copy
+        found = self._rules.get(account_id)
+        if found is None:
+            found = self._rules[account_id] = [codec.rule_from(row) for row in self._rows(
+                "failure_rules", {"account_id": account_id})]
+        return list(found)
 
     def set_failure_rule(self, rule: FailureRule) -> None:
+        self._rules.pop(rule.account_id, None)
         self._write("set_failure_rule", codec.rule_params(rule))
 
     def clear_failure_rules(self, account_id: int) -> None:
+        self._rules.pop(account_id, None)
         self._write("clear_failure_rules", {"account_id": account_id})
+
+
+def _lease_key(lease: Lease) -> dict[str, Any]:
+    return {"id": lease.enrollment_id, "seq": lease.seq, "worker": lease.worker}
+
+
+def _send_keys(keys: Seq[tuple[str, int, date]]) -> dict[str, list[Any]]:
+    return {"scopes": [k[0] for k in keys], "owners": [k[1] for k in keys],
+            "days": [k[2] for k in keys]}
 
 
 def _page(page: Page) -> dict[str, int]:

@@ -308,6 +308,10 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def release_lease(self, lease: Lease) -> bool:
         return self._write("release_lease", _lease_key(lease)) == 1
 
+    def end_leases(self, leases: Seq[Lease]) -> None:
+        for lease in leases:
+            self.release_lease(lease)
+
     def next_due_at(self) -> datetime | None:
         row = self._row("next_due_at", {})
         return None if row is None else codec.opt_instant(row["due_at"])
@@ -348,11 +352,17 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         row = self._row("count_sends", _send_key(scope, owner_id, day))
         return 0 if row is None else int(row["count"])
 
-    def count_sends_many(self, keys: Seq[tuple[str, int, date]]) -> list[int]:
+    def count_sends_many(self, keys: Seq[tuple[str, int, date]], *, lock: bool = True,
+                         ) -> list[int]:
         return [self.count_sends(*key) for key in keys]  # the write lock covers them all
 
     def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
         self._write("add_send", {**_send_key(scope, owner_id, day), "delta": delta})
+
+    def add_sends(self, keys: Seq[tuple[str, int, date]], deltas: Seq[int]) -> list[int]:
+        for key, delta in zip(keys, deltas, strict=True):
+            self.add_send(*key, delta=delta)
+        return self.count_sends_many(keys)
 
     def get_idempotent(self, account_id: int, key: str) -> StoredResponse | None:
         row = self._row("get_idempotent", {"account_id": account_id, "key": key})
@@ -364,6 +374,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     def add_outbox_message(self, message: OutboxMessage) -> bool:
         return self._write("add_outbox_message", codec.outbox_params(message)) == 1
+
+    def put_outbox_message(self, message: OutboxMessage) -> None:
+        self.add_outbox_message(message)
 
     def list_outbox(self, account_id: int, page: Page) -> list[OutboxMessage]:
         rows = self._rows("list_outbox", {"account_id": account_id, **_page(page)})

@@ -295,6 +295,13 @@ SELECT EXISTS (
 UPDATE enrollments SET claimed_by = NULL, claim_until = NULL
 WHERE id = %(id)s AND claim_seq = %(seq)s AND claimed_by = %(worker)s;
 
+-- name: end_leases
+-- release_lease of leases the same transaction took (claim_due): their rows are
+-- locked already, so the order they are updated in does not matter.
+UPDATE enrollments e SET claimed_by = NULL, claim_until = NULL
+FROM unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(workers)s::text[]) AS l (id, seq, worker)
+WHERE e.id = l.id AND e.claim_seq = l.seq AND e.claimed_by = l.worker;
+
 -- name: get_task
 SELECT * FROM tasks WHERE id = %(id)s AND account_id = %(account_id)s;
 
@@ -368,6 +375,20 @@ INSERT INTO send_counts AS c (scope, owner_id, day, count)
 VALUES (%(scope)s, %(owner_id)s, %(day)s, %(delta)s)
 ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + excluded.count;
 
+-- name: add_sends
+-- add_send for many counters in one statement (keys distinct), returning the new
+-- totals. The rows are inserted or locked in key order, as count_sends_many_locked
+-- locks them. A claim that read its counters unlocked sends this last, just before
+-- its COMMIT, so the rows (one per account and day, shared by every claimer) stay
+-- locked for little more than the commit.
+INSERT INTO send_counts AS c (scope, owner_id, day, count)
+SELECT k.scope, k.owner_id, k.day, k.delta
+FROM unnest(%(scopes)s::text[], %(owners)s::bigint[], %(days)s::date[], %(deltas)s::integer[])
+    AS k (scope, owner_id, day, delta)
+ORDER BY k.scope, k.owner_id, k.day
+ON CONFLICT (scope, owner_id, day) DO UPDATE SET count = c.count + excluded.count
+RETURNING c.scope, c.owner_id, c.day, c.count;
+
 -- name: get_idempotent
 SELECT status, body FROM idempotent_responses
 WHERE account_id = %(account_id)s AND key = %(key)s;
@@ -383,6 +404,22 @@ INSERT INTO outbox (idempotency_key, account_id, enrollment_id, position, email_
 VALUES (%(idempotency_key)s, %(account_id)s, %(enrollment_id)s, %(position)s,
         %(email_template_id)s, %(is_reply)s, %(actor_id)s, %(resource_type)s,
         %(resource_id)s, %(sent_at)s)
+ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: add_outbox_messages
+-- add_outbox_message of many messages in one statement, recorded (numbered) in the
+-- order given; a key recorded before, or earlier in the list, is left alone.
+INSERT INTO outbox (idempotency_key, account_id, enrollment_id, position, email_template_id,
+                    is_reply, actor_id, resource_type, resource_id, sent_at)
+SELECT m.idempotency_key, m.account_id, m.enrollment_id, m.position, m.email_template_id,
+       m.is_reply, m.actor_id, m.resource_type, m.resource_id, m.sent_at
+FROM unnest(%(keys)s::text[], %(account_ids)s::bigint[], %(enrollment_ids)s::bigint[],
+            %(positions)s::integer[], %(template_ids)s::bigint[], %(replies)s::boolean[],
+            %(actor_ids)s::bigint[], %(resource_types)s::text[], %(resource_ids)s::bigint[],
+            %(sent_ats)s::timestamptz[]) WITH ORDINALITY
+    AS m (idempotency_key, account_id, enrollment_id, position, email_template_id, is_reply,
+          actor_id, resource_type, resource_id, sent_at, n)
+ORDER BY m.n
 ON CONFLICT (idempotency_key) DO NOTHING;
 
 -- name: list_outbox
