@@ -1,0 +1,211 @@
+"""Survivors of the 2026-12-06 mutation run over engine/app (issue 12): each test
+names the mutant it kills (docs/testing.md, "Mutation testing")."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from test_execution_reports import Recorder
+from world import World, email, task
+
+from engine import (
+    ActionStatus,
+    EnrollmentState,
+    ExecutionPolicy,
+    FailureReason,
+    FailureRule,
+    LimitPolicy,
+    ResourceType,
+)
+from engine.app.execution import Executor
+from engine.runtime.bootstrap import in_memory
+
+TUESDAY_10_UTC = datetime(2020, 12, 15, 10, 0, tzinfo=UTC)  # 19:00 in Tokyo
+
+
+def test_a_deferred_send_over_the_account_quota_waits_for_the_next_utc_days_window() -> None:
+    """The account's quota resets at UTC midnight, the actor's limit at local midnight:
+    a send deferred for the quota waits for whichever comes later, rolled into the
+    actor's window. Kills limits.limit_reached's mutants of the quota branch (the
+    `is` test, the next UTC day and its roll_forward)."""
+    engine = in_memory(start=TUESDAY_10_UTC)
+    engine.policy = ExecutionPolicy(limit_policy=LimitPolicy.DEFER)
+    account = engine.create_account("small", daily_email_quota=1).id
+    actor = engine.create_user(account, time_zone="Asia/Tokyo", send_window="08:00-08:30").id
+    sequence_id = engine.create_sequence(
+        account, name="s", steps=[email(0, 0)], creator_id=actor
+    ).id
+    first, second = (
+        engine.enroll(account, sequence_id=sequence_id, resource_type="lead", resource_id=r,
+                      actor_id=actor).enrollment.id
+        for r in (1, 2)
+    )
+    # both due Wednesday 08:00 in Tokyo (Tuesday 23:00 UTC); the worker runs late, at
+    # Wednesday 10:00 in Tokyo, already Wednesday in UTC
+    engine.clock.set(datetime(2020, 12, 16, 1, 0, tzinfo=UTC))
+    assert engine.run_due() == 2
+    assert engine.get_enrollment(account, first).enrollment.state is EnrollmentState.FINISHED
+    deferred = engine.get_enrollment(account, second).enrollment
+    assert deferred.current_action.status is ActionStatus.SCHEDULED
+    # the actor's next day opens Thursday 08:00 Tokyo (Wednesday 23:00 UTC), but the
+    # account's next UTC day starts Thursday 09:00 Tokyo, after Thursday's window:
+    # Friday 08:00 Tokyo
+    assert deferred.due_at == datetime(2020, 12, 17, 23, 0, tzinfo=UTC)
+
+
+def test_run_due_on_the_in_process_pass_returns_how_many_enrollments_it_took() -> None:
+    """Kills in_process.run_due returning `_drain(...)[1]` (whether it got there)."""
+    engine = in_memory(start=TUESDAY_10_UTC)
+    account = engine.create_account("acme").id
+    actor = engine.create_user(account).id
+    sequence_id = engine.create_sequence(
+        account, name="s", steps=[email(0, 0)], creator_id=actor
+    ).id
+    assert engine.run_due() == 0
+    for resource_id in (1, 2, 3):
+        engine.enroll(account, sequence_id=sequence_id, resource_type="lead",
+                      resource_id=resource_id, actor_id=actor)
+    engine.clock.set(TUESDAY_10_UTC + timedelta(seconds=1))
+    assert engine.run_due() == 3
+    assert len(engine.outbox(account)) == 3
+
+
+def test_backoff_reaches_the_cap_without_overflowing_for_any_attempt_count() -> None:
+    """The exponent is bounded at 40: 60 s * 2**41 is past timedelta's range. Kills
+    ExecutionPolicy.backoff's `min(attempts - 1, 41)`."""
+    policy = ExecutionPolicy(retry_base=timedelta(seconds=60), retry_cap=timedelta(days=1))
+    assert policy.backoff(1) == timedelta(seconds=60)
+    assert policy.backoff(10**6) == timedelta(days=1)
+
+
+class _Reads:
+    """The memory store's unit of work, recording the batch reads of users and send
+    counters (the real store answers them)."""
+
+    def __init__(self, uow: Any, calls: list[tuple[str, object]]) -> None:
+        self._uow, self._calls = uow, calls
+
+    def __enter__(self) -> "_Reads":
+        self._uow.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> Any:
+        return self._uow.__exit__(*exc)
+
+    def count_sends_many(self, keys: list[Any]) -> list[int]:
+        self._calls.append(("count_sends_many", list(keys)))
+        return list(self._uow.count_sends_many(keys))
+
+    def get_users(self, user_ids: list[int]) -> Any:
+        self._calls.append(("get_users", list(user_ids)))
+        return self._uow.get_users(user_ids)
+
+    def get_user(self, user_id: int) -> Any:
+        self._calls.append(("get_user", user_id))
+        return self._uow.get_user(user_id)
+
+    def get_account(self, account_id: int) -> Any:
+        self._calls.append(("get_account", account_id))
+        return self._uow.get_account(account_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+class _ReadsStore:
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.calls: list[tuple[str, object]] = []
+
+    def unit_of_work(self, *, read_only: bool = False) -> _Reads:
+        return _Reads(self._store.unit_of_work(read_only=read_only), self.calls)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_claim_reads_its_actors_and_locks_the_counters_of_its_emails_up_front() -> None:
+    """One claim reads its actors in one statement, each account once, and locks, in
+    key order and before counting any, the send counters of the scheduled emails only
+    (engine/app/limits.py: one global lock order). Kills batch.Batch.read_actors's
+    `wanted = None`, batch.counts_now's `or` for `and` and `is not SCHEDULED`, and the
+    mutants of Batch.actor and Batch.account that drop what they read."""
+    w = World()
+    other = w.engine.create_user(w.account).id
+    emails = w.sequence(email(0, 0))
+    w.enroll(emails, resource_id=1)
+    w.enroll(emails, resource_id=3)
+    w.engine.enroll(w.account, sequence_id=w.sequence(task(0, 0), name="t"),
+                    resource_type="lead", resource_id=2, actor_id=other)
+    store = _ReadsStore(w.engine.store)
+    executor = Executor(store, w.engine.delivery, w.engine.policy,  # type: ignore[arg-type]
+                        w.engine.clock, "w1")
+    claims, taken = executor.claim(10)
+    assert (len(claims), taken) == (2, 3)
+    day = w.engine.clock.now().date()
+    assert store.calls == [
+        ("get_users", [w.actor, other]),
+        ("count_sends_many", [("account", w.account, day), ("actor", w.actor, day)]),
+        ("get_account", w.account),
+    ]
+
+
+def test_the_in_process_pass_reads_each_enrollments_actor_and_account_once() -> None:
+    """A refused send gives its count back with the actor its claim read: one read of
+    the actor and of the account per enrollment. Kills Batch.actor's and
+    Batch.account's `self._users[...] = None` (each re-read on the next lookup)."""
+    w = World()
+    emails = w.sequence(email(0, 0))
+    w.enroll(emails, resource_id=1)
+    w.enroll(emails, resource_id=2)
+    w.engine.set_failure_rule(
+        FailureRule(w.account, ResourceType.LEAD, 2, FailureReason.RECIPIENT_INVALID))
+    store = _ReadsStore(w.engine.store)
+    w.engine.store = store  # type: ignore[assignment]
+    w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
+    assert w.engine.run_due() == 2
+    day = w.engine.clock.now().date()
+    one = [("get_user", w.actor), ("get_account", w.account),
+           ("count_sends_many", [("actor", w.actor, day)]),
+           ("count_sends_many", [("account", w.account, day)])]
+    assert store.calls == one + one
+
+
+def test_the_in_process_pass_reports_each_delivery() -> None:
+    """Kills in_process._claim_deliver_record's `delivered(None, ...)` and
+    `delivered(*_label(outcome))`."""
+    w = World()
+    w.engine.observer = seen = Recorder()
+    w.enroll(w.sequence(email(0, 0)))
+    w.engine.advance(seconds=1)
+    assert seen.delivered_ == [("email", "sent", None)]
+
+
+def test_an_account_quota_of_two_lets_two_emails_out() -> None:
+    """Each send counts one against the account's day. Kills limits.take_send's
+    `ledger.add(account_day, 2)`."""
+    engine = in_memory(start=TUESDAY_10_UTC)
+    account = engine.create_account("small", daily_email_quota=2).id
+    actor = engine.create_user(account).id
+    sequence_id = engine.create_sequence(
+        account, name="s", steps=[email(0, 0)], creator_id=actor
+    ).id
+    for resource_id in (1, 2, 3):
+        engine.enroll(account, sequence_id=sequence_id, resource_type="lead",
+                      resource_id=resource_id, actor_id=actor)
+    engine.advance(seconds=1)
+    assert [m.resource_id for m in engine.outbox(account)] == [1, 2]
+
+
+def test_one_claim_of_many_counts_its_own_sends_against_the_daily_limit() -> None:
+    """Two emails claimed together under a daily limit of one: the second sees the
+    first's count, not yet written. Kills SendLedger.count's `read - changes`."""
+    w = World(daily_email_limit=1)
+    emails = w.sequence(email(0, 0))
+    first, second = w.enroll(emails, resource_id=1), w.enroll(emails, resource_id=2)
+    executor = Executor(w.engine.store, w.engine.delivery, w.engine.policy,
+                        w.engine.clock, "w1")
+    claims, taken = executor.claim(10)
+    assert taken == 2
+    assert [claim.request.enrollment_id for claim in claims] == [first]
+    assert w.get(second).enrollment.current_action.failure_reason is (
+        FailureReason.SENDOUT_LIMITED)
