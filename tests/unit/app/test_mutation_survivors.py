@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from test_execution_reports import Recorder
+from test_host_tasks import Host
 from world import World, email, task
 
 from engine import (
@@ -107,6 +108,10 @@ class _Reads:
         self._calls.append(("get_account", account_id))
         return self._uow.get_account(account_id)
 
+    def take_due(self, now: datetime) -> Any:
+        self._calls.append(("take_due", now))
+        return self._uow.take_due(now)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._uow, name)
 
@@ -167,7 +172,7 @@ def test_the_in_process_pass_reads_each_enrollments_actor_and_account_once() -> 
     one = [("get_user", w.actor), ("get_account", w.account),
            ("count_sends_many", [("actor", w.actor, day)]),
            ("count_sends_many", [("account", w.account, day)])]
-    assert store.calls == one + one
+    assert [call for call in store.calls if call[0] != "take_due"] == one + one
 
 
 def test_the_in_process_pass_reports_each_delivery() -> None:
@@ -209,3 +214,50 @@ def test_one_claim_of_many_counts_its_own_sends_against_the_daily_limit() -> Non
     assert [claim.request.enrollment_id for claim in claims] == [first]
     assert w.get(second).enrollment.current_action.failure_reason is (
         FailureReason.SENDOUT_LIMITED)
+
+
+class _Units(_ReadsStore):
+    def unit_of_work(self, *, read_only: bool = False) -> _Reads:
+        self.calls.append(("unit_of_work", read_only))
+        return super().unit_of_work(read_only=read_only)
+
+
+def test_run_due_and_advance_take_the_in_process_pass_on_the_memory_store() -> None:
+    """The simulator's path (engine/app/in_process.py): one unit of work per
+    enrollment, and one that finds nothing due, not the executor's three per
+    enrollment. Kills SequenceEngine.run_due's and advance's mutants that pass None to
+    in_process.applies (the executor's path answers the same, more slowly)."""
+    for run in ("run_due", "advance"):
+        w = World()
+        emails = w.sequence(email(0, 0))
+        w.enroll(emails, resource_id=1)
+        w.enroll(emails, resource_id=2)
+        store = _Units(w.engine.store)
+        w.engine.store = store  # type: ignore[assignment]
+        if run == "run_due":
+            w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
+            assert w.engine.run_due() == 2
+        else:
+            w.engine.advance(seconds=1)
+        assert [call for call in store.calls if call[0] == "unit_of_work"] == [
+            ("unit_of_work", False)] * 3, run
+        assert len(w.engine.outbox(w.account)) == 2
+
+
+def test_a_hosts_tasks_keep_run_due_and_advance_off_the_in_process_pass() -> None:
+    """A host's task is created outside the store's lock: with a host, due work goes
+    through the executor's claim, deliver and record. Kills run_due's and advance's
+    `in_process.applies(..., None)` for the tasks."""
+    for run in ("run_due", "advance"):
+        w = World()
+        w.engine.tasks = Host()
+        w.enroll(w.sequence(email(0, 0)))
+        store = _Units(w.engine.store)
+        w.engine.store = store  # type: ignore[assignment]
+        if run == "run_due":
+            w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
+            assert w.engine.run_due() == 1
+        else:
+            w.engine.advance(seconds=1)
+        assert len(w.engine.outbox(w.account)) == 1
+        assert [call for call in store.calls if call[0] == "take_due"] == [], run
