@@ -261,3 +261,21 @@ def test_a_hosts_tasks_keep_run_due_and_advance_off_the_in_process_pass() -> Non
             w.engine.advance(seconds=1)
         assert len(w.engine.outbox(w.account)) == 1
         assert [call for call in store.calls if call[0] == "take_due"] == [], run
+
+
+class _InProcessHost(Host):
+    """A host whose tasks are made inside this process, as the simulator's are."""
+
+    in_process = True
+
+
+def test_a_host_that_makes_its_tasks_in_process_keeps_the_in_process_pass() -> None:
+    """Kills in_process.applies's `getattr(None, "in_process", False)` for the tasks."""
+    w = World()
+    w.engine.tasks = host = _InProcessHost()
+    w.enroll(w.sequence(task(0, 0)))
+    store = _Units(w.engine.store)
+    w.engine.store = store  # type: ignore[assignment]
+    w.engine.advance(seconds=1)
+    assert len(host.calls) == 1
+    assert [call[0] for call in store.calls if call[0] == "take_due"] == ["take_due"] * 2
