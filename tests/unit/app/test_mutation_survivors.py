@@ -4,6 +4,7 @@ names the mutant it kills (docs/testing.md, "Mutation testing")."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from test_execution_reports import Recorder
 from test_host_tasks import Host
 from world import World, email, task
@@ -18,6 +19,9 @@ from engine import (
     ResourceType,
 )
 from engine.app.execution import Executor
+from engine.app.ports import Page
+from engine.domain.sequence import MAX_SEQUENCE_ID
+from engine.errors import ErrorDetail, ValidationFailed
 from engine.runtime.bootstrap import in_memory
 
 TUESDAY_10_UTC = datetime(2020, 12, 15, 10, 0, tzinfo=UTC)  # 19:00 in Tokyo
@@ -279,3 +283,40 @@ def test_a_host_that_makes_its_tasks_in_process_keeps_the_in_process_pass() -> N
     w.engine.advance(seconds=1)
     assert len(host.calls) == 1
     assert [call[0] for call in store.calls if call[0] == "take_due"] == ["take_due"] * 2
+
+
+def test_a_page_of_task_steps_is_judged_on_each_tasks_owner() -> None:
+    """26 task steps whose tasks went to an owner in Tokyo: none is overdue at 00:00Z
+    (Tokyo's Wednesday ends only at 15:00Z), listed together or read alone. Kills
+    SequenceEngine._task_owners's `TaskFilter(ids=None)`, `Page(len(ids))` and
+    `Page(1, )` (a page of 25: the 26th task's owner is not read)."""
+    w = World()  # the actor is on UTC
+    tasks = w.sequence(task(0, 0))
+    ids = [w.enroll(tasks, resource_id=r) for r in range(1, 27)]
+    w.engine.advance(seconds=1)
+    tokyo = w.engine.create_user(w.account, time_zone="Asia/Tokyo").id
+    for created in w.engine.list_tasks(w.account, page=Page(1, 100)):
+        w.engine.update_task(w.account, created.id, owner_id=tokyo)
+    w.engine.advance(to=datetime(2020, 12, 16, 0, 0, 1, tzinfo=UTC))
+    views = w.engine.list_enrollments(w.account, page=Page(1, 100))
+    assert sorted(view.enrollment.id for view in views) == ids
+    assert [view.overdue_position for view in views] == [None] * 26
+    assert w.get(ids[-1]).overdue_position is None
+    w.engine.advance(to=datetime(2020, 12, 16, 15, 0, 1, tzinfo=UTC))
+    assert w.get(ids[-1]).overdue_position == 0
+
+
+def test_a_sequence_id_past_the_largest_is_refused_as_an_incorrect_value() -> None:
+    """Kills catalog.create_sequence's mutants of the error's code (None, "XX...XX",
+    upper case)."""
+    w = World()
+    with pytest.raises(ValidationFailed) as refused:
+        w.engine.create_sequence(w.account, name="s", steps=[email(0, 0)],
+                                 creator_id=w.actor, sequence_id=MAX_SEQUENCE_ID + 1)
+    assert refused.value.errors == (ErrorDetail(
+        "incorrect_value",
+        f"a sequence id is at most {MAX_SEQUENCE_ID} (its steps' ids are derived from it)",
+        "/data/id"),)
+    assert w.engine.create_sequence(w.account, name="s", steps=[email(0, 0)],
+                                    creator_id=w.actor, sequence_id=MAX_SEQUENCE_ID).id == (
+        MAX_SEQUENCE_ID)
