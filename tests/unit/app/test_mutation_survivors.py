@@ -17,10 +17,13 @@ from engine import (
     FailureRule,
     LimitPolicy,
     ResourceType,
+    SimulatedClock,
+    build,
 )
+from engine.adapters.storage.memory import MemoryStore
 from engine.app.execution import Executor
 from engine.app.ports import Page
-from engine.domain.sequence import MAX_SEQUENCE_ID
+from engine.domain.sequence import MAX_SEQUENCE_ID, STEP_ID_BASE
 from engine.errors import ErrorDetail, ValidationFailed
 from engine.runtime.bootstrap import in_memory
 
@@ -320,3 +323,28 @@ def test_a_sequence_id_past_the_largest_is_refused_as_an_incorrect_value() -> No
     assert w.engine.create_sequence(w.account, name="s", steps=[email(0, 0)],
                                     creator_id=w.actor, sequence_id=MAX_SEQUENCE_ID).id == (
         MAX_SEQUENCE_ID)
+
+
+def test_a_sequence_of_too_many_steps_is_refused_with_the_count_it_got() -> None:
+    """Kills catalog._check_step_count's mutants of the error's details and field."""
+    w = World()
+    steps = [email(position, 1) for position in range(STEP_ID_BASE)]
+    with pytest.raises(ValidationFailed) as refused:
+        w.engine.create_sequence(w.account, name="s", steps=steps, creator_id=w.actor)
+    assert refused.value.errors == (ErrorDetail(
+        "incorrect_value", f"a sequence has fewer than {STEP_ID_BASE} steps", "/data/steps",
+        f"got {STEP_ID_BASE}"),)
+
+
+def test_every_committed_write_calls_on_commit_and_a_read_does_not() -> None:
+    """The scheduler's wake-up (engine/runtime/server.py passes it). Kills
+    SequenceEngine.__init__'s `self.on_commit = None`."""
+    commits: list[datetime] = []
+    clock = SimulatedClock(TUESDAY_10_UTC)
+    engine = build(MemoryStore(), clock, on_commit=lambda: commits.append(clock.now()))
+    account = engine.create_account("acme").id
+    assert commits == [TUESDAY_10_UTC]
+    engine.list_users(account)
+    assert len(commits) == 1
+    engine.create_user(account)
+    assert len(commits) == 2
