@@ -348,3 +348,16 @@ def test_every_committed_write_calls_on_commit_and_a_read_does_not() -> None:
     assert len(commits) == 1
     engine.create_user(account)
     assert len(commits) == 2
+
+
+def test_a_claim_that_sends_in_store_reports_each_send() -> None:
+    """Kills Executor._make_in's `delivered(None, ...)` and `delivered(*_label(...))`."""
+    w = World()
+    w.enroll(w.sequence(email(0, 0)))
+    seen = Recorder()
+    executor = Executor(w.engine.store, w.engine.delivery, w.engine.policy,
+                        w.engine.clock, "w1", observer=seen)
+    claims, taken = executor.claim(10, send_in_store=True)
+    assert (claims, taken) == ([], 1)
+    assert seen.delivered_ == [("email", "sent", None)]
+    assert len(w.engine.outbox(w.account)) == 1
