@@ -21,8 +21,8 @@ from engine import (
     build,
 )
 from engine.adapters.storage.memory import MemoryStore
-from engine.app.execution import Executor
-from engine.app.ports import Page
+from engine.app.execution import IN_RECORD, Executor
+from engine.app.ports import SENT, Page
 from engine.domain.sequence import MAX_SEQUENCE_ID, STEP_ID_BASE
 from engine.errors import ErrorDetail, ValidationFailed
 from engine.runtime.bootstrap import in_memory
@@ -361,3 +361,18 @@ def test_a_claim_that_sends_in_store_reports_each_send() -> None:
     assert (claims, taken) == ([], 1)
     assert seen.delivered_ == [("email", "sent", None)]
     assert len(w.engine.outbox(w.account)) == 1
+
+
+def test_record_all_makes_and_records_in_enrollment_id_order() -> None:
+    """Rows are locked in id order (as renew_leases locks them), whatever order the
+    outcomes come in; the answers stay in the callers' order. Kills
+    Executor.record_all's `sorted(..., key=None)` and `sorted(...)` (index order)."""
+    w = World()
+    emails = w.sequence(email(0, 0))
+    first, second = w.enroll(emails, resource_id=1), w.enroll(emails, resource_id=2)
+    worker = w.engine.executor("w1")
+    claims, _ = worker.claim(10)
+    assert [claim.lease.enrollment_id for claim in claims] == [first, second]
+    backwards = [(claim, IN_RECORD) for claim in reversed(claims)]
+    assert worker.record_all(backwards) == [SENT, SENT]
+    assert [m.enrollment_id for m in w.engine.outbox(w.account)] == [first, second]
