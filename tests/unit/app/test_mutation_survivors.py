@@ -17,6 +17,7 @@ from engine import (
     FailureRule,
     LimitPolicy,
     ResourceType,
+    SequenceEngine,
     SimulatedClock,
     build,
 )
@@ -30,18 +31,36 @@ from engine.runtime.bootstrap import in_memory
 TUESDAY_10_UTC = datetime(2020, 12, 15, 10, 0, tzinfo=UTC)  # 19:00 in Tokyo
 
 
+def _one_email_sequence(
+    account_fields: dict[str, Any], **calendar: Any
+) -> tuple[SequenceEngine, int, int, int]:
+    """An engine at TUESDAY_10_UTC: (engine, account, actor, a one-email sequence)."""
+    engine = in_memory(start=TUESDAY_10_UTC)
+    account = engine.create_account("small", **account_fields).id
+    actor = engine.create_user(account, **calendar).id
+    sequence_id = engine.create_sequence(
+        account, name="s", steps=[email(0, 0)], creator_id=actor
+    ).id
+    return engine, account, actor, sequence_id
+
+
+def _run_or_advance(w: World, run: str, due: int) -> None:
+    """Run what is due a second on, by `run_due` or by `advance`."""
+    if run == "run_due":
+        w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
+        assert w.engine.run_due() == due
+    else:
+        w.engine.advance(seconds=1)
+
+
 def test_a_deferred_send_over_the_account_quota_waits_for_the_next_utc_days_window() -> None:
     """The account's quota resets at UTC midnight, the actor's limit at local midnight:
     a send deferred for the quota waits for whichever comes later, rolled into the
     actor's window. Kills limits.limit_reached's mutants of the quota branch (the
     `is` test, the next UTC day and its roll_forward)."""
-    engine = in_memory(start=TUESDAY_10_UTC)
+    engine, account, actor, sequence_id = _one_email_sequence(
+        {"daily_email_quota": 1}, time_zone="Asia/Tokyo", send_window="08:00-08:30")
     engine.policy = ExecutionPolicy(limit_policy=LimitPolicy.DEFER)
-    account = engine.create_account("small", daily_email_quota=1).id
-    actor = engine.create_user(account, time_zone="Asia/Tokyo", send_window="08:00-08:30").id
-    sequence_id = engine.create_sequence(
-        account, name="s", steps=[email(0, 0)], creator_id=actor
-    ).id
     first, second = (
         engine.enroll(account, sequence_id=sequence_id, resource_type="lead", resource_id=r,
                       actor_id=actor).enrollment.id
@@ -62,12 +81,7 @@ def test_a_deferred_send_over_the_account_quota_waits_for_the_next_utc_days_wind
 
 def test_run_due_on_the_in_process_pass_returns_how_many_enrollments_it_took() -> None:
     """Kills in_process.run_due returning `_drain(...)[1]` (whether it got there)."""
-    engine = in_memory(start=TUESDAY_10_UTC)
-    account = engine.create_account("acme").id
-    actor = engine.create_user(account).id
-    sequence_id = engine.create_sequence(
-        account, name="s", steps=[email(0, 0)], creator_id=actor
-    ).id
+    engine, account, actor, sequence_id = _one_email_sequence({})
     assert engine.run_due() == 0
     for resource_id in (1, 2, 3):
         engine.enroll(account, sequence_id=sequence_id, resource_type="lead",
@@ -195,12 +209,7 @@ def test_the_in_process_pass_reports_each_delivery() -> None:
 def test_an_account_quota_of_two_lets_two_emails_out() -> None:
     """Each send counts one against the account's day. Kills limits.take_send's
     `ledger.add(account_day, 2)`."""
-    engine = in_memory(start=TUESDAY_10_UTC)
-    account = engine.create_account("small", daily_email_quota=2).id
-    actor = engine.create_user(account).id
-    sequence_id = engine.create_sequence(
-        account, name="s", steps=[email(0, 0)], creator_id=actor
-    ).id
+    engine, account, actor, sequence_id = _one_email_sequence({"daily_email_quota": 2})
     for resource_id in (1, 2, 3):
         engine.enroll(account, sequence_id=sequence_id, resource_type="lead",
                       resource_id=resource_id, actor_id=actor)
@@ -241,11 +250,7 @@ def test_run_due_and_advance_take_the_in_process_pass_on_the_memory_store() -> N
         w.enroll(emails, resource_id=2)
         store = _Units(w.engine.store)
         w.engine.store = store  # type: ignore[assignment]
-        if run == "run_due":
-            w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
-            assert w.engine.run_due() == 2
-        else:
-            w.engine.advance(seconds=1)
+        _run_or_advance(w, run, due=2)
         assert [call for call in store.calls if call[0] == "unit_of_work"] == [
             ("unit_of_work", False)] * 3, run
         assert len(w.engine.outbox(w.account)) == 2
@@ -261,11 +266,7 @@ def test_a_hosts_tasks_keep_run_due_and_advance_off_the_in_process_pass() -> Non
         w.enroll(w.sequence(email(0, 0)))
         store = _Units(w.engine.store)
         w.engine.store = store  # type: ignore[assignment]
-        if run == "run_due":
-            w.engine.clock.set(w.engine.clock.now() + timedelta(seconds=1))
-            assert w.engine.run_due() == 1
-        else:
-            w.engine.advance(seconds=1)
+        _run_or_advance(w, run, due=1)
         assert len(w.engine.outbox(w.account)) == 1
         assert [call for call in store.calls if call[0] == "take_due"] == [], run
 
