@@ -377,3 +377,16 @@ def test_record_all_makes_and_records_in_enrollment_id_order() -> None:
     backwards = [(claim, IN_RECORD) for claim in reversed(claims)]
     assert worker.record_all(backwards) == [SENT, SENT]
     assert [m.enrollment_id for m in w.engine.outbox(w.account)] == [first, second]
+
+
+def test_a_calendar_change_replans_later_steps_even_when_the_current_one_stays() -> None:
+    """Wednesday leaves the actor's weekmask: the current step (Tuesday) keeps its
+    plan, the next one (a weekday on) moves to Thursday. Kills Enrollment.replan's
+    default `settled=True` (the re-planning stopped at the unchanged current step)."""
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 1)))
+    before = w.get(enrollment_id).enrollment.actions[0].estimated_execute_at
+    w.engine.update_user(w.actor, weekmask="1101100")
+    actions = w.get(enrollment_id).enrollment.actions
+    assert actions[0].estimated_execute_at == before  # Tuesday
+    assert actions[1].estimated_execute_at == before + timedelta(days=2)  # Thursday
