@@ -1,0 +1,63 @@
+"""Survivors of the 2026-12-06 mutation run over engine/timeline (issue 12): each test
+names the mutant it kills (docs/testing.md, "Mutation testing")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from engine.timeline import BusinessCalendar
+from engine.timeline.daytable import build_day_table
+
+UTC = dt.UTC
+
+
+def test_local_date_across_a_fall_back_over_local_midnight() -> None:
+    """Antarctica/Casey went from +11 to +08 at 02:00 on 2010-03-05: the last hours of
+    2010-03-04 came again. An instant of 15:00-16:00 UTC on 2010-03-04 is on the 4th,
+    although the UTC day's offset (+11) puts it on the 5th, a day of another offset.
+    Found by searching every zone's changes, 1970-2037, for an instant where the fast
+    path's guess and zoneinfo differ. Kills BusinessCalendar.local_ordinal's `is not
+    offset` (the guess taken exactly when the local day's offset differs)."""
+    zone = ZoneInfo("Antarctica/Casey")
+    calendar = BusinessCalendar("Antarctica/Casey")
+    calendar.prepare(dt.date(2010, 1, 1).toordinal(), dt.date(2010, 12, 31).toordinal())
+    start = dt.datetime(2010, 3, 3, tzinfo=UTC)
+    for quarter in range(3 * 96):
+        instant = start + dt.timedelta(minutes=15 * quarter)
+        assert calendar.local_date(instant) == instant.astimezone(zone).date(), instant
+    assert calendar.local_date(dt.datetime(2010, 3, 4, 15, 30, tzinfo=UTC)) == dt.date(
+        2010, 3, 4)
+
+
+class _Switch(dt.tzinfo):
+    """A zone whose offset goes from +00 to +01 at a given local wall time."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        assert when is not None
+        return dt.timedelta(hours=0 if when.replace(tzinfo=None) < self.at else 1)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+    def tzname(self, when: dt.datetime | None) -> str:
+        return "switch"
+
+
+def test_a_change_on_the_last_day_of_the_table_or_just_after_it() -> None:
+    """The weekly probes end at hi + 1: a change on the table's last day makes that
+    day irregular, and one on the day after leaves every day regular. Kills
+    daytable._day_offsets's `hi - 1` and `hi + 2` for the last probe, `points[2:]`
+    (the last week never compared) and `change < hi` (a change on hi left out)."""
+    last_day = build_day_table(_Switch(dt.datetime(2013, 12, 31, 12)), "1111100", None,
+                               2013, 2013)
+    assert len(last_day.offsets) == 365
+    assert last_day.offsets[-1] is None
+    assert set(last_day.offsets[:-1]) == {dt.timedelta(0)}
+    day_after = build_day_table(_Switch(dt.datetime(2014, 1, 1, 12)), "1111100", None,
+                                2013, 2013)
+    assert len(day_after.offsets) == 365
+    assert set(day_after.offsets) == {dt.timedelta(0)}
