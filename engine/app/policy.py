@@ -18,6 +18,12 @@ class ExecutionPolicy:
         minutes=5
     )  # a claimed send is retried after this if its worker died
 
+    def __post_init__(self) -> None:
+        # a lease of zero (or less) expires as it is taken: `run_due` would claim the
+        # same step again and again and never return
+        if self.lease <= timedelta(0):
+            raise ValueError(f"the lease must be positive, not {self.lease}")
+
     def backoff(self, attempts: int) -> timedelta:
         # the exponent is bounded: a task creation is retried without end, and an
         # unbounded power of two would overflow timedelta
