@@ -368,6 +368,20 @@ def test_a_claim_that_sends_in_store_reports_each_send() -> None:
     assert len(w.engine.outbox(w.account)) == 1
 
 
+def test_a_claim_that_sends_in_store_reports_a_refused_sends_reason() -> None:
+    """The reason reaches the observer after the commit. Kills _Held.delivered's
+    `delivered(kind, outcome, None)` and `delivered(kind, outcome, )`."""
+    w = World()
+    w.enroll(w.sequence(email(0, 0)), resource_id=2)
+    w.engine.set_failure_rule(
+        FailureRule(w.account, ResourceType.LEAD, 2, FailureReason.RECIPIENT_INVALID))
+    seen = Recorder()
+    executor = Executor(w.engine.store, w.engine.delivery, w.engine.policy,
+                        w.engine.clock, "w1", observer=seen)
+    assert executor.claim(10, send_in_store=True) == ([], 1)
+    assert [reason for _, _, reason in seen.delivered_] == ["recipient_invalid"]
+
+
 def test_record_all_makes_and_records_in_enrollment_id_order() -> None:
     """Rows are locked in id order (as renew_leases locks them), whatever order the
     outcomes come in; the answers stay in the callers' order. Kills
