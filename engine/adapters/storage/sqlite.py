@@ -18,8 +18,10 @@ refused: it would wait for its own lock). close() closes them all.
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
+from typing import TypeVar
 
 from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
@@ -33,9 +35,12 @@ from engine.adapters.storage.sqlite_database import (
     sqlite_path,
 )
 from engine.adapters.storage.sqlite_unit import SqliteUnitOfWork
+from engine.adapters.storage.write_batch import WriteBatcher
 from engine.domain.sequence import Step
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StorageError"]
+
+T = TypeVar("T")
 
 
 class SqliteStore:
@@ -62,6 +67,7 @@ class SqliteStore:
         self._pool_lock = threading.Lock()
         self._owners: dict[int, int] = {}  # id(connection) -> thread ident, while lent
         self._closed = False
+        self._batcher = WriteBatcher(self.unit_of_work)
         if migrate_schema:
             try:
                 self.migrate()
@@ -71,6 +77,13 @@ class SqliteStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(self, read_only=read_only)
+
+    def run_batched(self, work: Callable[[SqliteUnitOfWork], T]) -> T:
+        """`work` in a write transaction, committed before this returns, together with
+        the work other threads of this process hand in meanwhile (group commit,
+        engine/adapters/storage/write_batch.py): its result, or the exception it (or
+        the shared COMMIT) raised. `work` may run on another thread."""
+        return self._batcher.run(work)
 
     def migrate(self) -> int:
         """Create or upgrade the schema (idempotent); returns the schema version."""
