@@ -146,16 +146,21 @@ def test_a_job_that_fails_after_writing_is_rolled_back_alone(world: World) -> No
             resource_type=ResourceType.LEAD, resource_id=2, actor_id=world.actor)
         raise RuntimeError("a bug after the insert")
 
+    world.count_commits()
     queue = Queued(world)
     queue.send(lambda: world.enroll(1), queued_after=0)
-    queue.send(lambda: world.store.run_batched(create_then_fail), queued_after=1)
-    queue.send(lambda: world.enroll(3), queued_after=2)
-    first, failed, third = queue.outcomes()
+    queue.send(lambda: world.enroll(3), queued_after=1)  # runs, is rolled back, runs again
+    queue.send(lambda: world.store.run_batched(create_then_fail), queued_after=2)
+    queue.send(lambda: world.enroll(3), queued_after=3)  # refused, in its savepoint
+    queue.send(lambda: world.enroll(4), queued_after=4)
+    first, third, failed, twice, fourth = queue.outcomes()
     assert isinstance(failed, RuntimeError) and str(failed) == "a bug after the insert"
-    # the failed job's id was handed out inside its savepoint, so it was rolled back too
-    assert (first, third) == (1, 2)
-    assert world.stored() == {1: 1, 3: 2}
-    assert world.enroll(2) == 3  # and the store goes on as before
+    assert isinstance(twice, AlreadyExists)
+    # the failed job's id was rolled back with its insert: the ids have no gap
+    assert (first, third, fourth) == (1, 2, 3)
+    assert world.stored() == {1: 1, 3: 2, 4: 3}
+    assert world.commits == ["COMMIT", "COMMIT"]
+    assert world.enroll(2) == 4  # and the store goes on as before
 
 
 def test_a_failed_commit_fails_every_job_of_its_batch_and_keeps_nothing(

@@ -97,10 +97,19 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     # -- savepoints (the write batch's isolation of one job from the others) ------------
 
+    def write_mark(self) -> int | None:
+        """Rows changed on this connection so far (the write batch's test of whether a
+        failed job changed anything), beginning the write transaction if it has not
+        begun; None if SQLite rolled the transaction back on its own (a full disk...)."""
+        conn = self._begin(True)
+        return conn.total_changes if conn.in_transaction else None
+
     def savepoint(self) -> None:
         """Mark where the next job of a write batch begins (engine/adapters/storage/
         write_batch.py); the transaction is begun first, with its write lock."""
         conn = self._begin(True)
+        if not conn.in_transaction:  # SQLite rolled it back (a full disk...): a savepoint
+            raise StorageError("the transaction was rolled back")  # would begin anew
         self._saved = (dict(self._new_steps), self._catalog_at)
         self._run_plain(conn, "SAVEPOINT job")
 

@@ -11,9 +11,14 @@ Jobs that arrive meanwhile wait for the next batch, which the first of them lead
 (the leader hands over; it never serves for longer than one batch, so its own
 answer is not held up by a steady stream of others).
 
-Each job is isolated: it runs inside a savepoint, so one that raises (a refused
-command, a bug) is rolled back to where it began and gets its own exception,
-while the others in its batch commit. Nobody gets an answer before the COMMIT
+Each job is isolated: one that raises (a refused command, a bug) gets its own
+exception, changes nothing, and the others in its batch commit. A refused command
+has changed nothing (use cases check everything before they change anything), so
+jobs first run without savepoints and such a failure costs nothing; a job that
+fails after changing something (the transaction's change count moved) has the
+whole transaction rolled back, and the others run again, each in a savepoint
+that is rolled back if it fails. So a job may run twice: it must act only
+through its unit of work. Nobody gets an answer before the COMMIT
 that makes their write durable; if that COMMIT (or anything outside a job)
 fails, every job of the batch without an error of its own gets a StorageError
 (nothing of theirs was kept). Jobs run in the order they arrived, so ids handed
@@ -35,6 +40,9 @@ class Savepoints(Protocol):
     """What a batch needs of its unit of work: a savepoint around each job (one at a
     time: savepoint, then release or roll back to it)."""
 
+    def write_mark(self) -> int | None:
+        """Changes made so far (any count that moves with every change), beginning the
+        write transaction if it has not begun; None if the database rolled it back."""
     def savepoint(self) -> None: ...
     def release_savepoint(self) -> None: ...
     def rollback_to_savepoint(self) -> None: ...
@@ -112,24 +120,50 @@ class WriteBatcher:
                 job.wake()
 
     def _run(self, batch: list[Job[Any]]) -> None:
-        try:
-            with self._open_unit() as uow:
-                if len(batch) == 1:  # nothing to isolate it from: no savepoint
-                    if not _attempt(batch[0], uow):
-                        return  # leaving the unit without commit rolls it back
-                else:
-                    for job in batch:
-                        uow.savepoint()
-                        if _attempt(job, uow):
-                            uow.release_savepoint()
-                        else:
-                            uow.rollback_to_savepoint()
-                uow.commit()
-        except BaseException as failure:  # nothing of this batch was kept
-            for job in batch:
-                if job.error is None:
-                    job.result = None
-                    job.error = _shared(failure) if len(batch) > 1 else failure
+        isolate = False  # first try without savepoints: a job that fails mostly wrote nothing
+        while True:
+            try:
+                with self._open_unit() as uow:
+                    if not _attempt_all(batch, uow, isolate):
+                        # a job failed after writing: roll everything back (leaving the
+                        # unit without commit) and run the others again, each isolated
+                        isolate = True
+                        for job in batch:
+                            job.result = None
+                        if all(job.error is not None for job in batch):
+                            return
+                        continue
+                    if any(job.error is None for job in batch):
+                        uow.commit()
+                    return  # (a unit left without commit rolls back)
+            except BaseException as failure:  # nothing of this batch was kept
+                for job in batch:
+                    if job.error is None:
+                        job.result = None
+                        job.error = _shared(failure) if len(batch) > 1 else failure
+                return
+
+
+def _attempt_all(batch: list[Job[Any]], uow: Savepoints, isolate: bool) -> bool:
+    """Run each job not failed yet; False when one failed after changing something
+    (only without `isolate`: with it, each job runs in a savepoint and one that fails
+    is rolled back to it)."""
+    for job in batch:
+        if job.error is not None:
+            continue
+        if isolate:
+            uow.savepoint()
+            if _attempt(job, uow):
+                uow.release_savepoint()
+            else:
+                uow.rollback_to_savepoint()
+            continue
+        before = uow.write_mark()
+        if before is None:  # never run a job outside the batch's transaction
+            raise StorageError("the database rolled the batch's transaction back")
+        if not _attempt(job, uow) and uow.write_mark() != before:
+            return False
+    return True
 
 
 def _attempt(job: Job[Any], uow: Savepoints) -> bool:
