@@ -15,6 +15,7 @@ import pytest
 
 from engine.adapters.clocks import SimulatedClock
 from engine.adapters.storage.errors import StorageError
+from engine.adapters.storage.memory import MemoryStore
 from engine.adapters.storage.sqlite import SqliteStore
 from engine.adapters.storage.sqlite_unit import SqliteUnitOfWork
 from engine.adapters.storage.write_batch import WriteBatcher
@@ -227,3 +228,25 @@ def test_one_engine_commit_callback_per_create(world: World) -> None:
                                               resource_type="lead", resource_id=r,
                                               actor_id=world.actor), range(1, 25)))
     assert len(calls) == 24
+    with pytest.raises(AlreadyExists):
+        engine.enroll(world.account, sequence_id=world.sequence, resource_type="lead",
+                      resource_id=1, actor_id=world.actor)
+    assert len(calls) == 24
+
+
+def test_a_store_without_batches_creates_in_a_transaction_of_its_own() -> None:
+    """SequenceEngine._write's other branch: the in-memory store has no run_batched."""
+    calls: list[int] = []
+    clock = SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    engine = build(MemoryStore(), clock, on_commit=lambda: calls.append(1))
+    account = engine.create_account("plain").id
+    actor = engine.create_user(account).id
+    sequence = engine.create_sequence(account, name="s", steps=STEPS, creator_id=actor).id
+    calls.clear()
+    view = engine.enroll(account, sequence_id=sequence, resource_type="lead", resource_id=7,
+                         actor_id=actor)
+    assert (view.enrollment.id, view.enrollment.resource_id, calls) == (1, 7, [1])
+    with pytest.raises(AlreadyExists):
+        engine.enroll(account, sequence_id=sequence, resource_type="lead", resource_id=7,
+                      actor_id=actor)
+    assert calls == [1]  # a refused create commits nothing
