@@ -9,7 +9,14 @@ wake as soon as the previous one is done instead of sleeping in SQLite's busy
 handler; writers in other processes wait up to `busy_timeout`. Leaving the
 `with` block without commit() rolls back. `unit_of_work(read_only=True)`
 opens a plain snapshot instead, which runs beside the writer (WAL) and
-refuses writes.
+refuses writes. `run_batched(work)` commits concurrent writes of this process
+together (group commit, write_batch.py): enrollment creates use it.
+
+Durability: `synchronous=NORMAL` in WAL mode, SQLite's usual choice: a COMMIT
+appends to the WAL without an fsync (checkpoints fsync), so a committed
+transaction survives any crash or kill of the process, not a power loss
+(`synchronous="FULL"`: one fsync per commit). Group commit changes nothing
+there: every caller is answered after the COMMIT its write is in.
 
 Connections. Units of work borrow a connection from a small pool and give it
 back when they end; a thread may run one unit of work at a time (nesting is
