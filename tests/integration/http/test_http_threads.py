@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from http_world import Api, build_api
+from pg_cluster import ThrowawayPostgresStore
 
 from engine.adapters.storage.sqlite import SqliteStore
 
@@ -35,19 +36,24 @@ def test_concurrent_requests_on_the_memory_store(api):
     assert len({m["data"]["idempotency_key"] for m in sent}) == len(sent) == 20
 
 
-@pytest.fixture
-def sqlite_api(tmp_path: Path) -> Iterator[Api]:
-    """Over SQLite on the system clock: creates without a key skip the guard's lock and
-    are committed in batches (engine/adapters/storage/write_batch.py)."""
-    store = SqliteStore(str(tmp_path / "threads.db"))
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """Over a SQL store on the system clock: creates without a key skip the guard's lock
+    (SQLite commits them in batches, engine/adapters/storage/write_batch.py; PostgreSQL
+    runs them side by side)."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_cluster")
+        store: SqliteStore | ThrowawayPostgresStore = ThrowawayPostgresStore()
+    else:
+        store = SqliteStore(str(tmp_path / "threads.db"))
     try:
         yield build_api(store=store, clock_mode="system")
     finally:
         store.close()
 
 
-def test_concurrent_creates_over_sqlite_each_get_their_own_answer(sqlite_api: Api) -> None:
-    api = sqlite_api
+def test_concurrent_creates_over_sql_each_get_their_own_answer(sql_api: Api) -> None:
+    api = sql_api
     sequence = api.sequence()
     requests = []
     for n in range(120):
