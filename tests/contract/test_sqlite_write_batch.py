@@ -4,7 +4,6 @@ answer; a job that fails is rolled back alone; a COMMIT that fails fails its who
 batch and keeps nothing; nobody hears of success before the COMMIT."""
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contract_samples import wait_until
 
 from engine.adapters.clocks import SimulatedClock
 from engine.adapters.storage.errors import StorageError
@@ -77,12 +77,6 @@ def world(tmp_path: Path) -> Iterator[World]:
     yield found
     found.store.close()
 
-
-def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.005)
 
 
 class Queued:
