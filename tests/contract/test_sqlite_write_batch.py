@@ -3,7 +3,10 @@ of one process share a transaction and its COMMIT, and still each get their own
 answer; a job that fails is rolled back alone; a COMMIT that fails fails its whole
 batch and keeps nothing; nobody hears of success before the COMMIT."""
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -244,3 +247,55 @@ def test_a_store_without_batches_creates_in_a_transaction_of_its_own() -> None:
         engine.enroll(account, sequence_id=sequence, resource_type="lead", resource_id=7,
                       actor_id=actor)
     assert calls == [1]  # a refused create commits nothing
+
+
+CREATOR = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from engine.adapters.clocks import SimulatedClock
+from engine.adapters.storage.sqlite import SqliteStore
+from engine.errors import AlreadyExists
+from engine.runtime.bootstrap import build
+
+path, account, sequence, actor = sys.argv[1], *map(int, sys.argv[2:5])
+store = SqliteStore(path)
+engine = build(store, SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+
+
+def create(resource: int) -> str:
+    try:
+        engine.enroll(account, sequence_id=sequence, resource_type="lead",
+                      resource_id=resource, actor_id=actor)
+    except AlreadyExists:
+        return "refused"
+    return "created"
+
+
+with ThreadPoolExecutor(max_workers=6) as pool:
+    print(",".join(pool.map(create, range(1, 61))))
+store.close()
+"""
+
+
+def test_two_processes_batching_creates_never_enroll_a_resource_twice(world: World) -> None:
+    """Two processes, six threads each, both creating resources 1..60: each process
+    batches its own creates, and BEGIN IMMEDIATE orders the batches of the two, so
+    every resource gets exactly one enrollment and each is answered created once."""
+    here = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent.parent), str(here)])}
+    args = [str(world.path), str(world.account), str(world.sequence), str(world.actor)]
+    workers = [subprocess.Popen([sys.executable, "-c", CREATOR, *args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    answers = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        answers.append(out.strip().split(","))
+    for first, second in zip(*answers, strict=True):
+        assert sorted([first, second]) == ["created", "refused"]
+    stored = world.stored()
+    assert sorted(stored) == list(range(1, 61))
+    assert sorted(stored.values()) == list(range(1, 61))
