@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from engine.app import catalog, enrollments, execution, in_process, tasks
 from engine.app.events import handle_event
@@ -40,6 +40,8 @@ from engine.domain.task import Task
 from engine.errors import ClockNotSimulated, ErrorDetail, NotFound, ValidationFailed
 from engine.timeline import BusinessCalendar
 
+T = TypeVar("T")
+
 
 class SequenceEngine:
     def __init__(
@@ -62,6 +64,9 @@ class SequenceEngine:
         self.on_commit = on_commit
         self.tasks, self.observer = tasks, observer
         self._joined = threading.local()  # .uow: this thread's shared read (begin_shared_read)
+        # a store that commits concurrent writes together (SQLite's group commit)
+        self._batched: Callable[[Callable[[UnitOfWork], Any]], Any] | None = getattr(
+            store, "run_batched", None)
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
@@ -70,6 +75,18 @@ class SequenceEngine:
             uow.commit()
         if self.on_commit is not None:
             self.on_commit()
+
+    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """`work` in a write transaction, as `_transaction` runs it; a store with
+        `run_batched` may commit it together with other threads' writes (each still
+        gets its own result or exception, and only after the commit)."""
+        if self._batched is None:
+            with self._transaction() as uow:
+                return work(uow)
+        result: T = self._batched(work)
+        if self.on_commit is not None:
+            self.on_commit()
+        return result
 
     def _reading(self) -> AbstractContextManager[UnitOfWork]:
         """A read-only transaction: on SQLite it reads beside writers, never behind them.
@@ -214,18 +231,22 @@ class SequenceEngine:
         actor_id: int,
         enrollment_id: int | None = None,
     ) -> EnrollmentView:
-        with self._transaction() as uow:
+        kind = ResourceType(resource_type)
+
+        def create(uow: UnitOfWork) -> EnrollmentView:
             enrollment = enrollments.create_enrollment(
                 uow,
                 self.clock.now(),
                 catalog.reach_account(uow, account_id),
                 sequence_id=sequence_id,
-                resource_type=ResourceType(resource_type),
+                resource_type=kind,
                 resource_id=resource_id,
                 actor_id=actor_id,
                 enrollment_id=enrollment_id,
             )
             return self._view(uow, enrollment)
+
+        return self._write(create)
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> EnrollmentView:
         with self._reading() as uow:

@@ -2,6 +2,7 @@
 allowed, microseconds, non-UTC zones) and small helpers to write and read them."""
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
@@ -195,3 +196,11 @@ def by_hand(address: str, statements: list[str]) -> None:
                 plain.execute(text.format(s=""))
         finally:
             plain.close()
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    """Wait for another thread or process to get somewhere (never for time to pass)."""
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.005)

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 from contract_samples import T0, account, enrollment, message, reading, sequence, user, write
+from contract_samples import wait_until as wait_until
 
 from engine.adapters.storage.errors import StorageConflict, StorageError
 from engine.adapters.storage.postgres import PostgresStore
@@ -39,12 +40,6 @@ def waiting_sessions(url: str) -> int:
     assert row is not None
     return int(row[0])
 
-
-def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.01)
 
 
 class Background:

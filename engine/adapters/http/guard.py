@@ -9,6 +9,10 @@ The WSGI server runs requests on several threads. What the store needs:
   copies of the rows: reads run concurrently, writes are serialised in-process
   (SQLite allows one writer anyway; this spares it busy retries), and a clock
   advance holds the write lock for the whole run so it stays deterministic.
+  One exception: an enrollment create without an Idempotency-Key on the system
+  clock takes no lock here (resources/enrollments.py, EnrollmentList._create_guard):
+  its store transaction isolates it, and SQLite batches such creates into one
+  commit (engine/adapters/storage/write_batch.py).
 
 The scheduler never takes this guard: its transactions are the store's, and
 nothing is held while a send runs (engine/app/execution.py).

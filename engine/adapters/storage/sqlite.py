@@ -9,7 +9,14 @@ wake as soon as the previous one is done instead of sleeping in SQLite's busy
 handler; writers in other processes wait up to `busy_timeout`. Leaving the
 `with` block without commit() rolls back. `unit_of_work(read_only=True)`
 opens a plain snapshot instead, which runs beside the writer (WAL) and
-refuses writes.
+refuses writes. `run_batched(work)` commits concurrent writes of this process
+together (group commit, write_batch.py): enrollment creates use it.
+
+Durability: `synchronous=NORMAL` in WAL mode, SQLite's usual choice: a COMMIT
+appends to the WAL without an fsync (checkpoints fsync), so a committed
+transaction survives any crash or kill of the process, not a power loss
+(`synchronous="FULL"`: one fsync per commit). Group commit changes nothing
+there: every caller is answered after the COMMIT its write is in.
 
 Connections. Units of work borrow a connection from a small pool and give it
 back when they end; a thread may run one unit of work at a time (nesting is
@@ -18,8 +25,10 @@ refused: it would wait for its own lock). close() closes them all.
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
+from typing import TypeVar
 
 from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
@@ -33,9 +42,12 @@ from engine.adapters.storage.sqlite_database import (
     sqlite_path,
 )
 from engine.adapters.storage.sqlite_unit import SqliteUnitOfWork
+from engine.adapters.storage.write_batch import WriteBatcher
 from engine.domain.sequence import Step
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StorageError"]
+
+T = TypeVar("T")
 
 
 class SqliteStore:
@@ -62,6 +74,7 @@ class SqliteStore:
         self._pool_lock = threading.Lock()
         self._owners: dict[int, int] = {}  # id(connection) -> thread ident, while lent
         self._closed = False
+        self._batcher = WriteBatcher(self.unit_of_work)
         if migrate_schema:
             try:
                 self.migrate()
@@ -71,6 +84,13 @@ class SqliteStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(self, read_only=read_only)
+
+    def run_batched(self, work: Callable[[SqliteUnitOfWork], T]) -> T:
+        """`work` in a write transaction, committed before this returns, together with
+        the work other threads of this process hand in meanwhile (group commit,
+        engine/adapters/storage/write_batch.py): its result, or the exception it (or
+        the shared COMMIT) raised. `work` may run on another thread."""
+        return self._batcher.run(work)
 
     def migrate(self) -> int:
         """Create or upgrade the schema (idempotent); returns the schema version."""

@@ -43,6 +43,7 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         self._conn: sqlite3.Connection | None = None
         self._in_transaction = self._locked = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
+        self._saved: tuple[dict[tuple[Step, ...], int], object] = ({}, UNCHECKED)
         # the catalog version this transaction reads at (None: it changed the catalog
         # itself, so it reads around the cache); checked on its first catalog read
         self._catalog_at: int | object | None = UNCHECKED
@@ -93,6 +94,42 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         if self._locked:
             self._locked = False
             self._store.write_lock.release()
+
+    # -- savepoints (the write batch's isolation of one job from the others) ------------
+
+    def write_mark(self) -> int | None:
+        """Rows changed on this connection so far (the write batch's test of whether a
+        failed job changed anything), beginning the write transaction if it has not
+        begun; None if SQLite rolled the transaction back on its own (a full disk...)."""
+        conn = self._begin(True)
+        return conn.total_changes if conn.in_transaction else None
+
+    def savepoint(self) -> None:
+        """Mark where the next job of a write batch begins (engine/adapters/storage/
+        write_batch.py); the transaction is begun first, with its write lock."""
+        conn = self._begin(True)
+        if not conn.in_transaction:  # SQLite rolled it back (a full disk...): a savepoint
+            raise StorageError("the transaction was rolled back")  # would begin anew
+        self._saved = (dict(self._new_steps), self._catalog_at)
+        self._run_plain(conn, "SAVEPOINT job")
+
+    def release_savepoint(self) -> None:
+        self._run_plain(self._connection(), "RELEASE job")
+
+    def rollback_to_savepoint(self) -> None:
+        """Undo everything since savepoint(), in the database and in this unit's own
+        bookkeeping (step lists it added, whether it wrote the catalog)."""
+        conn = self._connection()
+        self._run_plain(conn, "ROLLBACK TO job")
+        self._run_plain(conn, "RELEASE job")
+        self._new_steps, self._catalog_at = self._saved
+
+    @staticmethod
+    def _run_plain(conn: sqlite3.Connection, statement: str) -> None:
+        try:
+            conn.execute(statement)
+        except sqlite3.Error as error:
+            raise StorageError(f"{statement} failed: {error}") from error
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

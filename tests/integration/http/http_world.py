@@ -92,8 +92,10 @@ class Api:
 
 
 def build_api(rate_limit: RateLimit | None = None,
-              rate_clock: Callable[[], float] | None = None, store: Store | None = None) -> Api:
-    """The world on a fresh MemoryStore, or on `store` (empty) when given."""
+              rate_clock: Callable[[], float] | None = None, store: Store | None = None,
+              clock_mode: str = "simulated") -> Api:
+    """The world on a fresh MemoryStore, or on `store` (empty) when given; the app's
+    clock mode is `clock_mode` (the engine's clock is simulated either way)."""
     engine = in_memory(START) if store is None else build(store, SimulatedClock(START))
     ours = engine.create_account("acme")
     user = engine.create_user(ours.id, name="Ann")
@@ -112,7 +114,7 @@ def build_api(rate_limit: RateLimit | None = None,
     }
     options: dict[str, Any] = {} if rate_clock is None else {"rate_clock": rate_clock}
     app = create_app(engine, auth=TokenAuth(store), rate_limit=rate_limit,
-                     clock_mode="simulated", **options)
+                     clock_mode=clock_mode, **options)
     api = Api(falcon.testing.TestClient(app), tokens, engine)
     api.ids.update(account=ours.id, user=user.id, colleague=colleague.id, other=other.id,
                    stranger=stranger.id, no_reach=no_reach.id)
