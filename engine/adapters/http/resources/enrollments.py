@@ -61,7 +61,6 @@ class EnrollmentList:
                 self.keys.remember(who.account_id, key, request, 200, body)
         send(resp, body)
 
-
     def _create_guard(self, key: str | None) -> AbstractContextManager[object]:
         """The guard's write lock, except for a create without an Idempotency-Key over a
         store whose transactions isolate it (SQLite, PostgreSQL) on the system clock:
