@@ -53,7 +53,7 @@ def test_zero_offset_zones_are_written_as_utc() -> None:
 
 
 def test_a_naive_datetime_is_refused() -> None:
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(ValueError, match=r"^naive datetime .+: instants must be timezone-aware$"):
         format_instant(datetime(2020, 12, 15, 19, 58, 53))
 
 
@@ -62,7 +62,7 @@ def test_a_naive_datetime_is_refused_even_once_its_utc_twin_is_kept() -> None:
     the same hash) is kept, yet the naive one is still no instant."""
     assert format_instant(datetime(2020, 12, 15, 19, 58, 53, tzinfo=UTC)) == (
         "2020-12-15T19:58:53Z")
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(ValueError, match=r"^naive datetime .+: instants must be timezone-aware$"):
         format_instant(datetime(2020, 12, 15, 19, 58, 53))
 
 
