@@ -86,10 +86,18 @@ def test_an_instant_written_again_is_the_text_kept() -> None:
     assert format_instant(instant.astimezone(ZoneInfo("Asia/Tokyo"))) is first
 
 
+def empty_caches() -> None:
+    """Both tables start empty, as in a new process: what a test of them checks does
+    not depend on which instants and days earlier tests (or a parent process that
+    forked this one, as mutmut's does) wrote."""
+    instants._TEXTS.clear()
+    instants._DAYS.clear()
+
+
 def test_the_kept_texts_are_bounded() -> None:
     """Full, the kept texts start over: never more than _MAX_TEXTS of them, each still
     right after the restart."""
-    instants._TEXTS.clear()
+    empty_caches()
     start = datetime(2040, 1, 1, tzinfo=UTC)
     for second in range(instants._MAX_TEXTS + 1):
         format_instant(start + timedelta(seconds=second))
@@ -97,6 +105,27 @@ def test_the_kept_texts_are_bounded() -> None:
     assert len(instants._TEXTS) == 1
     last = start + timedelta(seconds=instants._MAX_TEXTS)
     assert dict(instants._TEXTS) == {last: "2040-01-01T02:16:32Z"}
+    assert dict(instants._DAYS) == {last.toordinal(): "2040-01-01T"}
+
+
+def test_the_kept_days_are_bounded() -> None:
+    empty_caches()
+    start = datetime(2050, 1, 1, 12, tzinfo=UTC)
+    for day in range(instants._MAX_DAYS + 1):
+        instant = start + timedelta(days=day)
+        assert format_instant(instant) == instant.isoformat().replace("+00:00", "Z")
+        assert len(instants._DAYS) <= instants._MAX_DAYS
+    assert len(instants._DAYS) == 1
+
+
+def test_texts_are_kept_under_the_utc_instant() -> None:
+    """An instant of another zone is converted to UTC itself (not to the machine's
+    local zone) before it is looked up or kept."""
+    empty_caches()
+    instant = datetime(2033, 3, 4, 5, 6, 7, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert format_instant(instant) == "2033-03-03T20:06:07Z"
+    assert [key.tzinfo for key in instants._TEXTS] == [UTC]
+
 
 
 @given(st.datetimes(timezones=st.just(UTC)))
