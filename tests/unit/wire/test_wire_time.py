@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.wire import format_instant, parse_instant
+from engine.wire import format_instant, instants, parse_instant
 
 
 @pytest.mark.parametrize(
@@ -47,14 +47,86 @@ def test_other_zones_are_rendered_in_utc(zone: timezone | ZoneInfo) -> None:
     assert format_instant(instant.astimezone(zone)) == "2020-12-15T19:58:53.526Z"
 
 
-def test_zero_offset_zones_need_no_conversion() -> None:
+def test_zero_offset_zones_are_written_as_utc() -> None:
     instant = datetime(2020, 12, 15, 19, 58, 53, tzinfo=ZoneInfo("UTC"))
     assert format_instant(instant) == "2020-12-15T19:58:53Z"
 
 
 def test_a_naive_datetime_is_refused() -> None:
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(ValueError, match=r"^naive datetime .+: instants must be timezone-aware$"):
         format_instant(datetime(2020, 12, 15, 19, 58, 53))
+
+
+def test_a_naive_datetime_is_refused_even_once_its_utc_twin_is_kept() -> None:
+    """The kept texts are keyed by instant: the UTC datetime with the same fields (and
+    the same hash) is kept, yet the naive one is still no instant."""
+    assert format_instant(datetime(2020, 12, 15, 19, 58, 53, tzinfo=UTC)) == (
+        "2020-12-15T19:58:53Z")
+    with pytest.raises(ValueError, match=r"^naive datetime .+: instants must be timezone-aware$"):
+        format_instant(datetime(2020, 12, 15, 19, 58, 53))
+
+
+@pytest.mark.parametrize("first_fold", [0, 1])
+def test_the_two_instants_of_a_fold_keep_their_own_texts(first_fold: int) -> None:
+    """01:30 happened twice in New York on 2020-11-01 (EDT, then EST): the two compare
+    equal as datetimes of one zone, but are an hour apart, whichever is written first."""
+    zone = ZoneInfo("America/New_York")
+    texts = {0: "2020-11-01T05:30:00Z", 1: "2020-11-01T06:30:00Z"}
+    for fold in (first_fold, 1 - first_fold, first_fold):
+        assert format_instant(datetime(2020, 11, 1, 1, 30, fold=fold, tzinfo=zone)) == \
+            texts[fold]
+
+
+def test_an_instant_written_again_is_the_text_kept() -> None:
+    instant = datetime(2031, 5, 6, 7, 8, 9, 10_000, tzinfo=UTC)
+    first = format_instant(instant)
+    assert first == "2031-05-06T07:08:09.010Z"
+    assert instants._TEXTS[instant] is first
+    assert format_instant(datetime(2031, 5, 6, 7, 8, 9, 10_000, tzinfo=UTC)) is first
+    assert format_instant(instant.astimezone(ZoneInfo("Asia/Tokyo"))) is first
+
+
+def empty_caches() -> None:
+    """Both tables start empty, as in a new process: what a test of them checks does
+    not depend on which instants and days earlier tests (or a parent process that
+    forked this one, as mutmut's does) wrote."""
+    instants._TEXTS.clear()
+    instants._DAYS.clear()
+
+
+def test_the_kept_texts_are_bounded() -> None:
+    """Full, the kept texts start over: never more than _MAX_TEXTS of them, each still
+    right after the restart."""
+    empty_caches()
+    start = datetime(2040, 1, 1, tzinfo=UTC)
+    for second in range(instants._MAX_TEXTS + 1):
+        format_instant(start + timedelta(seconds=second))
+        assert len(instants._TEXTS) <= instants._MAX_TEXTS
+    assert len(instants._TEXTS) == 1
+    last = start + timedelta(seconds=instants._MAX_TEXTS)
+    assert dict(instants._TEXTS) == {last: "2040-01-01T02:16:32Z"}
+    assert dict(instants._DAYS) == {last.toordinal(): "2040-01-01T"}
+
+
+def test_the_kept_days_are_bounded() -> None:
+    empty_caches()
+    start = datetime(2050, 1, 1, 12, tzinfo=UTC)
+    for day in range(instants._MAX_DAYS + 1):
+        instant = start + timedelta(days=day)
+        assert format_instant(instant) == instant.isoformat().replace("+00:00", "Z")
+        assert len(instants._DAYS) <= instants._MAX_DAYS
+    assert len(instants._DAYS) == 1
+
+
+def test_texts_are_kept_under_the_utc_instant() -> None:
+    """An instant of another zone is converted to UTC itself (not to the machine's
+    local zone) before it is looked up or kept."""
+    empty_caches()
+    instant = datetime(2033, 3, 4, 5, 6, 7, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert format_instant(instant) == "2033-03-03T20:06:07Z"
+    (kept,) = instants._TEXTS  # under UTC itself, not an equal zone of the machine's
+    assert kept.tzinfo is UTC
+
 
 
 @given(st.datetimes(timezones=st.just(UTC)))
