@@ -62,6 +62,8 @@ class SequenceEngine:
         self.on_commit = on_commit
         self.tasks, self.observer = tasks, observer
         self._joined = threading.local()  # .uow: this thread's shared read (begin_shared_read)
+        # the parts the in-process pass was last judged on, and its executor (or None)
+        self._in_process: tuple[tuple[Any, ...], execution.Executor | None] | None = None
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
@@ -331,10 +333,21 @@ class SequenceEngine:
 
     def run_due(self) -> int:
         """Execute what is due now, in this thread; returns how many enrollments it took."""
-        executor = self.executor()
-        if in_process.applies(self.store, self.clock, self.delivery, self.tasks):
+        executor = self._in_process_executor()
+        if executor is not None:
             return in_process.run_due(executor)
-        return executor.run_due()
+        return self.executor().run_due()
+
+    def _in_process_executor(self) -> execution.Executor | None:
+        """The local executor when the in-process pass applies (`in_process.applies`),
+        else None: judged and built once for the engine's current parts, and again
+        whenever one of them is replaced (a simulation advances once per event)."""
+        parts = (self.store, self.clock, self.delivery, self.tasks, self.policy, self.observer)
+        known = self._in_process
+        if known is None or known[0] != parts:
+            applies = in_process.applies(self.store, self.clock, self.delivery, self.tasks)
+            known = self._in_process = (parts, self.executor() if applies else None)
+        return known[1]
 
     def advance(
         self,
@@ -369,8 +382,9 @@ class SequenceEngine:
                     )
                 ]
             )
-        if in_process.applies(self.store, clock, self.delivery, self.tasks):
-            reached = in_process.advance(self.executor(), clock, target, horizon)
+        executor = self._in_process_executor()
+        if executor is not None:
+            reached = in_process.advance(executor, clock, target, horizon)
         else:
             reached = True
             while (due := self.next_due_at()) is not None and due <= target:

@@ -205,7 +205,13 @@ class Enrollment:
         """scheduled -> in_progress: an email send or a task creation starts."""
         position = self.current_step_position
         action = self.actions[position]
-        action.status = self.lifecycle(position).fire(action.status, "start")
+        # self.lifecycle(position).fire(...), inlined (two calls a step, P4)
+        lifecycle = EMAIL_ACTION if self.steps[position].action_type is _AUTOMATED_EMAIL \
+            else TASK_ACTION
+        started = lifecycle.lookup.get((action.status, "start"))
+        if started is None:
+            lifecycle.refuse(action.status, "start")
+        action.status = started
         if action.attempts:  # read first: the write is a Python-level setter
             action.attempts = 0
         self.updated_at = now.replace(microsecond=0) if now.microsecond else now
@@ -216,7 +222,12 @@ class Enrollment:
         """in_progress -> completed; moves on, or finishes after the last step."""
         position = self.current_step_position
         action = self.actions[position]
-        action.status = self.lifecycle(position).fire(action.status, "complete")
+        lifecycle = EMAIL_ACTION if self.steps[position].action_type is _AUTOMATED_EMAIL \
+            else TASK_ACTION  # self.lifecycle(position).fire(...), inlined (as above)
+        completed = lifecycle.lookup.get((action.status, "complete"))
+        if completed is None:
+            lifecycle.refuse(action.status, "complete")
+        action.status = completed
         executed = now.replace(microsecond=0) if now.microsecond else now  # to_seconds
         planned, action.executed_at = action.estimated_execute_at, executed
         action.estimated_execute_at = None
@@ -285,10 +296,14 @@ class Enrollment:
         """Finish for `reason`: pending actions are cancelled; a send under way keeps
         its outcome."""
         self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
+        steps = self.steps
         for position, action in enumerate(self.actions):
-            lifecycle = self.lifecycle(position)
-            if lifecycle.can(action.status, "cancel"):
-                action.status = lifecycle.fire(action.status, "cancel")
+            # lifecycle.can and fire, as one read of its table (once per action, P4)
+            lookup = (EMAIL_ACTION if steps[position].action_type is _AUTOMATED_EMAIL
+                      else TASK_ACTION).lookup
+            cancelled = lookup.get((action.status, "cancel"))
+            if cancelled is not None:
+                action.status = cancelled
                 action.estimated_execute_at = None
                 action.failure_reason = None  # cancelled, not failed
         self.finished_at = self.updated_at = to_seconds(now)
