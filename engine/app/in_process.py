@@ -35,7 +35,7 @@ lease's expiry, as a claimed one does.
 from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 
 from engine.app import limits
@@ -180,6 +180,9 @@ def _drain_in_memory(
     done, now_of = 0, executor.clock.now
     take_due, save = uow.take_due, uow.save_enrollment
     quiet = type(executor.observer) is ExecutionObserver  # the no-op observer
+    hot: _Pass = (executor, uow, tables, quiet, executor.policy.lease, now_of,
+                  executor.delivery.send)
+    send_email = _send_email
     while True:
         with tables.lock:
             enrollment = take_due(until)
@@ -193,7 +196,7 @@ def _drain_in_memory(
                 if clock is not None and due > clock.now():
                     clock.set(due)
                 now = now_of()
-                if not _send_email(executor, uow, tables, enrollment, now, quiet):
+                if not send_email(hot, enrollment, now):
                     _run_one(executor, uow, enrollment, now)
             finally:  # back on the due index whatever happened
                 save(enrollment)
@@ -214,16 +217,21 @@ assert [f.name for f in fields(SendRequest)] == [
 
 _ACTIVE, _SCHEDULED = EnrollmentState.ACTIVE, ActionStatus.SCHEDULED
 _EMAIL, _IN_PROGRESS = ActionType.AUTOMATED_EMAIL, ActionStatus.IN_PROGRESS
+_ACTOR_SCOPE, _ACCOUNT_SCOPE = limits.ACTOR_SCOPE, limits.ACCOUNT_SCOPE
+_SENDOUT_LIMITED, _QUOTA_EXCEEDED = FailureReason.SENDOUT_LIMITED, FailureReason.QUOTA_EXCEEDED
 
 
-def _send_email(
-    executor: Executor,
-    uow: Any,
-    tables: MemoryTables,
-    enrollment: Enrollment,
-    now: datetime,
-    quiet: bool,
-) -> bool:
+# What `_send_email` reads on every step, looked up once per drain (P4): the executor,
+# the unit of work, its tables, whether the observer is the no-op one, the policy's
+# lease, the clock's `now` and the delivery's `send`. A plain tuple: a drain runs once
+# per simulated event, and a NamedTuple's constructor is a Python call.
+_Pass = tuple[
+    Executor, Any, MemoryTables, bool, timedelta, Callable[[], datetime],
+    Callable[[SendRequest, datetime], SendResult],
+]
+
+
+def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
     """`_claim_deliver_record` for a scheduled email step of an active enrollment, with
     the memory store's tables written in place; False (nothing done) for any other step.
 
@@ -243,13 +251,12 @@ def _send_email(
         or step.action_type is not _EMAIL
     ):
         return False
+    executor, uow, tables, quiet, lease, now_of, send = hot
     # fence
     claims, enrollment_id = tables.claims, enrollment.id
     held = claims.get(enrollment_id)
-    seq = 1 if held is None else held[1] + 1
-    claims[enrollment_id] = (None, seq, None)
-    policy = executor.policy
-    lease_until = now + policy.lease
+    claims[enrollment_id] = (None, 1 if held is None else held[1] + 1, None)
+    lease_until = now + lease
     # 1. claim (Executor._dispatch and _take_send)
     if not quiet:
         planned = action.estimated_execute_at
@@ -260,14 +267,14 @@ def _send_email(
     assert actor is not None, "an enrollment outlived its actor"
     assert account is not None, "an enrollment outlived its account"
     calendar = actor.calendar
-    actor_day = (limits.ACTOR_SCOPE, actor.id, calendar.local_date(now))
-    account_day = (limits.ACCOUNT_SCOPE, actor.account_id, now.date())
+    actor_day = (_ACTOR_SCOPE, actor.id, calendar.local_date(now))
+    account_day = (_ACCOUNT_SCOPE, actor.account_id, now.date())
     sends = tables.sends
     if sends.get(actor_day, 0) >= actor.daily_email_limit:
-        limits.limit_reached(enrollment, actor, FailureReason.SENDOUT_LIMITED, policy, now)
+        limits.limit_reached(enrollment, actor, _SENDOUT_LIMITED, executor.policy, now)
         return True
     if sends.get(account_day, 0) >= account.daily_email_quota:
-        limits.limit_reached(enrollment, actor, FailureReason.QUOTA_EXCEEDED, policy, now)
+        limits.limit_reached(enrollment, actor, _QUOTA_EXCEEDED, executor.policy, now)
         return True
     enrollment.begin_current(now)
     enrollment.due_at = lease_until
@@ -284,16 +291,16 @@ def _send_email(
     _expires(request, lease_until)
     # 2. deliver: the lease holds unless it ran out already (a lease of no length)
     outcome: Outcome = SKIPPED
-    at = executor.clock.now()
+    at = now_of()
     if lease_until > at:
         try:
-            outcome = executor.delivery.send(request, at)
+            outcome = send(request, at)
         except DeliveryError as error:
             outcome = error
     if not quiet:
         executor.observer.delivered("email", *_label(outcome))
     # 3. record
-    at = executor.clock.now()
+    at = now_of()
     if (
         isinstance(outcome, SendResult)
         and outcome.sent

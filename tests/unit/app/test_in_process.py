@@ -215,3 +215,35 @@ def test_advance_keeps_the_clock_when_the_callers_event_comes_first() -> None:
     event = start + timedelta(minutes=5)
     assert w.engine.advance(to=start + timedelta(hours=1), horizon=lambda: event) == start
     assert w.engine.clock.now() == start
+
+
+def test_the_pass_is_judged_once_per_set_of_parts_and_again_when_one_is_replaced() -> None:
+    # SequenceEngine._in_process_executor: one executor while nothing changes (no
+    # Protocol check per advance, P4), a new one as soon as any part is replaced
+    w = World()
+    engine: SequenceEngine = w.engine
+    first = engine._in_process_executor()
+    assert first is not None and first is engine._in_process_executor()
+    assert (first.store, first.clock, first.delivery, first.policy, first.observer) == (
+        engine.store, engine.clock, engine.delivery, engine.policy, engine.observer)
+    engine.observer = reports = Reports()
+    second = engine._in_process_executor()
+    assert second is not None and second is not first and second.observer is reports
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    engine.advance(seconds=60)
+    assert [heard[:3] for heard in reports.heard] == [
+        ("claimed", "email", 0.0), ("delivered", "email", "sent")]
+    engine.policy = replace(engine.policy, lease=timedelta(minutes=7))
+    third = engine._in_process_executor()
+    assert third is not None and third.policy is engine.policy
+    engine.clock = clock = SimulatedClock(engine.clock.now())
+    fourth = engine._in_process_executor()
+    assert fourth is not None and fourth is not third and fourth.clock is clock
+    engine.tasks = RemoteDelivery()  # type: ignore[assignment]  # a host's: not in process
+    assert engine._in_process_executor() is None
+    engine.tasks = None
+    assert engine._in_process_executor() is not None
+    engine.delivery = RemoteDelivery()  # the pass no longer applies: the executor's way
+    assert engine._in_process_executor() is None
+    assert engine.run_due() == 0
+    assert w.get(enrollment_id).enrollment.state.value == "finished"
