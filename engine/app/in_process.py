@@ -45,7 +45,13 @@ from engine.app.observer import ExecutionObserver
 from engine.app.ports import Lease, SendRequest, SendResult, SettableClock
 from engine.domain.account import Account, User
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import ActionStatus, ActionType, EnrollmentState, FailureReason
+from engine.domain.enums import (
+    ActionStatus,
+    ActionType,
+    EnrollmentState,
+    FailureReason,
+    ResourceType,
+)
 from engine.errors import DeliveryError
 
 
@@ -203,17 +209,43 @@ def _drain_in_memory(
         done += 1
 
 
-# A SendRequest's fields set through its slots, as its frozen __init__ sets them but
-# without an object.__setattr__ call for each (that is half the cost of a step's
-# request, P4); in field order, which the import checks, so a new field is not missed.
+class _OpenRequest:
+    """A SendRequest's slots, but writable: `_send_email` fills one with
+    plain attribute writes and then makes it a SendRequest by assigning `__class__`
+    (allowed between classes of the same slots layout). A frozen dataclass's own
+    __init__ writes each field through object.__setattr__, and setting its slots one
+    descriptor call at a time costs 0.96 us a request; this costs 0.28 us (P4). The
+    import checks the fields, so a new one is not missed."""
+
+    __slots__ = (
+        "account_id",
+        "actor_id",
+        "email_template_id",
+        "enrollment_id",
+        "idempotency_key",
+        "is_reply",
+        "lease_expires_at",
+        "position",
+        "resource_id",
+        "resource_type",
+    )
+    idempotency_key: str
+    account_id: int
+    enrollment_id: int
+    position: int
+    actor_id: int
+    resource_type: ResourceType
+    resource_id: int
+    email_template_id: int | None
+    is_reply: bool
+    lease_expires_at: datetime
+
+
+# (sorted: Python lays slots out in name order whatever order they are listed in)
+assert tuple(sorted(f.name for f in fields(SendRequest))) == _OpenRequest.__slots__, (
+    "SendRequest's fields changed: update _OpenRequest"
+)
 _new = object.__new__
-_SET = tuple(getattr(SendRequest, f.name).__set__ for f in fields(SendRequest))
-(_key, _account, _enrollment, _position, _actor, _type, _resource, _template, _reply,
- _expires) = _SET
-assert [f.name for f in fields(SendRequest)] == [
-    "idempotency_key", "account_id", "enrollment_id", "position", "actor_id",
-    "resource_type", "resource_id", "email_template_id", "is_reply", "lease_expires_at",
-], "SendRequest's fields changed: update _send_email's request"
 
 _ACTIVE, _SCHEDULED = EnrollmentState.ACTIVE, ActionStatus.SCHEDULED
 _EMAIL, _IN_PROGRESS = ActionType.AUTOMATED_EMAIL, ActionStatus.IN_PROGRESS
@@ -278,17 +310,19 @@ def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
         return True
     enrollment.begin_current(now)
     enrollment.due_at = lease_until
-    request = _new(SendRequest)  # SendRequest(...), field by field (see _SET)
-    _key(request, f"{enrollment_id}:{position}:{action.generation}")
-    _account(request, enrollment.account_id)
-    _enrollment(request, enrollment_id)
-    _position(request, position)
-    _actor(request, enrollment.actor_id)
-    _type(request, enrollment.resource_type)
-    _resource(request, enrollment.resource_id)
-    _template(request, step.email_template_id)
-    _reply(request, step.is_reply)
-    _expires(request, lease_until)
+    filled = _new(_OpenRequest)  # SendRequest(...), field by field (see _OpenRequest)
+    filled.idempotency_key = f"{enrollment_id}:{position}:{action.generation}"
+    filled.account_id = enrollment.account_id
+    filled.enrollment_id = enrollment_id
+    filled.position = position
+    filled.actor_id = enrollment.actor_id
+    filled.resource_type = enrollment.resource_type
+    filled.resource_id = enrollment.resource_id
+    filled.email_template_id = step.email_template_id
+    filled.is_reply = step.is_reply
+    filled.lease_expires_at = lease_until
+    filled.__class__ = SendRequest  # type: ignore[assignment]
+    request = cast(SendRequest, filled)
     # 2. deliver: the lease holds unless it ran out already (a lease of no length)
     outcome: Outcome = SKIPPED
     at = now_of()

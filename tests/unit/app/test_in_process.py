@@ -1,7 +1,7 @@
 """The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from engine.app import in_process, limits
 from engine.app.execution import SKIPPED
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import SendRequest, SendResult
-from engine.domain.enums import FailureReason, LimitPolicy
+from engine.domain.enums import FailureReason, LimitPolicy, ResourceType
 from engine.runtime.simulation.runner import Simulation
 from engine.runtime.simulation.scenario import Scenario, load_scenario
 
@@ -247,3 +247,39 @@ def test_the_pass_is_judged_once_per_set_of_parts_and_again_when_one_is_replaced
     assert engine._in_process_executor() is None
     assert engine.run_due() == 0
     assert w.get(enrollment_id).enrollment.state.value == "finished"
+
+
+class Keeping:
+    """An in-process delivery that keeps each request it is given."""
+
+    in_process = True
+
+    def __init__(self) -> None:
+        self.requests: list[SendRequest] = []
+
+    def send(self, request: SendRequest, now: Any) -> SendResult:
+        self.requests.append(request)
+        return SendResult(True)
+
+
+def test_the_fast_paths_request_is_a_true_send_request() -> None:
+    # _send_email builds it as an _OpenRequest and re-classes it: it must be a
+    # SendRequest in every way a delivery can tell (type, equality, hash, frozen)
+    w = World()
+    w.engine.delivery = keeping = Keeping()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    start = w.engine.clock.now()
+    w.engine.advance(seconds=3 * 3600)
+    first, second = keeping.requests
+    lease = w.engine.policy.lease
+    assert type(first) is SendRequest
+    expected = SendRequest(f"{enrollment_id}:0:0", w.account, enrollment_id, 0, w.actor,
+                           ResourceType.LEAD, 1, 100, False, start + lease)
+    assert first == expected and hash(first) == hash(expected)
+    assert repr(first) == repr(expected)
+    assert second == replace(expected, idempotency_key=f"{enrollment_id}:1:0", position=1,
+                             email_template_id=101,
+                             lease_expires_at=start.replace(microsecond=0) + timedelta(hours=2)
+                             + lease)  # step 1 is planned from step 0 as recorded
+    with pytest.raises(FrozenInstanceError):
+        first.position = 5  # type: ignore[misc]
