@@ -9,6 +9,7 @@ step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from engine.domain.enums import (
     ActionStatus,
@@ -39,6 +40,15 @@ def to_millis(t: datetime) -> datetime:
     extra = t.microsecond % 1000
     return t.replace(microsecond=t.microsecond - extra) if extra else t
 
+
+# the statuses some action lifecycle cancels from, read from the tables: `finish` asks
+# the lifecycle only about these (a finished enrollment's actions are mostly completed)
+_CANCELLABLE = frozenset(
+    source
+    for lifecycle in (EMAIL_ACTION, TASK_ACTION)
+    for source, trigger in lifecycle.lookup
+    if trigger == "cancel"
+)
 
 FINISH_TRIGGERS: dict[FinishedReason, str] = {
     FinishedReason.MANUAL: "finish_manually",
@@ -87,22 +97,16 @@ class Enrollment:
         recorded = to_seconds(now)
         started = anchor = to_millis(now)
         # What `replan` does on a fresh enrollment, in one pass: each step planned from
-        # the one before it (every action is scheduled, none resumed). The actions are
-        # built as a tuple first, so the list is allocated at its exact size.
+        # the one before it (every action is scheduled, none resumed). The list is made
+        # at its exact size and filled in place (a generator costs a resume per step).
         planned = StepAction.planned
-        actions = list(
-            tuple(
-                planned(
-                    anchor := plan(
-                        anchor,
-                        step.delay_from_previous_step,
-                        step.delay_from_previous_step_unit,
-                        calendar,
-                    )
-                )
-                for step in steps
+        actions = cast(list[StepAction], [None] * len(steps))
+        for position, step in enumerate(steps):
+            anchor = plan(
+                anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
+                calendar,
             )
-        )
+            actions[position] = planned(anchor)
         enrollment = cls(
             id=id,
             account_id=account_id,
@@ -296,9 +300,11 @@ class Enrollment:
         """Finish for `reason`: pending actions are cancelled; a send under way keeps
         its outcome."""
         self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
-        steps = self.steps
-        for position, action in enumerate(self.actions):
-            # lifecycle.can and fire, as one read of its table (once per action, P4)
+        steps, actions = self.steps, self.actions
+        for position, action in enumerate(actions):
+            if action.status not in _CANCELLABLE:  # completed or cancelled: done with
+                continue
+            # lifecycle.can and fire, as one read of its table (P4)
             lookup = (EMAIL_ACTION if steps[position].action_type is _AUTOMATED_EMAIL
                       else TASK_ACTION).lookup
             cancelled = lookup.get((action.status, "cancel"))
@@ -309,5 +315,5 @@ class Enrollment:
         self.finished_at = self.updated_at = to_seconds(now)
         self.finished_reason = reason
         self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
-        if not self.actions or self.current_action.status is not S.IN_PROGRESS:
+        if not actions or actions[self.current_step_position].status is not S.IN_PROGRESS:
             self.due_at = None  # else the send's lease stays, so a dead worker's send resolves
