@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 from itertools import accumulate
-from typing import Any, NamedTuple
+from typing import Any
 
 from engine.adapters.chance_delivery import ChanceDelivery
 from engine.adapters.clocks import SimulatedClock
@@ -85,7 +85,8 @@ class Kind(IntEnum):
     TICK = 7  # once a simulated day: progress, and the overdue snapshot
 
 
-class Arrival(NamedTuple):  # a tuple: one is built per enrollment
+@dataclass(slots=True)  # not frozen: its __init__ then sets plain slots (one per arrival)
+class Arrival:
     resource_type: ResourceType
     resource_id: int
     sequence: int  # index into scenario.sequences
