@@ -6,10 +6,11 @@ Store port.
 """
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any, cast
 
 from engine.app import catalog, enrollments, execution, in_process, tasks
@@ -41,6 +42,49 @@ from engine.errors import ClockNotSimulated, ErrorDetail, NotFound, ValidationFa
 from engine.timeline import BusinessCalendar
 
 
+class _Transaction:
+    """`with engine._transaction() as uow`: a unit of work of the store, committed if
+    the block ends without an exception, then `on_commit`. What
+
+        with store.unit_of_work() as uow:
+            yield uow
+            uow.commit()
+        on_commit()
+
+    does under @contextmanager (a unit of work never suppresses an exception: its
+    __exit__ returns None), without the generator, whose enter and exit cost ~2 us a
+    write: 3-4% of a simulation (P4)."""
+
+    __slots__ = ("_on_commit", "_store", "_unit", "_uow")
+
+    def __init__(self, store: Store, on_commit: Callable[[], None] | None) -> None:
+        self._store, self._on_commit = store, on_commit
+
+    def __enter__(self) -> UnitOfWork:
+        self._unit: UnitOfWork = self._store.unit_of_work()
+        self._uow: UnitOfWork = self._unit.__enter__()
+        return self._uow
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        unit = self._unit
+        if exc_type is not None:
+            unit.__exit__(exc_type, exc, tb)  # rolls back; the block's exception goes on
+            return
+        try:
+            self._uow.commit()
+        except BaseException as error:
+            unit.__exit__(type(error), error, error.__traceback__)
+            raise
+        unit.__exit__(None, None, None)
+        if self._on_commit is not None:
+            self._on_commit()
+
+
 class SequenceEngine:
     def __init__(
         self,
@@ -65,13 +109,8 @@ class SequenceEngine:
         # the parts the in-process pass was last judged on, and its executor (or None)
         self._in_process: tuple[tuple[Any, ...], execution.Executor | None] | None = None
 
-    @contextmanager
-    def _transaction(self) -> Iterator[UnitOfWork]:
-        with self.store.unit_of_work() as uow:
-            yield uow
-            uow.commit()
-        if self.on_commit is not None:
-            self.on_commit()
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self.store, self.on_commit)
 
     def _reading(self) -> AbstractContextManager[UnitOfWork]:
         """A read-only transaction: on SQLite it reads beside writers, never behind them.
