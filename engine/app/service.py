@@ -65,12 +65,8 @@ class _Transaction:
         self._uow: UnitOfWork = self._unit.__enter__()
         return self._uow
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         unit = self._unit
         if exc_type is not None:
             unit.__exit__(exc_type, exc, tb)  # rolls back; the block's exception goes on
