@@ -239,6 +239,11 @@ def test_the_pass_is_judged_once_per_set_of_parts_and_again_when_one_is_replaced
     engine.clock = clock = SimulatedClock(engine.clock.now())
     fourth = engine._in_process_executor()
     assert fourth is not None and fourth is not third and fourth.clock is clock
+    kept, engine.store = engine.store, MemoryStore()
+    fifth = engine._in_process_executor()
+    assert fifth is not None and fifth is not fourth and fifth.store is engine.store
+    engine.store = kept
+    assert engine._in_process_executor() is not fifth
     engine.tasks = RemoteDelivery()  # type: ignore[assignment]  # a host's: not in process
     assert engine._in_process_executor() is None
     engine.tasks = None
