@@ -9,6 +9,7 @@ step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from engine.domain.enums import (
     ActionStatus,
@@ -39,6 +40,15 @@ def to_millis(t: datetime) -> datetime:
     extra = t.microsecond % 1000
     return t.replace(microsecond=t.microsecond - extra) if extra else t
 
+
+# the statuses some action lifecycle cancels from, read from the tables: `finish` asks
+# the lifecycle only about these (a finished enrollment's actions are mostly completed)
+_CANCELLABLE = frozenset(
+    source
+    for lifecycle in (EMAIL_ACTION, TASK_ACTION)
+    for source, trigger in lifecycle.lookup
+    if trigger == "cancel"
+)
 
 FINISH_TRIGGERS: dict[FinishedReason, str] = {
     FinishedReason.MANUAL: "finish_manually",
@@ -87,22 +97,16 @@ class Enrollment:
         recorded = to_seconds(now)
         started = anchor = to_millis(now)
         # What `replan` does on a fresh enrollment, in one pass: each step planned from
-        # the one before it (every action is scheduled, none resumed). The actions are
-        # built as a tuple first, so the list is allocated at its exact size.
+        # the one before it (every action is scheduled, none resumed). The list is made
+        # at its exact size and filled in place (a generator costs a resume per step).
         planned = StepAction.planned
-        actions = list(
-            tuple(
-                planned(
-                    anchor := plan(
-                        anchor,
-                        step.delay_from_previous_step,
-                        step.delay_from_previous_step_unit,
-                        calendar,
-                    )
-                )
-                for step in steps
+        actions = cast(list[StepAction], [None] * len(steps))
+        for position, step in enumerate(steps):
+            anchor = plan(
+                anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
+                calendar,
             )
-        )
+            actions[position] = planned(anchor)
         enrollment = cls(
             id=id,
             account_id=account_id,
@@ -205,7 +209,13 @@ class Enrollment:
         """scheduled -> in_progress: an email send or a task creation starts."""
         position = self.current_step_position
         action = self.actions[position]
-        action.status = self.lifecycle(position).fire(action.status, "start")
+        # self.lifecycle(position).fire(...), inlined (two calls a step, P4)
+        lifecycle = EMAIL_ACTION if self.steps[position].action_type is _AUTOMATED_EMAIL \
+            else TASK_ACTION
+        started = lifecycle.lookup.get((action.status, "start"))
+        if started is None:
+            lifecycle.refuse(action.status, "start")
+        action.status = started
         if action.attempts:  # read first: the write is a Python-level setter
             action.attempts = 0
         self.updated_at = now.replace(microsecond=0) if now.microsecond else now
@@ -216,7 +226,12 @@ class Enrollment:
         """in_progress -> completed; moves on, or finishes after the last step."""
         position = self.current_step_position
         action = self.actions[position]
-        action.status = self.lifecycle(position).fire(action.status, "complete")
+        lifecycle = EMAIL_ACTION if self.steps[position].action_type is _AUTOMATED_EMAIL \
+            else TASK_ACTION  # self.lifecycle(position).fire(...), inlined (as above)
+        completed = lifecycle.lookup.get((action.status, "complete"))
+        if completed is None:
+            lifecycle.refuse(action.status, "complete")
+        action.status = completed
         executed = now.replace(microsecond=0) if now.microsecond else now  # to_seconds
         planned, action.executed_at = action.estimated_execute_at, executed
         action.estimated_execute_at = None
@@ -285,14 +300,20 @@ class Enrollment:
         """Finish for `reason`: pending actions are cancelled; a send under way keeps
         its outcome."""
         self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
-        for position, action in enumerate(self.actions):
-            lifecycle = self.lifecycle(position)
-            if lifecycle.can(action.status, "cancel"):
-                action.status = lifecycle.fire(action.status, "cancel")
+        steps, actions = self.steps, self.actions
+        for position, action in enumerate(actions):
+            if action.status not in _CANCELLABLE:  # completed or cancelled: done with
+                continue
+            # lifecycle.can and fire, as one read of its table (P4)
+            lookup = (EMAIL_ACTION if steps[position].action_type is _AUTOMATED_EMAIL
+                      else TASK_ACTION).lookup
+            cancelled = lookup.get((action.status, "cancel"))
+            if cancelled is not None:
+                action.status = cancelled
                 action.estimated_execute_at = None
                 action.failure_reason = None  # cancelled, not failed
         self.finished_at = self.updated_at = to_seconds(now)
         self.finished_reason = reason
         self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
-        if not self.actions or self.current_action.status is not S.IN_PROGRESS:
+        if not actions or actions[self.current_step_position].status is not S.IN_PROGRESS:
             self.due_at = None  # else the send's lease stays, so a dead worker's send resolves

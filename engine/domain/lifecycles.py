@@ -12,7 +12,7 @@ that both agree on every (state, trigger) pair.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from transitions import Machine
 
@@ -69,8 +69,13 @@ class Lifecycle(Generic[S]):
         """The state `trigger` leads to from `state`, or TransitionRefused."""
         dest = self.lookup.get((state, trigger))
         if dest is None:
-            raise TransitionRefused(self.name, str(state), trigger, self.targets(state))
+            self.refuse(state, trigger)
         return dest
+
+    def refuse(self, state: S, trigger: str) -> NoReturn:
+        """TransitionRefused for a (state, trigger) pair the table does not have: for
+        callers that read `lookup` themselves (a hot path saving a call)."""
+        raise TransitionRefused(self.name, str(state), trigger, self.targets(state))
 
     def can(self, state: S, trigger: str) -> bool:
         return (state, trigger) in self.lookup

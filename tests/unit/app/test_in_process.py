@@ -1,7 +1,7 @@
 """The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from engine.app import in_process, limits
 from engine.app.execution import SKIPPED
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import SendRequest, SendResult
-from engine.domain.enums import FailureReason, LimitPolicy
+from engine.domain.enums import FailureReason, LimitPolicy, ResourceType
 from engine.runtime.simulation.runner import Simulation
 from engine.runtime.simulation.scenario import Scenario, load_scenario
 
@@ -215,3 +215,76 @@ def test_advance_keeps_the_clock_when_the_callers_event_comes_first() -> None:
     event = start + timedelta(minutes=5)
     assert w.engine.advance(to=start + timedelta(hours=1), horizon=lambda: event) == start
     assert w.engine.clock.now() == start
+
+
+def test_the_pass_is_judged_once_per_set_of_parts_and_again_when_one_is_replaced() -> None:
+    # SequenceEngine._in_process_executor: one executor while nothing changes (no
+    # Protocol check per advance, P4), a new one as soon as any part is replaced
+    w = World()
+    engine: SequenceEngine = w.engine
+    first = engine._in_process_executor()
+    assert first is not None and first is engine._in_process_executor()
+    assert (first.store, first.clock, first.delivery, first.policy, first.observer) == (
+        engine.store, engine.clock, engine.delivery, engine.policy, engine.observer)
+    engine.observer = reports = Reports()
+    second = engine._in_process_executor()
+    assert second is not None and second is not first and second.observer is reports
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    engine.advance(seconds=60)
+    assert [heard[:3] for heard in reports.heard] == [
+        ("claimed", "email", 0.0), ("delivered", "email", "sent")]
+    engine.policy = replace(engine.policy, lease=timedelta(minutes=7))
+    third = engine._in_process_executor()
+    assert third is not None and third.policy is engine.policy
+    engine.clock = clock = SimulatedClock(engine.clock.now())
+    fourth = engine._in_process_executor()
+    assert fourth is not None and fourth is not third and fourth.clock is clock
+    kept, engine.store = engine.store, MemoryStore()
+    fifth = engine._in_process_executor()
+    assert fifth is not None and fifth is not fourth and fifth.store is engine.store
+    engine.store = kept
+    assert engine._in_process_executor() is not fifth
+    engine.tasks = RemoteDelivery()  # type: ignore[assignment]  # a host's: not in process
+    assert engine._in_process_executor() is None
+    engine.tasks = None
+    assert engine._in_process_executor() is not None
+    engine.delivery = RemoteDelivery()  # the pass no longer applies: the executor's way
+    assert engine._in_process_executor() is None
+    assert engine.run_due() == 0
+    assert w.get(enrollment_id).enrollment.state.value == "finished"
+
+
+class Keeping:
+    """An in-process delivery that keeps each request it is given."""
+
+    in_process = True
+
+    def __init__(self) -> None:
+        self.requests: list[SendRequest] = []
+
+    def send(self, request: SendRequest, now: Any) -> SendResult:
+        self.requests.append(request)
+        return SendResult(True)
+
+
+def test_the_fast_paths_request_is_a_true_send_request() -> None:
+    # _send_email builds it as an _OpenRequest and re-classes it: it must be a
+    # SendRequest in every way a delivery can tell (type, equality, hash, frozen)
+    w = World()
+    w.engine.delivery = keeping = Keeping()
+    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    start = w.engine.clock.now()
+    w.engine.advance(seconds=3 * 3600)
+    first, second = keeping.requests
+    lease = w.engine.policy.lease
+    assert type(first) is SendRequest
+    expected = SendRequest(f"{enrollment_id}:0:0", w.account, enrollment_id, 0, w.actor,
+                           ResourceType.LEAD, 1, 100, False, start + lease)
+    assert first == expected and hash(first) == hash(expected)
+    assert repr(first) == repr(expected)
+    assert second == replace(expected, idempotency_key=f"{enrollment_id}:1:0", position=1,
+                             email_template_id=101,
+                             lease_expires_at=start.replace(microsecond=0) + timedelta(hours=2)
+                             + lease)  # step 1 is planned from step 0 as recorded
+    with pytest.raises(FrozenInstanceError):
+        first.position = 5  # type: ignore[misc]

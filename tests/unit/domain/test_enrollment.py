@@ -1,6 +1,7 @@
 """The Enrollment aggregate on its own: bookkeeping the use-case tests do not pin down
 (each test names the mutants it kills)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,3 +109,42 @@ def test_only_a_manual_finish_keeps_the_actor(reason: FinishedReason) -> None:
 def test_refusals_name_their_machine() -> None:
     with pytest.raises(TransitionRefused, match=r"^enrollment cannot resume from state 'finished'"):
         ENROLLMENT.fire(EnrollmentState.FINISHED, "resume")
+
+
+@pytest.mark.parametrize(
+    ("make", "name"), [(email, "automated_email action"), (task, "task action")]
+)
+def test_begin_and_complete_refuse_on_their_steps_own_lifecycle(
+    make: Callable[..., Step], name: str
+) -> None:
+    # begin_current and complete_current read the lifecycle's table themselves (P4):
+    # a transition it lacks is refused by that step's lifecycle, and nothing changes
+    # (kills the email/task swap, and `is None` -> `is not None` on both lookups)
+    e = start(make(0), make(1, 5))
+    with pytest.raises(TransitionRefused, match=rf"^{name} cannot complete from state "
+                                                r"'scheduled'"):
+        e.complete_current(NOW, UTC_CALENDAR)
+    assert e.actions[0].status is A.SCHEDULED and e.actions[0].executed_at is None
+    e.begin_current(NOW)
+    assert e.actions[0].status is A.IN_PROGRESS
+    with pytest.raises(TransitionRefused, match=rf"^{name} cannot start from state "
+                                                r"'in_progress'"):
+        e.begin_current(NOW)
+    assert e.actions[0].status is A.IN_PROGRESS
+    e.complete_current(NOW, UTC_CALENDAR)
+    assert e.actions[0].status is A.COMPLETED and e.current_step_position == 1
+
+
+def test_finish_cancels_what_each_steps_lifecycle_may_cancel() -> None:
+    # an email in progress keeps its send's outcome; a task in progress is cancelled;
+    # completed actions stay completed (kills the email/task swap in finish's loop and
+    # `cancelled is not None` -> `is None`)
+    for first, in_progress_after in ((email, A.IN_PROGRESS), (task, A.CANCELLED)):
+        e = start(email(0), first(1), email(2, 5))
+        e.begin_current(NOW)
+        e.complete_current(NOW, UTC_CALENDAR)
+        e.begin_current(NOW)
+        e.finish(FinishedReason.MANUAL, NOW, actor_id=9)
+        assert [a.status for a in e.actions] == [A.COMPLETED, in_progress_after, A.CANCELLED]
+        assert e.actions[2].estimated_execute_at is None
+        assert e.actions[0].executed_at == to_seconds(NOW)
