@@ -1,0 +1,89 @@
+"""limits.SendLedger on the memory store: when a batch's send counters are read
+unlocked and when locked, and that a counter another transaction filled after the
+unlocked read fails the flush (SendCountRaced). The mutants each test kills (issue
+12) are named in its docstring."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from engine.adapters.storage.memory import MemoryStore
+from engine.app.limits import ACCOUNT_SCOPE, ACTOR_SCOPE, Key, SendCountRaced, SendLedger
+
+DAY = date(2020, 12, 15)
+ACTOR: Key = (ACTOR_SCOPE, 10, DAY)
+ACCOUNT: Key = (ACCOUNT_SCOPE, 1, DAY)
+
+
+class Noting:
+    """The memory store's unit of work, noting each read of send counters: which
+    keys, and whether it locked them (the store answers)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.uow, self.reads = store.unit_of_work(), list[tuple[list[Key], str]]()
+
+    def count_sends_many(self, keys: list[Key], *, lock: bool = True) -> list[int]:
+        self.reads.append((list(keys), "locked" if lock else "unlocked"))
+        return self.uow.count_sends_many(keys, lock=lock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.uow, name)
+
+
+def ledger(counted: dict[Key, int], *, optimistic: bool = True) -> tuple[SendLedger, Noting]:
+    store = MemoryStore()
+    for key, count in counted.items():
+        store.unit_of_work().add_send(*key, delta=count)
+    noting = Noting(store)
+    return SendLedger(noting, optimistic=optimistic), noting  # type: ignore[arg-type]
+
+
+def test_counters_with_room_for_every_send_are_read_unlocked_and_at_once() -> None:
+    """Limit 5, 3 counted, 2 wanted: 3 + 2 is not past 5, so no lock. Kills prepare's
+    `counts[key] + n >= limit` (locks at exactly the limit)."""
+    mine, noting = ledger({ACTOR: 3})
+    mine.prepare([(ACTOR, 5), (ACTOR, 5), (ACCOUNT, 100)])
+    assert noting.reads == [([ACCOUNT, ACTOR], "unlocked")]
+    assert (mine.count(ACTOR), mine.count(ACCOUNT)) == (3, 0)
+
+
+def test_a_counter_without_room_for_every_send_makes_all_of_them_locked() -> None:
+    """Limit 5, 4 counted, 2 wanted: near the limit, every counter is read again locked
+    before any is counted. Kills prepare's `counts[key] - n > limit` and `if key not in
+    counts` (neither ever locks)."""
+    mine, noting = ledger({ACTOR: 4})
+    mine.prepare([(ACTOR, 5), (ACTOR, 5), (ACCOUNT, 100)])
+    assert noting.reads == [([ACCOUNT, ACTOR], "unlocked"), ([ACCOUNT, ACTOR], "locked")]
+    assert mine.count(ACTOR) == 4
+
+
+def test_a_ledger_told_not_to_be_optimistic_locks_at_once() -> None:
+    """`optimistic=False` (a claim run again after SendCountRaced) locks even far from
+    the limits. Kills prepare's `not (self.optimistic or keys)`."""
+    mine, noting = ledger({}, optimistic=False)
+    mine.prepare([(ACTOR, 5)])
+    assert noting.reads == [([ACTOR], "locked")]
+
+
+def test_a_counter_filled_after_the_unlocked_read_fails_the_flush() -> None:
+    """Read unlocked at 0 with a limit of 2, one send counted; meanwhile another
+    transaction counts 2: the flush's total, 3, is past the limit. Kills prepare's
+    `if key not in counts` in what it records as read unlocked (the flush never
+    checks)."""
+    mine, _ = ledger({})
+    mine.prepare([(ACTOR, 2)])
+    mine.add(ACTOR, 1)
+    mine.uow.add_send(*ACTOR, delta=2)  # the other transaction, on the same store
+    with pytest.raises(SendCountRaced):
+        mine.flush()
+
+
+def test_a_flush_within_the_limit_writes_the_changes() -> None:
+    """The same, with room left for both: the flush writes, and the ledger counts on."""
+    mine, _ = ledger({})
+    mine.prepare([(ACTOR, 3)])
+    mine.add(ACTOR, 1)
+    mine.uow.add_send(*ACTOR, delta=2)
+    mine.flush()
+    assert mine.uow.count_sends(*ACTOR) == 3
