@@ -22,6 +22,7 @@ from engine import (
     build,
 )
 from engine.adapters.storage.memory import MemoryStore
+from engine.app.batch import Batch
 from engine.app.execution import IN_RECORD, Executor
 from engine.app.ports import SENT, Page
 from engine.domain.sequence import MAX_SEQUENCE_ID, STEP_ID_BASE
@@ -155,6 +156,20 @@ class _ReadsStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def test_a_batch_reads_an_actor_it_was_not_given_once() -> None:
+    """An actor that `read_actors` did not read (the in-process pass reads none up
+    front) is read at the first step that needs it, and kept for the next. Kills
+    Batch.actor's `self._users[enrollment.actor_id] = None`."""
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    store = _ReadsStore(w.engine.store)
+    with store.unit_of_work() as uow:
+        batch = Batch(uow)  # type: ignore[arg-type]
+        enrollment = uow.get_enrollment(w.account, enrollment_id)
+        assert batch.actor(enrollment).id == batch.actor(enrollment).id == enrollment.actor_id
+    assert store.calls == [("get_user", enrollment.actor_id)]
 
 
 def test_a_claim_reads_its_actors_and_the_counters_of_its_emails_up_front() -> None:

@@ -87,3 +87,32 @@ def test_a_flush_within_the_limit_writes_the_changes() -> None:
     mine.uow.add_send(*ACTOR, delta=2)
     mine.flush()
     assert mine.uow.count_sends(*ACTOR) == 3
+
+
+@pytest.mark.parametrize("optimistic", [True, False])
+def test_a_ledger_counts_on_after_a_flush_and_writes_each_change_once(optimistic: bool) -> None:
+    """Unlocked (one statement) or locked (a write per counter): a flush writes the
+    changes, counts them as read, and forgets them, so a second flush writes only
+    what was added since; a counter with no change is not written."""
+    mine, _ = ledger({ACCOUNT: 7}, optimistic=optimistic)
+    mine.prepare([(ACTOR, 5), (ACCOUNT, 100)])
+    mine.add(ACTOR, 2)
+    mine.add(ACCOUNT, 1)
+    mine.add(ACCOUNT, -1)
+    mine.flush()
+    assert (mine.count(ACTOR), mine.count(ACCOUNT)) == (2, 7)
+    mine.add(ACTOR, 1)
+    mine.flush()
+    assert mine.count(ACTOR) == 3
+    assert (mine.uow.count_sends(*ACTOR), mine.uow.count_sends(*ACCOUNT)) == (3, 7)
+
+
+def test_giving_back_on_a_counter_read_unlocked_never_fails_the_flush() -> None:
+    """A counter another transaction took past its limit meanwhile: a flush that only
+    gives a send back (a delivery refused for a known reason) is not a race."""
+    mine, _ = ledger({ACTOR: 1})
+    mine.prepare([(ACTOR, 3)])
+    mine.uow.add_send(*ACTOR, delta=5)  # the other transaction
+    mine.add(ACTOR, -1)
+    mine.flush()
+    assert mine.uow.count_sends(*ACTOR) == 5
