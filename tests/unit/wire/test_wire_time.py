@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.wire import format_instant, parse_instant
+from engine.wire import format_instant, instants, parse_instant
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,21 @@ from engine.wire import format_instant, parse_instant
 )
 def test_format_instant(instant: datetime, text: str) -> None:
     assert format_instant(instant) == text
+
+
+def test_the_date_part_is_written_right_the_first_time_and_kept_bounded() -> None:
+    """instants._DAYS keeps each day's "YYYY-MM-DDT", so a day another test formatted
+    first would hide how a new one is written: the table is emptied first. It holds
+    at most _MAX_DAYS days (emptied when full). Kills instants._day's `= None` and
+    `len(_DAYS) > _MAX_DAYS`."""
+    instants._DAYS.clear()
+    first = datetime(2020, 12, 15, 19, 58, 53, tzinfo=UTC)
+    assert [format_instant(first), format_instant(first)] == ["2020-12-15T19:58:53Z"] * 2
+    sizes = set()
+    for days in range(1, instants._MAX_DAYS + 1):
+        format_instant(first + timedelta(days=days))
+        sizes.add(len(instants._DAYS))
+    assert max(sizes) == instants._MAX_DAYS and len(instants._DAYS) == 1
 
 
 def test_milliseconds_that_are_zero_are_left_out_even_with_microseconds() -> None:
