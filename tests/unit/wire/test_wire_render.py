@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import engine.wire.enrollment_text as texts
 from engine import (
     ActionType,
     DelayUnit,
@@ -395,3 +396,19 @@ def test_an_unknown_status_keeps_its_number() -> None:
 
 def test_format_instant_is_what_every_render_uses() -> None:
     assert format_instant(TUESDAY) == "2020-12-15T19:58:53.526Z"
+
+
+def test_a_steps_text_is_kept_by_the_step_and_the_table_is_bounded() -> None:
+    """texts._STEPS keeps each step's text under its id (checked against the
+    step itself on every read) and holds at most _CACHE_SIZE steps, emptied when full.
+    Kills _step_text's `_STEPS[id(step)] = None`, `_STEPS[id(None)] = entry` and
+    `len(_STEPS) > _CACHE_SIZE`."""
+    texts._STEPS.clear()
+    steps = [Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 501, False)
+             for _ in range(texts._CACHE_SIZE + 1)]  # alive: their ids differ
+    sizes = set()
+    for step in steps:
+        entry = texts._step_text(step)
+        assert texts._STEPS[id(step)] is entry and entry[0] is step
+        sizes.add(len(texts._STEPS))
+    assert max(sizes) == texts._CACHE_SIZE and len(texts._STEPS) == 1
