@@ -22,7 +22,7 @@ from engine import (
     in_memory,
 )
 from engine.app.ports import OutboxMessage
-from engine.domain.sequence import MAX_SEQUENCE_ID
+from engine.domain.sequence import MAX_SEQUENCE_ID, Sequence, UnsubscribeSettings
 from engine.errors import (
     AlreadyExists,
     EngineError,
@@ -412,3 +412,28 @@ def test_a_steps_text_is_kept_by_the_step_and_the_table_is_bounded() -> None:
         assert texts._STEPS[id(step)] is entry and entry[0] is step
         sizes.add(len(texts._STEPS))
     assert max(sizes) == texts._CACHE_SIZE and len(texts._STEPS) == 1
+
+
+def test_a_sequences_text_is_kept_until_it_changes_and_the_table_is_bounded() -> None:
+    """wire.enrollment_text._SEQUENCES keeps each sequence's text under its id with the
+    values it was made from: the same text object comes back until one of them
+    changes, and the table holds at most _CACHE_SIZE (emptied when full). The table
+    is emptied first: a sequence another test rendered would hide the first render.
+    Kills sequence_text's `kept = None`, `get(None)`, `kept is None and ...`,
+    `kept[1] == values`, `= None` and `len(_SEQUENCES) > _CACHE_SIZE`."""
+    texts._SEQUENCES.clear()
+    settings = UnsubscribeSettings(False, "pl-PL")
+    steps = (Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 501, False),)
+
+    def sequence(sequence_id: int, name: str = "s") -> Sequence:
+        return Sequence(sequence_id, 1, name, 10, TUESDAY, TUESDAY, steps, settings)
+
+    first = texts.sequence_text(sequence(1))
+    assert json.loads(first)["name"] == "s"
+    assert texts.sequence_text(sequence(1)) is first
+    assert json.loads(texts.sequence_text(sequence(1, "t")))["name"] == "t"
+    sizes = set()
+    for sequence_id in range(2, texts._CACHE_SIZE + 2):
+        texts.sequence_text(sequence(sequence_id))
+        sizes.add(len(texts._SEQUENCES))
+    assert max(sizes) == texts._CACHE_SIZE and len(texts._SEQUENCES) == 1
