@@ -437,3 +437,34 @@ def test_a_sequences_text_is_kept_until_it_changes_and_the_table_is_bounded() ->
         texts.sequence_text(sequence(sequence_id))
         sizes.add(len(texts._SEQUENCES))
     assert max(sizes) == texts._CACHE_SIZE and len(texts._SEQUENCES) == 1
+
+
+def test_an_enrollment_text_uses_its_steps_kept_text_only_when_it_is_theirs() -> None:
+    """Each step's text is looked up in wire.enrollment_text._STEPS by the step's id
+    and used when it was made from that very step; an entry left by another step
+    object under the same id (ids are reused once an object is gone) is made again.
+    Kills enrollment_text's lookups that miss (`kept = None`, `get(None)`,
+    `get(id(None))`, `kept[1] is not step`) and `kept[0] is step`."""
+    view = world().get_enrollment(ACCOUNT, 1)
+    first, second = view.enrollment.steps
+    marked = texts._step_text(first)
+    texts._STEPS[id(first)] = (first, marked[1] + " ", marked[2] + " ", marked[3])
+    other = Step(5, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 1, False)
+    texts._STEPS[id(second)] = texts._step_text(other)  # another step's, under its id
+    data = json.loads(texts.enrollment_text(view))
+    statuses = [item["data"]["action"]["data"]["status"]
+                for item in data["enrollment_steps"]["items"]]
+    assert statuses == [" scheduled", "scheduled"]  # the kept text, as it was kept
+    assert data["enrollment_steps"]["items"][1]["data"]["action_type"] == "task"
+
+
+def test_an_enrollment_with_an_action_per_step_missing_is_refused_as_in_enrollment_data() -> None:
+    """Steps and actions go together (zip strict): one short is a ValueError from both
+    renderings. Kills enrollment_text's length check mutants (`==`, `list(None)`,
+    `zip(None, ...)`, a `zip` of one, not strict)."""
+    view = world().get_enrollment(ACCOUNT, 1)
+    view.enrollment.actions.pop()
+    with pytest.raises(ValueError, match="zip"):
+        enrollment_data(view)
+    with pytest.raises(ValueError, match="zip"):
+        texts.enrollment_text(view)
