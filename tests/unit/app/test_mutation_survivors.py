@@ -172,6 +172,20 @@ def test_a_batch_reads_an_actor_it_was_not_given_once() -> None:
     assert store.calls == [("get_user", enrollment.actor_id)]
 
 
+def test_a_page_of_enrollments_reads_each_actor_once() -> None:
+    """A page of three enrollments of one actor reads that actor once, to judge all
+    three on its calendar (SequenceEngine._views). Kills _views's `calendar = None`
+    and `calendars.get(None)` (the actor read again for every enrollment)."""
+    w = World()
+    emails = w.sequence(email(0, 0))
+    for resource_id in (1, 2, 3):
+        w.enroll(emails, resource_id=resource_id)
+    store = _ReadsStore(w.engine.store)
+    w.engine.store = store  # type: ignore[assignment]
+    assert len(w.engine.list_enrollments(w.account)) == 3
+    assert [call for call in store.calls if call[0] == "get_user"] == [("get_user", w.actor)]
+
+
 def test_a_claim_reads_its_actors_and_the_counters_of_its_emails_up_front() -> None:
     """One claim reads its actors in one statement, each account once, and, in key order and before
     counting any, the send counters of the scheduled emails only; far from its limits it reads
