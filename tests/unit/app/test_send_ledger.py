@@ -17,15 +17,24 @@ ACCOUNT: Key = (ACCOUNT_SCOPE, 1, DAY)
 
 
 class Noting:
-    """The memory store's unit of work, noting each read of send counters: which
-    keys, and whether it locked them (the store answers)."""
+    """The memory store's unit of work, noting each read of send counters (which
+    keys, and whether it locked them) and each write (the store answers)."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.uow, self.reads = store.unit_of_work(), list[tuple[list[Key], str]]()
+        self.writes: list[tuple[str, object]] = []
 
     def count_sends_many(self, keys: list[Key], *, lock: bool = True) -> list[int]:
         self.reads.append((list(keys), "locked" if lock else "unlocked"))
         return self.uow.count_sends_many(keys, lock=lock)
+
+    def add_send(self, scope: str, owner_id: int, day: date, delta: int = 1) -> None:
+        self.writes.append(("add_send", delta))
+        self.uow.add_send(scope, owner_id, day, delta)
+
+    def add_sends(self, keys: list[Key], deltas: list[int]) -> list[int]:
+        self.writes.append(("add_sends", list(deltas)))
+        return self.uow.add_sends(keys, deltas)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.uow, name)
@@ -91,10 +100,12 @@ def test_a_flush_within_the_limit_writes_the_changes() -> None:
 
 @pytest.mark.parametrize("optimistic", [True, False])
 def test_a_ledger_counts_on_after_a_flush_and_writes_each_change_once(optimistic: bool) -> None:
-    """Unlocked (one statement) or locked (a write per counter): a flush writes the
-    changes, counts them as read, and forgets them, so a second flush writes only
-    what was added since; a counter with no change is not written."""
-    mine, _ = ledger({ACCOUNT: 7}, optimistic=optimistic)
+    """Unlocked (one statement, which returns the totals to check) or locked (a write
+    per counter): a flush writes the changes, counts them as read, and forgets them,
+    so a second flush writes only what was added since; a counter with no change is
+    not written. Kills flush's `delta > 0 or key in self.unlocked` (the statement
+    that checks totals taken for locked counters too)."""
+    mine, noting = ledger({ACCOUNT: 7}, optimistic=optimistic)
     mine.prepare([(ACTOR, 5), (ACCOUNT, 100)])
     mine.add(ACTOR, 2)
     mine.add(ACCOUNT, 1)
@@ -105,6 +116,8 @@ def test_a_ledger_counts_on_after_a_flush_and_writes_each_change_once(optimistic
     mine.flush()
     assert mine.count(ACTOR) == 3
     assert (mine.uow.count_sends(*ACTOR), mine.uow.count_sends(*ACCOUNT)) == (3, 7)
+    assert noting.writes == ([("add_sends", [2]), ("add_sends", [1])] if optimistic
+                             else [("add_send", 2), ("add_send", 1)])
 
 
 def test_giving_back_on_a_counter_read_unlocked_never_fails_the_flush() -> None:
