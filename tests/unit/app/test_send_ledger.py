@@ -79,12 +79,13 @@ def test_a_counter_filled_after_the_unlocked_read_fails_the_flush() -> None:
     """Read unlocked at 0 with a limit of 2, one send counted; meanwhile another
     transaction counts 2: the flush's total, 3, is past the limit. Kills prepare's
     `if key not in counts` in what it records as read unlocked (the flush never
-    checks)."""
+    checks), and flush's `SendCountRaced(None)`."""
     mine, _ = ledger({})
     mine.prepare([(ACTOR, 2)])
     mine.add(ACTOR, 1)
     mine.uow.add_send(*ACTOR, delta=2)  # the other transaction, on the same store
-    with pytest.raises(SendCountRaced):
+    with pytest.raises(SendCountRaced, match="^a send counter passed its limit: run again, "
+                       "locked$"):
         mine.flush()
 
 
