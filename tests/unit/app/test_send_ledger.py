@@ -84,8 +84,8 @@ def test_a_counter_filled_after_the_unlocked_read_fails_the_flush() -> None:
     mine.prepare([(ACTOR, 2)])
     mine.add(ACTOR, 1)
     mine.uow.add_send(*ACTOR, delta=2)  # the other transaction, on the same store
-    with pytest.raises(SendCountRaced, match="^a send counter passed its limit: run again, "
-                       "locked$"):
+    with pytest.raises(SendCountRaced, match=r"^a send counter passed its limit: run again, "
+                       r"locked$"):
         mine.flush()
 
 
