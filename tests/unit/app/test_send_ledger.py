@@ -49,9 +49,11 @@ def ledger(counted: dict[Key, int], *, optimistic: bool = True) -> tuple[SendLed
 
 
 def test_counters_with_room_for_every_send_are_read_unlocked_and_at_once() -> None:
-    """Limit 5, 3 counted, 2 wanted: 3 + 2 is not past 5, so no lock. Kills prepare's
-    `counts[key] + n >= limit` (locks at exactly the limit)."""
-    mine, noting = ledger({ACTOR: 3})
+    """Limit 5, 3 counted, 2 wanted: 3 + 2 is not past 5, so no lock (a ledger is
+    optimistic unless told not to be). Kills prepare's `counts[key] + n >= limit`
+    (locks at exactly the limit) and SendLedger's default `optimistic=False`."""
+    _, noting = ledger({ACTOR: 3})
+    mine = SendLedger(noting)  # type: ignore[arg-type]
     mine.prepare([(ACTOR, 5), (ACTOR, 5), (ACCOUNT, 100)])
     assert noting.reads == [([ACCOUNT, ACTOR], "unlocked")]
     assert (mine.count(ACTOR), mine.count(ACCOUNT)) == (3, 0)
