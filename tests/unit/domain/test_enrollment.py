@@ -108,3 +108,19 @@ def test_only_a_manual_finish_keeps_the_actor(reason: FinishedReason) -> None:
 def test_refusals_name_their_machine() -> None:
     with pytest.raises(TransitionRefused, match=r"^enrollment cannot resume from state 'finished'"):
         ENROLLMENT.fire(EnrollmentState.FINISHED, "resume")
+
+
+def test_a_step_begun_again_after_a_resume_starts_its_attempts_afresh_on_a_whole_second() -> None:
+    """A blocked email's attempts are kept until it is resumed and begun again, which
+    starts them at 0; every recorded instant is whole seconds. Kills begin_current's
+    `action.attempts = None` and `= 1`, and its `updated_at` left with microseconds
+    (`and False`) or rounded to one (`microsecond=1`)."""
+    enrollment = start(email(0), email(1, delay=1))
+    action = enrollment.begin_current(NOW)
+    assert enrollment.updated_at == NOW.replace(microsecond=0)
+    action.attempts = 3  # three transient failures, then a permanent one
+    enrollment.block_current(FailureReason.AUTH, NOW)
+    enrollment.resume(NOW, UTC_CALENDAR)
+    later = NOW + timedelta(minutes=1)
+    assert enrollment.begin_current(later).attempts == 0
+    assert enrollment.updated_at == later.replace(microsecond=0)

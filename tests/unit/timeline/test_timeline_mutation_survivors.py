@@ -61,3 +61,19 @@ def test_a_change_on_the_last_day_of_the_table_or_just_after_it() -> None:
                                 2013, 2013)
     assert len(day_after.offsets) == 365
     assert set(day_after.offsets) == {dt.timedelta(0)}
+
+
+def test_local_date_answers_from_the_last_local_day_it_kept() -> None:
+    """BusinessCalendar.local_date keeps the UTC span of the last local day it found
+    (`_last_local`) and answers an instant inside it from there; the span's ends
+    are inclusive and exclusive. A kept day the instants could never have (1999-01-01)
+    shows which answer came from it. Kills local_date's `last = None` and
+    `last[1] <= instant < last[1]` (the kept day never used)."""
+    calendar = BusinessCalendar("Europe/Warsaw")
+    start = dt.datetime(2020, 12, 14, 23, 0, tzinfo=dt.UTC)  # the 15th, 00:00 in Warsaw
+    assert calendar.local_date(start) == dt.date(2020, 12, 15)
+    assert calendar._last_local == (start, start + dt.timedelta(days=1), dt.date(2020, 12, 15))
+    calendar._last_local = (start, start + dt.timedelta(days=1), dt.date(1999, 1, 1))
+    assert calendar.local_date(start) == dt.date(1999, 1, 1)
+    assert calendar.local_date(start + dt.timedelta(hours=23, minutes=59)) == dt.date(1999, 1, 1)
+    assert calendar.local_date(start + dt.timedelta(days=1)) == dt.date(2020, 12, 16)
