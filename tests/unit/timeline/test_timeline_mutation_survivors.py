@@ -77,3 +77,21 @@ def test_local_date_answers_from_the_last_local_day_it_kept() -> None:
     assert calendar.local_date(start) == dt.date(1999, 1, 1)
     assert calendar.local_date(start + dt.timedelta(hours=23, minutes=59)) == dt.date(1999, 1, 1)
     assert calendar.local_date(start + dt.timedelta(days=1)) == dt.date(2020, 12, 16)
+
+
+def _kept_day(calendar: BusinessCalendar, day: int) -> dt.date | None:
+    """local_date at noon UTC of `day` (the same local date in Tokyo and New York),
+    then the local day it kept, if any."""
+    date = dt.date.fromordinal(day)
+    assert calendar.local_date(dt.datetime.combine(date, dt.time(12), dt.UTC)) == date
+    kept = calendar._last_local
+    return None if kept is None else kept[2]
+
+
+def test_local_date_keeps_every_day_whose_span_it_can_write() -> None:
+    """0001-01-01 east of UTC is answered but not kept (its span would start before
+    the first representable instant); the day after it is kept. Kills local_date's
+    `2 < day` and `1 <= day` (an OverflowError)."""
+    tokyo = BusinessCalendar("Asia/Tokyo")
+    assert _kept_day(tokyo, 1) is None
+    assert _kept_day(tokyo, 2) == dt.date(1, 1, 2)
