@@ -437,3 +437,14 @@ def test_a_calendar_change_replans_later_steps_even_when_the_current_one_stays()
     actions = w.get(enrollment_id).enrollment.actions
     assert actions[0].estimated_execute_at == before  # Tuesday
     assert actions[1].estimated_execute_at == before + timedelta(days=2)  # Thursday
+
+
+def test_an_enrollment_in_a_sequence_without_steps_is_shown_finished() -> None:
+    """Enrolled in a sequence of no steps: finished at once, and shown (no current
+    action to look a task up on). Kills SequenceEngine._view's `enrollment.actions or
+    ...` (an IndexError for the current action)."""
+    w = World()
+    view = w.engine.enroll(w.account, sequence_id=w.sequence(), resource_type="lead",
+                           resource_id=1, actor_id=w.actor)
+    assert view.enrollment.state is EnrollmentState.FINISHED
+    assert view.enrollment.actions == [] and view.overdue_position is None
