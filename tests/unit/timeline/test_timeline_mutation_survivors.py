@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from engine.timeline import BusinessCalendar
+from engine.timeline import BusinessCalendar, DelayUnit, plan
 from engine.timeline.daytable import build_day_table
 
 UTC = dt.UTC
@@ -95,3 +95,15 @@ def test_local_date_keeps_every_day_whose_span_it_can_write() -> None:
     tokyo = BusinessCalendar("Asia/Tokyo")
     assert _kept_day(tokyo, 1) is None
     assert _kept_day(tokyo, 2) == dt.date(1, 1, 2)
+
+
+def test_a_weekdays_step_landing_on_a_dst_day_is_planned_by_zoneinfo() -> None:
+    """Warsaw, every day a business day: two weekdays from Friday 2021-03-26 10:00
+    land on Sunday 28th, when clocks jump at 02:00 (the table has no single offset
+    for it): 10:00 local, now 08:00 UTC. Kills plan's `elif target_offset is None`
+    (the offset difference taken with None: a TypeError)."""
+    calendar = BusinessCalendar("Europe/Warsaw", weekmask="1111111")
+    friday = dt.datetime(2021, 3, 26, 9, 0, tzinfo=dt.UTC)  # 10:00 in Warsaw
+    calendar.prepare(friday.toordinal() - 7, friday.toordinal() + 7)  # the fast path's table
+    assert plan(friday, 2, DelayUnit.WEEKDAYS, calendar) == dt.datetime(
+        2021, 3, 28, 8, 0, tzinfo=dt.UTC)
