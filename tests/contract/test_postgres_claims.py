@@ -5,17 +5,25 @@ a claim rolled back leaves the work due, and a worker whose lease was taken
 over can neither renew it nor record under it.
 """
 
+from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
-from contract_samples import T0, enrollment, reading, write
+from contract_samples import STEPS, T0, enrollment, reading, write
 from test_postgres_store import Background, wait_until, waiting_sessions
 
+from engine import SimulatedClock, build
+from engine.adapters.outbox import OutboxDelivery
 from engine.adapters.storage.postgres import PostgresStore
+from engine.app import limits
+from engine.app.execution import Executor
 from engine.app.limits import SendLedger
-from engine.app.ports import Lease
-from engine.domain.enums import EnrollmentState
+from engine.app.observer import ExecutionObserver
+from engine.app.policy import ExecutionPolicy
+from engine.app.ports import EnrollmentFilter, Lease, Page, SendRequest, SendResult, UnitOfWork
+from engine.domain.enums import ActionStatus, EnrollmentState, FailureReason
 
 LEASE = timedelta(minutes=5)
 
@@ -167,3 +175,98 @@ def test_releasing_a_lease_locks_the_row_until_the_outcome_commits(
 def test_renewing_nothing_is_nothing(pg: PostgresStore) -> None:
     with pg.unit_of_work() as uow:
         assert uow.renew_leases([], T0) == []
+
+
+class Interfering:
+    """The outbox, but the claim's first send lets another transaction count `room`
+    sends on the account's day (as a claimer beside this one would) before it goes on."""
+
+    def __init__(self, store: PostgresStore, account: int, day: date, room: int) -> None:
+        self.outbox, self.store, self.key = OutboxDelivery(store), store, (account, day)
+        self.room, self.sends = room, 0
+
+    def send(self, request: SendRequest, now: object) -> SendResult:
+        raise AssertionError("the claim makes in-store sends itself")
+
+    def send_within(self, uow: UnitOfWork, request: SendRequest, now: datetime) -> SendResult:
+        self.sends += 1
+        if self.room:
+            with self.store.unit_of_work() as other:  # its own connection and transaction
+                other.add_send(limits.ACCOUNT_SCOPE, *self.key, self.room)
+                other.commit()
+            self.room = 0
+        return self.outbox.send_within(uow, request, now)
+
+
+class Told(ExecutionObserver):
+    def __init__(self) -> None:
+        self.claims, self.deliveries = 0, Counter[str]()
+
+    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool) -> None:
+        self.claims += 1
+
+    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
+        self.deliveries[outcome] += 1
+
+
+class NotingReads:
+    """The store, noting whether each read of send counters locked them."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store, self.reads = store, list[str]()
+
+    def unit_of_work(self, *, read_only: bool = False) -> "NotingReads":
+        self.uow = self.store.unit_of_work(read_only=read_only)
+        return self
+
+    def __enter__(self) -> "NotingReads":
+        self.uow.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.uow.__exit__(*exc)
+
+    def count_sends_many(self, keys: list[Any], *, lock: bool = True) -> list[int]:
+        self.reads.append("locked" if lock else "unlocked")
+        return self.uow.count_sends_many(keys, lock=lock)
+
+    def __getattr__(self, name: str) -> Any:  # the open unit of work's, else the store's
+        uow = self.__dict__.get("uow")
+        return getattr(uow if hasattr(uow, name) else self.store, name)
+
+
+def test_a_claim_whose_room_was_taken_meanwhile_keeps_nothing_and_runs_again_locked(
+    pg: PostgresStore,
+) -> None:
+    """Quota 5, four due, a claim of three: it reads 0 unlocked and counts 3;
+    meanwhile another transaction counts 4. Its commit would make 7: it is rolled
+    back whole (no outbox row, no lease kept) and runs again, once, with the counter
+    locked from the start, which sends one and blocks two; the fourth stays due. The
+    observer hears of the second run only. Kills Executor.claim's mutants of the run
+    again (its limit, `send_in_store`, `optimistic=True`, arguments dropped),
+    `Batch(uow, )` in _claim (optimistic again), and _claim's `_dispatch(..., None)`
+    and `_make_in(..., None)` (the observer told before the commit)."""
+    engine = build(pg, SimulatedClock(T0))
+    account = engine.create_account("a", daily_email_quota=5).id
+    actor = engine.create_user(account, daily_email_limit=10_000).id
+    sequence = engine.create_sequence(account, name="s", steps=[STEPS[0]], creator_id=actor).id
+    for resource in range(1, 5):
+        engine.enroll(account, sequence_id=sequence, resource_type="lead",
+                      resource_id=resource, actor_id=actor)
+    now = T0 + timedelta(days=7)
+    delivery, told, noting = Interfering(pg, account, now.date(), room=4), Told(), NotingReads(pg)
+    executor = Executor(noting, delivery, ExecutionPolicy(),  # type: ignore[arg-type]
+                        SimulatedClock(now), "w", observer=told)
+    assert executor.claim(3, send_in_store=True) == ([], 3)
+    assert noting.reads == ["unlocked", "locked"]
+    assert delivery.sends == 3 + 1  # three in the rolled-back run, one in the second
+    assert told.claims == 3 and told.deliveries == Counter(sent=1)
+    with reading(pg) as uow:
+        assert len(uow.list_outbox(account, Page(1, 100))) == 1
+        assert uow.count_sends(limits.ACCOUNT_SCOPE, account, now.date()) == 5
+        ends = Counter(
+            "finished" if e.state is EnrollmentState.FINISHED
+            else e.current_action.failure_reason or e.current_action.status
+            for e in uow.list_enrollments(account, EnrollmentFilter(), Page(1, 100)))
+    assert ends == Counter({"finished": 1, FailureReason.QUOTA_EXCEEDED: 2,
+                            ActionStatus.SCHEDULED: 1})

@@ -4,7 +4,8 @@ A claim far from its limits reads the send counters unlocked and adds its sends
 at the end, checking the new totals under the row lock (limits.SendLedger): a
 claim that finds another took the room meanwhile is rolled back and runs again
 with the counters locked. Never more sends than the limit, and the room that
-is there is used."""
+is there is used. (One claim whose room is taken meanwhile, step by step:
+tests/contract/test_postgres_claims.py.)"""
 
 import threading
 from collections import Counter
@@ -18,9 +19,8 @@ from engine.adapters.outbox import OutboxDelivery
 from engine.adapters.storage.postgres import PostgresStore
 from engine.app import limits
 from engine.app.execution import Executor
-from engine.app.observer import ExecutionObserver
 from engine.app.policy import ExecutionPolicy
-from engine.app.ports import EnrollmentFilter, SendRequest, SendResult, UnitOfWork
+from engine.app.ports import EnrollmentFilter
 from engine.domain.enums import ActionStatus, EnrollmentState, FailureReason
 
 NOW = START + timedelta(seconds=1)
@@ -80,58 +80,3 @@ def test_four_claimers_near_the_account_quota_send_exactly_the_quota(pg_url: str
     finally:
         for store in stores:
             store.close()
-
-
-class Interfering:
-    """The outbox, but the first send of the claim lets another transaction take the
-    last of the quota (as a claimer beside this one would) before it goes on."""
-
-    def __init__(self, store: PostgresStore, account: int, room: int) -> None:
-        self.outbox, self.store, self.account, self.room = OutboxDelivery(store), store, \
-            account, room
-        self.sends = 0
-
-    def send(self, request: SendRequest, now: object) -> SendResult:
-        raise AssertionError("the claim makes in-store sends itself")
-
-    def send_within(self, uow: UnitOfWork, request: SendRequest, now: object) -> SendResult:
-        self.sends += 1
-        if self.room:
-            with self.store.unit_of_work() as other:  # its own connection and transaction
-                other.add_send(limits.ACCOUNT_SCOPE, self.account, NOW.date(), self.room)
-                other.commit()
-            self.room = 0
-        return self.outbox.send_within(uow, request, now)  # type: ignore[arg-type]
-
-
-class Told(ExecutionObserver):
-    def __init__(self) -> None:
-        self.claims, self.deliveries = 0, Counter[str]()
-
-    def claimed(self, kind: str, *, latency: float | None, retry: bool, redelivery: bool) -> None:
-        self.claims += 1
-
-    def delivered(self, kind: str, outcome: str, reason: str | None = None) -> None:
-        self.deliveries[outcome] += 1
-
-
-def test_a_claim_whose_room_was_taken_meanwhile_keeps_nothing_and_runs_again_locked(
-    pg_url: str,
-) -> None:
-    """Quota 5, three due: the claim reads 0 unlocked and counts 3; meanwhile another
-    transaction counts 4. Its commit would make 7: it is rolled back whole (no
-    outbox row, no lease kept) and runs again with the counter locked, which sends
-    one and blocks two. The observer hears of the second run only."""
-    account = prepare(pg_url, 3, quota=5)
-    with PostgresStore(pg_url, migrate_schema=False) as store:
-        delivery = Interfering(store, account, room=4)
-        told = Told()
-        executor = Executor(store, delivery, ExecutionPolicy(), SimulatedClock(NOW), "w",
-                            observer=told)
-        claims, taken = executor.claim(10, send_in_store=True)
-        assert (claims, taken) == ([], 3)
-        assert delivery.sends == 3 + 1  # three in the rolled-back run, one in the second
-        sent, counted, ends = outcome(store, account)
-        assert (sent, counted) == (1, 5)
-        assert ends["finished"] == 1 and ends[FailureReason.QUOTA_EXCEEDED] == 2
-        assert told.claims == 3 and told.deliveries == Counter(sent=1)

@@ -22,6 +22,7 @@ from engine import (
     build,
 )
 from engine.adapters.storage.memory import MemoryStore
+from engine.app.batch import Batch
 from engine.app.execution import IN_RECORD, Executor
 from engine.app.ports import SENT, Page
 from engine.domain.sequence import MAX_SEQUENCE_ID, STEP_ID_BASE
@@ -155,6 +156,34 @@ class _ReadsStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def test_a_batch_reads_an_actor_it_was_not_given_once() -> None:
+    """An actor that `read_actors` did not read (the in-process pass reads none up
+    front) is read at the first step that needs it, and kept for the next. Kills
+    Batch.actor's `self._users[enrollment.actor_id] = None`."""
+    w = World()
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    store = _ReadsStore(w.engine.store)
+    with store.unit_of_work() as uow:
+        batch = Batch(uow)  # type: ignore[arg-type]
+        enrollment = uow.get_enrollment(w.account, enrollment_id)
+        assert batch.actor(enrollment).id == batch.actor(enrollment).id == enrollment.actor_id
+    assert store.calls == [("get_user", enrollment.actor_id)]
+
+
+def test_a_page_of_enrollments_reads_each_actor_once() -> None:
+    """A page of three enrollments of one actor reads that actor once, to judge all
+    three on its calendar (SequenceEngine._views). Kills _views's `calendar = None`
+    and `calendars.get(None)` (the actor read again for every enrollment)."""
+    w = World()
+    emails = w.sequence(email(0, 0))
+    for resource_id in (1, 2, 3):
+        w.enroll(emails, resource_id=resource_id)
+    store = _ReadsStore(w.engine.store)
+    w.engine.store = store  # type: ignore[assignment]
+    assert len(w.engine.list_enrollments(w.account)) == 3
+    assert [call for call in store.calls if call[0] == "get_user"] == [("get_user", w.actor)]
 
 
 def test_a_claim_reads_its_actors_and_the_counters_of_its_emails_up_front() -> None:
@@ -408,3 +437,14 @@ def test_a_calendar_change_replans_later_steps_even_when_the_current_one_stays()
     actions = w.get(enrollment_id).enrollment.actions
     assert actions[0].estimated_execute_at == before  # Tuesday
     assert actions[1].estimated_execute_at == before + timedelta(days=2)  # Thursday
+
+
+def test_an_enrollment_in_a_sequence_without_steps_is_shown_finished() -> None:
+    """Enrolled in a sequence of no steps: finished at once, and shown (no current
+    action to look a task up on). Kills SequenceEngine._view's `enrollment.actions or
+    ...` (an IndexError for the current action)."""
+    w = World()
+    view = w.engine.enroll(w.account, sequence_id=w.sequence(), resource_type="lead",
+                           resource_id=1, actor_id=w.actor)
+    assert view.enrollment.state is EnrollmentState.FINISHED
+    assert view.enrollment.actions == [] and view.overdue_position is None

@@ -148,3 +148,19 @@ def test_finish_cancels_what_each_steps_lifecycle_may_cancel() -> None:
         assert [a.status for a in e.actions] == [A.COMPLETED, in_progress_after, A.CANCELLED]
         assert e.actions[2].estimated_execute_at is None
         assert e.actions[0].executed_at == to_seconds(NOW)
+
+
+def test_a_step_begun_again_after_a_resume_starts_its_attempts_afresh_on_a_whole_second() -> None:
+    """A blocked email's attempts are kept until it is resumed and begun again, which
+    starts them at 0; every recorded instant is whole seconds. Kills begin_current's
+    `action.attempts = None` and `= 1`, and its `updated_at` left with microseconds
+    (`and False`) or rounded to one (`microsecond=1`)."""
+    enrollment = start(email(0), email(1, delay=1))
+    action = enrollment.begin_current(NOW)
+    assert enrollment.updated_at == NOW.replace(microsecond=0)
+    action.attempts = 3  # three transient failures, then a permanent one
+    enrollment.block_current(FailureReason.AUTH, NOW)
+    enrollment.resume(NOW, UTC_CALENDAR)
+    later = NOW + timedelta(minutes=1)
+    assert enrollment.begin_current(later).attempts == 0
+    assert enrollment.updated_at == later.replace(microsecond=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from engine.timeline import BusinessCalendar
+from engine.timeline import BusinessCalendar, DelayUnit, plan
 from engine.timeline.daytable import build_day_table
 
 UTC = dt.UTC
@@ -61,3 +61,49 @@ def test_a_change_on_the_last_day_of_the_table_or_just_after_it() -> None:
                                 2013, 2013)
     assert len(day_after.offsets) == 365
     assert set(day_after.offsets) == {dt.timedelta(0)}
+
+
+def test_local_date_answers_from_the_last_local_day_it_kept() -> None:
+    """BusinessCalendar.local_date keeps the UTC span of the last local day it found
+    (`_last_local`) and answers an instant inside it from there; the span's ends
+    are inclusive and exclusive. A kept day the instants could never have (1999-01-01)
+    shows which answer came from it. Kills local_date's `last = None` and
+    `last[1] <= instant < last[1]` (the kept day never used)."""
+    calendar = BusinessCalendar("Europe/Warsaw")
+    start = dt.datetime(2020, 12, 14, 23, 0, tzinfo=dt.UTC)  # the 15th, 00:00 in Warsaw
+    assert calendar.local_date(start) == dt.date(2020, 12, 15)
+    assert calendar._last_local == (start, start + dt.timedelta(days=1), dt.date(2020, 12, 15))
+    calendar._last_local = (start, start + dt.timedelta(days=1), dt.date(1999, 1, 1))
+    assert calendar.local_date(start) == dt.date(1999, 1, 1)
+    assert calendar.local_date(start + dt.timedelta(hours=23, minutes=59)) == dt.date(1999, 1, 1)
+    assert calendar.local_date(start + dt.timedelta(days=1)) == dt.date(2020, 12, 16)
+
+
+def _kept_day(calendar: BusinessCalendar, day: int) -> dt.date | None:
+    """local_date at noon UTC of `day` (the same local date in Tokyo and New York),
+    then the local day it kept, if any."""
+    date = dt.date.fromordinal(day)
+    assert calendar.local_date(dt.datetime.combine(date, dt.time(12), dt.UTC)) == date
+    kept = calendar._last_local
+    return None if kept is None else kept[2]
+
+
+def test_local_date_keeps_every_day_whose_span_it_can_write() -> None:
+    """0001-01-01 east of UTC is answered but not kept (its span would start before
+    the first representable instant); the day after it is kept. Kills local_date's
+    `2 < day` and `1 <= day` (an OverflowError)."""
+    tokyo = BusinessCalendar("Asia/Tokyo")
+    assert _kept_day(tokyo, 1) is None
+    assert _kept_day(tokyo, 2) == dt.date(1, 1, 2)
+
+
+def test_a_weekdays_step_landing_on_a_dst_day_is_planned_by_zoneinfo() -> None:
+    """Warsaw, every day a business day: two weekdays from Friday 2021-03-26 10:00
+    land on Sunday 28th, when clocks jump at 02:00 (the table has no single offset
+    for it): 10:00 local, now 08:00 UTC. Kills plan's `elif target_offset is None`
+    (the offset difference taken with None: a TypeError)."""
+    calendar = BusinessCalendar("Europe/Warsaw", weekmask="1111111")
+    friday = dt.datetime(2021, 3, 26, 9, 0, tzinfo=dt.UTC)  # 10:00 in Warsaw
+    calendar.prepare(friday.toordinal() - 7, friday.toordinal() + 7)  # the fast path's table
+    assert plan(friday, 2, DelayUnit.WEEKDAYS, calendar) == dt.datetime(
+        2021, 3, 28, 8, 0, tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import engine.wire.enrollment_text as texts
 from engine import (
     ActionType,
     DelayUnit,
@@ -21,7 +22,7 @@ from engine import (
     in_memory,
 )
 from engine.app.ports import OutboxMessage
-from engine.domain.sequence import MAX_SEQUENCE_ID
+from engine.domain.sequence import MAX_SEQUENCE_ID, Sequence, UnsubscribeSettings
 from engine.errors import (
     AlreadyExists,
     EngineError,
@@ -395,3 +396,75 @@ def test_an_unknown_status_keeps_its_number() -> None:
 
 def test_format_instant_is_what_every_render_uses() -> None:
     assert format_instant(TUESDAY) == "2020-12-15T19:58:53.526Z"
+
+
+def test_a_steps_text_is_kept_by_the_step_and_the_table_is_bounded() -> None:
+    """texts._STEPS keeps each step's text under its id (checked against the
+    step itself on every read) and holds at most _CACHE_SIZE steps, emptied when full.
+    Kills _step_text's `_STEPS[id(step)] = None`, `_STEPS[id(None)] = entry` and
+    `len(_STEPS) > _CACHE_SIZE`."""
+    texts._STEPS.clear()
+    steps = [Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 501, False)
+             for _ in range(texts._CACHE_SIZE + 1)]  # alive: their ids differ
+    sizes = set()
+    for step in steps:
+        entry = texts._step_text(step)
+        assert texts._STEPS[id(step)] is entry and entry[0] is step
+        sizes.add(len(texts._STEPS))
+    assert max(sizes) == texts._CACHE_SIZE and len(texts._STEPS) == 1
+
+
+def test_a_sequences_text_is_kept_until_it_changes_and_the_table_is_bounded() -> None:
+    """wire.enrollment_text._SEQUENCES keeps each sequence's text under its id with the
+    values it was made from: the same text object comes back until one of them
+    changes, and the table holds at most _CACHE_SIZE (emptied when full). The table
+    is emptied first: a sequence another test rendered would hide the first render.
+    Kills sequence_text's `kept = None`, `get(None)`, `kept is None and ...`,
+    `kept[1] == values`, `= None` and `len(_SEQUENCES) > _CACHE_SIZE`."""
+    texts._SEQUENCES.clear()
+    settings = UnsubscribeSettings(False, "pl-PL")
+    steps = (Step(0, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 501, False),)
+
+    def sequence(sequence_id: int, name: str = "s") -> Sequence:
+        return Sequence(sequence_id, 1, name, 10, TUESDAY, TUESDAY, steps, settings)
+
+    first = texts.sequence_text(sequence(1))
+    assert json.loads(first)["name"] == "s"
+    assert texts.sequence_text(sequence(1)) is first
+    assert json.loads(texts.sequence_text(sequence(1, "t")))["name"] == "t"
+    sizes = set()
+    for sequence_id in range(2, texts._CACHE_SIZE + 2):
+        texts.sequence_text(sequence(sequence_id))
+        sizes.add(len(texts._SEQUENCES))
+    assert max(sizes) == texts._CACHE_SIZE and len(texts._SEQUENCES) == 1
+
+
+def test_an_enrollment_text_uses_its_steps_kept_text_only_when_it_is_theirs() -> None:
+    """Each step's text is looked up in wire.enrollment_text._STEPS by the step's id
+    and used when it was made from that very step; an entry left by another step
+    object under the same id (ids are reused once an object is gone) is made again.
+    Kills enrollment_text's lookups that miss (`kept = None`, `get(None)`,
+    `get(id(None))`, `kept[1] is not step`) and `kept[0] is step`."""
+    view = world().get_enrollment(ACCOUNT, 1)
+    first, second = view.enrollment.steps
+    marked = texts._step_text(first)
+    texts._STEPS[id(first)] = (first, marked[1] + " ", marked[2] + " ", marked[3])
+    other = Step(5, 0, DelayUnit.HOURS, ActionType.AUTOMATED_EMAIL, 1, False)
+    texts._STEPS[id(second)] = texts._step_text(other)  # another step's, under its id
+    data = json.loads(texts.enrollment_text(view))
+    statuses = [item["data"]["action"]["data"]["status"]
+                for item in data["enrollment_steps"]["items"]]
+    assert statuses == [" scheduled", "scheduled"]  # the kept text, as it was kept
+    assert data["enrollment_steps"]["items"][1]["data"]["action_type"] == "task"
+
+
+def test_an_enrollment_with_an_action_per_step_missing_is_refused_as_in_enrollment_data() -> None:
+    """Steps and actions go together (zip strict): one short is a ValueError from both
+    renderings. Kills enrollment_text's length check mutants (`==`, `list(None)`,
+    `zip(None, ...)`, a `zip` of one, not strict)."""
+    view = world().get_enrollment(ACCOUNT, 1)
+    view.enrollment.actions.pop()
+    with pytest.raises(ValueError, match="zip"):
+        enrollment_data(view)
+    with pytest.raises(ValueError, match="zip"):
+        texts.enrollment_text(view)

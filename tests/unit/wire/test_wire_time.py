@@ -1,5 +1,6 @@
 """Instants on the wire (semantics.md section 7): format_instant and parse_instant."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -184,3 +185,31 @@ def test_parse_instant_refuses(text: str) -> None:
 def test_parse_instant_refuses_what_is_not_a_string() -> None:
     with pytest.raises(ValueError):
         parse_instant(1608062333)  # type: ignore[arg-type]
+
+
+def test_a_kept_date_part_is_used_as_kept() -> None:
+    """A day's "YYYY-MM-DDT" is read from instants._DAYS when it is there. Kills
+    _written's lookups that miss (`day = None`, `_DAYS.get(None)`)."""
+    empty_caches()
+    day = datetime(2020, 12, 15, 19, 58, 53, tzinfo=UTC)
+    instants._DAYS[day.toordinal()] = "kept:"
+    try:
+        assert format_instant(day) == "kept:19:58:53Z"
+    finally:
+        empty_caches()  # not left for the tests after this one
+
+
+def test_an_instant_with_an_offset_is_written_in_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Converted to UTC, not to the machine's local zone (this test sets one that is
+    not UTC). Kills instant_text's `t.astimezone(None)`."""
+    empty_caches()
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        warsaw = datetime(2020, 12, 15, 20, 58, 53, tzinfo=timezone(timedelta(hours=1)))
+        assert format_instant(warsaw) == "2020-12-15T19:58:53Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
