@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from engine.timeline import BusinessCalendar, DelayUnit, plan, roll_forward
 from engine.timeline.daytable import build_day_table
 
@@ -175,3 +177,19 @@ def test_a_roll_over_a_fall_back_across_local_midnight_never_goes_back() -> None
     monday = dt.datetime(2010, 3, 7, 16, 30, tzinfo=UTC)  # 00:30 at +08
     assert roll_forward(instant, short) == monday
     assert plan(instant, 0, DelayUnit.HOURS, short) == monday
+
+
+def test_a_days_window_is_remembered_and_needs_a_send_window() -> None:
+    """window_bounds works a day's window out once and answers from its memo after
+    (planning reads the memo too), and is only for a calendar with a send window.
+    Kills window_bounds's `found = None` and `windows.get(None)` (worked out on every
+    call) and the assertion's message mutants."""
+    calendar = BusinessCalendar("Europe/Paris", send_window="09:00-17:00")
+    day = dt.date(2030, 6, 3).toordinal()
+    first = calendar.window_bounds(day)
+    assert first == (dt.datetime(2030, 6, 3, 7, 0, tzinfo=UTC),
+                     dt.datetime(2030, 6, 3, 15, 0, tzinfo=UTC))
+    assert calendar.window_bounds(day) is first
+    assert calendar.windows == {day: first}
+    with pytest.raises(AssertionError, match=r"^window_bounds needs a send window$"):
+        BusinessCalendar("Europe/Paris").window_bounds(day)
