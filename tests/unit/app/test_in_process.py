@@ -2,7 +2,7 @@
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
 from dataclasses import FrozenInstanceError, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +202,19 @@ def take(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(in_process, "applies", lambda *_: False)
 
 
+def two_steps(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[World, datetime, int]:
+    """On `path`: a world, its start, and an enrollment in an email now and one 2 hours on."""
+    take(path, monkeypatch)
+    w = World()
+    start = w.engine.clock.now()
+    return w, start, w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_advance_stops_before_work_later_than_the_callers_next_event(
     path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    take(path, monkeypatch)
-    w = World()
-    start = w.engine.clock.now()
-    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    w, start, enrollment_id = two_steps(path, monkeypatch)
     event = start + timedelta(hours=1)
     reached = w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: event)
     assert reached == start  # step 0 ran at its instant; step 1 (2 hours on) waits
@@ -349,10 +354,7 @@ def test_advance_runs_work_due_at_the_callers_next_event(
 ) -> None:
     # work due exactly at the caller's event runs (only later work waits), and the
     # clock stays there for the caller: kills `due >= event` in `_drain`'s loop
-    take(path, monkeypatch)
-    w = World()
-    start = w.engine.clock.now()
-    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    w, start, enrollment_id = two_steps(path, monkeypatch)
     w.engine.advance(seconds=60)
     event = start.replace(microsecond=0) + timedelta(hours=2)  # step 1's instant
     assert w.get(enrollment_id).enrollment.actions[1].estimated_execute_at == event
@@ -373,12 +375,9 @@ class Crashing:
 def test_a_send_that_crashes_leaves_the_enrollment_due_when_its_lease_runs_out(
     path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # as a claim does: the enrollment comes due again at its lease's end, and is then
-    # sent. Kills `_send_email`'s `enrollment.due_at = None` (never due again).
-    take(path, monkeypatch)
-    w = World()
-    start = w.engine.clock.now()
-    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    # as after a claim: the enrollment comes due again at its lease's end. Kills
+    # `_send_email`'s `enrollment.due_at = None` (never due again).
+    w, start, enrollment_id = two_steps(path, monkeypatch)
     w.engine.delivery = Crashing()
     with pytest.raises(RuntimeError, match="the host died"):
         w.engine.advance(seconds=60)
