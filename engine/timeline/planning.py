@@ -209,7 +209,9 @@ def _roll_into_window(
                 return t
     for _ in range(_MAX_WINDOW_SKIPS):
         day = calendar.business_day(day + 1)
-        opening = calendar.window_bounds(day)[0]
-        if opening is not None:
-            return opening
+        opening, closing = calendar.window_bounds(day)
+        if opening is not None and t < closing:
+            # After a fall-back over local midnight (Antarctica/Casey, 2010-03-05) the
+            # next day's window can open before t, which is then inside it.
+            return opening if t < opening else t
     raise ValueError(f"send window {window} never opens on {calendar!r}")

@@ -2,7 +2,7 @@
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
 from dataclasses import FrozenInstanceError, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from world import World, email
 
 from engine import ActionStatus, DelayUnit, SequenceEngine
 from engine.adapters.clocks import SimulatedClock, SystemClock
-from engine.adapters.storage.memory import MemoryStore
+from engine.adapters.storage.memory import MemoryStore, MemoryUnitOfWork
 from engine.app import in_process, limits
 from engine.app.execution import SKIPPED
 from engine.app.observer import ExecutionObserver
@@ -189,15 +189,32 @@ def test_a_remote_delivery_still_goes_through_claim_deliver_record(
     assert engine.store.claims[enrollment_id] == (None, 1, None)  # claimed, then released
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_advance_stops_before_work_later_than_the_callers_next_event(
-    fast: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not fast:
+# The three ways due work runs on the memory store: the pass with its email fast path
+# (`_drain_in_memory`), the pass's own loop for a due index whose units of work keep no
+# tables (`_drain`'s loop, each enrollment through `_run_one`), and the executor's.
+PATHS = ["fast", "general", "executor"]
+
+
+def take(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if path == "general":
+        monkeypatch.delattr(MemoryUnitOfWork, "tables")
+    elif path == "executor":
         monkeypatch.setattr(in_process, "applies", lambda *_: False)
+
+
+def two_steps(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[World, datetime, int]:
+    """On `path`: a world, its start, and an enrollment in an email now and one 2 hours on."""
+    take(path, monkeypatch)
     w = World()
     start = w.engine.clock.now()
-    enrollment_id = w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+    return w, start, w.enroll(w.sequence(email(0, 0), email(1, 2, DelayUnit.HOURS)))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_advance_stops_before_work_later_than_the_callers_next_event(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w, start, enrollment_id = two_steps(path, monkeypatch)
     event = start + timedelta(hours=1)
     reached = w.engine.advance(to=start + timedelta(hours=10), horizon=lambda: event)
     assert reached == start  # step 0 ran at its instant; step 1 (2 hours on) waits
@@ -288,3 +305,82 @@ def test_the_fast_paths_request_is_a_true_send_request() -> None:
                              + lease)  # step 1 is planned from step 0 as recorded
     with pytest.raises(FrozenInstanceError):
         first.position = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("scenario", ["two_reps.yaml", "tight block"])
+def test_a_due_index_without_tables_takes_the_general_loop_to_the_same_end(
+    scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `_drain`'s own loop (no MemoryTables to write in place) against the email fast
+    # path: the same end state and the same reports. Kills the mutants of that loop
+    # (2026-12-06: `while False`, the unit of work, take_due, the horizon and clock
+    # checks, `_run_one`'s arguments, the save after it).
+    def simulate() -> tuple[Simulation, list[tuple[object, ...]]]:
+        simulation = Simulation(load(scenario), enrollments=120, seed=7)
+        simulation.engine.observer = reports = Reports()
+        simulation.run()
+        return simulation, reports.heard
+
+    fast, fast_reports = simulate()
+    monkeypatch.delattr(MemoryUnitOfWork, "tables")
+    taken: list[object] = []
+    run_one = in_process._run_one
+    monkeypatch.setattr(in_process, "_run_one", lambda *a: taken.append(a) or run_one(*a))
+    general, general_reports = simulate()
+    assert taken  # the general loop really ran
+    assert final_state(fast) == final_state(general)
+    assert fast_reports == general_reports
+    assert fast.tally.emails_sent
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_run_due_counts_the_enrollments_it_took(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kills `_drain`'s `done` mutants (0 to start, one more per enrollment)
+    take(path, monkeypatch)
+    w = World()
+    sequence = w.sequence(email(0, 0), email(1, 1))
+    for resource in (1, 2, 3):
+        w.enroll(sequence, resource)
+    assert w.engine.run_due() == 3
+    assert w.engine.run_due() == 0
+    assert len(w.engine.outbox(w.account)) == 3
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_advance_runs_work_due_at_the_callers_next_event(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # work due exactly at the caller's event runs (only later work waits), and the
+    # clock stays there for the caller: kills `due >= event` in `_drain`'s loop
+    w, start, enrollment_id = two_steps(path, monkeypatch)
+    w.engine.advance(seconds=60)
+    event = start.replace(microsecond=0) + timedelta(hours=2)  # step 1's instant
+    assert w.get(enrollment_id).enrollment.actions[1].estimated_execute_at == event
+    assert w.engine.advance(to=event + timedelta(hours=5), horizon=lambda: event) == event
+    assert len(w.engine.outbox(w.account)) == 2
+
+
+class Crashing:
+    """An in-process delivery whose host dies mid-send (not a DeliveryError)."""
+
+    in_process = True
+
+    def send(self, request: SendRequest, now: Any) -> SendResult:
+        raise RuntimeError("the host died")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_send_that_crashes_leaves_the_enrollment_due_when_its_lease_runs_out(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as after a claim: the enrollment comes due again at its lease's end. Kills
+    # `_send_email`'s `enrollment.due_at = None` (never due again).
+    w, start, enrollment_id = two_steps(path, monkeypatch)
+    w.engine.delivery = Crashing()
+    with pytest.raises(RuntimeError, match="the host died"):
+        w.engine.advance(seconds=60)
+    lease_end = start + w.engine.policy.lease
+    assert w.engine.store.enrollments[enrollment_id].due_at == lease_end
+    assert w.engine.next_due_at() == lease_end

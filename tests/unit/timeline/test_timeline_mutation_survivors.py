@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from engine.timeline import BusinessCalendar, DelayUnit, plan
+import pytest
+
+from engine.timeline import BusinessCalendar, DelayUnit, plan, roll_forward
 from engine.timeline.daytable import build_day_table
 
 UTC = dt.UTC
@@ -107,3 +109,87 @@ def test_a_weekdays_step_landing_on_a_dst_day_is_planned_by_zoneinfo() -> None:
     calendar.prepare(friday.toordinal() - 7, friday.toordinal() + 7)  # the fast path's table
     assert plan(friday, 2, DelayUnit.WEEKDAYS, calendar) == dt.datetime(
         2021, 3, 28, 8, 0, tzinfo=dt.UTC)
+
+
+def _window_calendar(zone: str) -> BusinessCalendar:
+    """A Monday-to-Friday calendar with a 09:00-17:00 window whose table covers
+    2029-2034 (one year before 2030, four after), ending on Sunday 2034-12-31."""
+    calendar = BusinessCalendar(zone, send_window="09:00-17:00")
+    calendar.prepare(dt.date(2030, 6, 3).toordinal(), dt.date(2030, 6, 3).toordinal())
+    assert calendar.table.hi == dt.date(2034, 12, 31).toordinal()
+    return calendar
+
+
+def test_an_hours_step_on_the_tables_last_utc_day_east_of_utc() -> None:
+    """20:00 UTC on the table's last day is 05:00 on Monday 2035-01-01 in Tokyo, a day
+    past the table: planned by the roll (the window opens at 00:00 UTC). Kills plan's
+    `lo < day <= hi` in the hours path (the next local day's offset read past the
+    table: an IndexError)."""
+    calendar = _window_calendar("Asia/Tokyo")
+    last = dt.datetime(2034, 12, 31, 20, 0, tzinfo=UTC)
+    assert plan(last, 0, DelayUnit.HOURS, calendar) == dt.datetime(2035, 1, 1, tzinfo=UTC)
+    assert plan(last - dt.timedelta(hours=3), 3, DelayUnit.HOURS, calendar) == dt.datetime(
+        2035, 1, 1, tzinfo=UTC)
+
+
+def test_an_hours_step_after_the_tables_last_business_day() -> None:
+    """Saturday 2034-12-30 lies in the table but after its last business day (Friday
+    29th): no business day of the table is on or after it, and the step rolls to
+    Monday's opening, past the table. Kills plan's `index <= len(opens)` and `index <
+    len(opens) or opens[index] == local` in the hours path (opens read one past its
+    end: an IndexError)."""
+    calendar = _window_calendar("UTC")
+    saturday = dt.datetime(2034, 12, 30, 10, 0, tzinfo=UTC)
+    assert plan(saturday, 0, DelayUnit.HOURS, calendar) == dt.datetime(
+        2035, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def test_an_hours_step_on_a_weekend_day_whose_window_was_asked_for() -> None:
+    """window_opening answers for any day (whether it is a business day is the
+    caller's check) and remembers it; a step landing on that Saturday before 09:00
+    still waits for Monday's opening. Kills plan's `opens[index] != local` and `index
+    < len(opens) or opens[index] == local` in the hours path (the Saturday taken as
+    the step's business day, its remembered window used)."""
+    calendar = _window_calendar("UTC")
+    saturday = dt.date(2030, 6, 8)
+    assert calendar.window_opening(saturday.toordinal()) == dt.datetime(
+        2030, 6, 8, 9, 0, tzinfo=UTC)
+    early = dt.datetime(2030, 6, 8, 7, 0, tzinfo=UTC)
+    monday = dt.datetime(2030, 6, 10, 9, 0, tzinfo=UTC)
+    assert plan(early, 0, DelayUnit.HOURS, calendar) == monday
+    assert plan(early - dt.timedelta(hours=5), 5, DelayUnit.HOURS, calendar) == monday
+
+
+def test_a_roll_over_a_fall_back_across_local_midnight_never_goes_back() -> None:
+    """Antarctica/Casey went from +11 to +08 at 02:00 on Friday 2010-03-05: 15:30 UTC
+    on the 4th is 23:30 on the 4th again, past that day's window, so the roll goes to
+    the 5th, whose 00:30 opening (at +11) was 13:30 UTC: before the instant rolled.
+    The instant is inside the 5th's window and stays; with a window that closed
+    before it too (00:30-01:00, 14:00 UTC), the roll goes on to Monday. Before the
+    fix both rolls answered 13:30 UTC, two hours back. Found by plan's `offsets[local
+    - lo] is not offset` in the hours path, which answered the instant itself."""
+    instant = dt.datetime(2010, 3, 4, 15, 30, tzinfo=UTC)
+    calendar = BusinessCalendar("Antarctica/Casey", send_window="00:30-17:00")
+    assert roll_forward(instant, calendar) == instant
+    assert plan(instant, 0, DelayUnit.HOURS, calendar) == instant
+    assert plan(instant - dt.timedelta(hours=2), 2, DelayUnit.HOURS, calendar) == instant
+    short = BusinessCalendar("Antarctica/Casey", send_window="00:30-01:00")
+    monday = dt.datetime(2010, 3, 7, 16, 30, tzinfo=UTC)  # 00:30 at +08
+    assert roll_forward(instant, short) == monday
+    assert plan(instant, 0, DelayUnit.HOURS, short) == monday
+
+
+def test_a_days_window_is_remembered_and_needs_a_send_window() -> None:
+    """window_bounds works a day's window out once and answers from its memo after
+    (planning reads the memo too), and is only for a calendar with a send window.
+    Kills window_bounds's `found = None` and `windows.get(None)` (worked out on every
+    call) and the assertion's message mutants."""
+    calendar = BusinessCalendar("Europe/Paris", send_window="09:00-17:00")
+    day = dt.date(2030, 6, 3).toordinal()
+    first = calendar.window_bounds(day)
+    assert first == (dt.datetime(2030, 6, 3, 7, 0, tzinfo=UTC),
+                     dt.datetime(2030, 6, 3, 15, 0, tzinfo=UTC))
+    assert calendar.window_bounds(day) is first
+    assert calendar.windows == {day: first}
+    with pytest.raises(AssertionError, match=r"^window_bounds needs a send window$"):
+        BusinessCalendar("Europe/Paris").window_bounds(day)
