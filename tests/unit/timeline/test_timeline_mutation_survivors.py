@@ -193,3 +193,13 @@ def test_a_days_window_is_remembered_and_needs_a_send_window() -> None:
     assert calendar.windows == {day: first}
     with pytest.raises(AssertionError, match=r"^window_bounds needs a send window$"):
         BusinessCalendar("Europe/Paris").window_bounds(day)
+
+
+def test_a_fresh_calendar_covers_no_date_not_even_the_first() -> None:
+    """A new calendar's placeholder table covers no date (lo > hi), so the first
+    computation builds a real table, even for 0001-01-01, local ordinal 1. Kills
+    empty_day_table's `hi = 1`, under which that date's instant read an empty
+    offsets table."""
+    assert BusinessCalendar("UTC").instant(1, dt.time(9)) == dt.datetime(1, 1, 1, 9, tzinfo=UTC)
+    paris = BusinessCalendar("Europe/Paris")  # local mean time then: +00:09:21
+    assert paris.instant(1, dt.time(9)) == dt.datetime(1, 1, 1, 8, 50, 39, tzinfo=UTC)
