@@ -37,6 +37,7 @@ from typing import Any
 from bench import http_layers
 from bench.common import machine, ratio
 from bench.http_note import NOTE
+from engine.adapters.http.server import DEFAULT_BLOCKING_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURE = ("HTTP: GET one enrollment, GET a page of 25, POST create; rps and p99 at "
@@ -46,6 +47,7 @@ GOAL = ("GET one >= 50% of the chosen framework's hello-world rps and >= 25% of 
 CONNECTIONS = 32
 HELLO = {"hello": "world"}
 SERVER_CPU, LOAD_CPU = "0", "1"
+BLOCKING_THREADS = DEFAULT_BLOCKING_THREADS  # granian's, for every granian server here
 
 
 # -- the apps under test (imported by the servers through their factories) ----------
@@ -173,14 +175,12 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *command] if shutil.which("taskset") else command
 
 
-def server_command(kind: str, target: str, port: int, workers: int = 1) -> list[str]:
+def server_command(kind: str, target: str, port: int, workers: int = 1,
+                   threads: int = BLOCKING_THREADS) -> list[str]:
     python = sys.executable
     if kind == "granian":
-        from engine.adapters.http.server import DEFAULT_BLOCKING_THREADS
-
         return [python, "-m", "granian", "--interface", "wsgi", "--factory",
-                "--workers", str(workers),
-                "--blocking-threads", str(DEFAULT_BLOCKING_THREADS),
+                "--workers", str(workers), "--blocking-threads", str(threads),
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                 "--log-level", "warning", "--working-dir", str(ROOT), target]
     return [python, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
@@ -189,9 +189,10 @@ def server_command(kind: str, target: str, port: int, workers: int = 1) -> list[
 
 @contextmanager
 def running(kind: str, target: str, env: dict[str, str] | None = None,
-            workers: int = 1) -> Iterator[str]:
+            workers: int = 1, threads: int = BLOCKING_THREADS) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(pinned(SERVER_CPU, server_command(kind, target, port, workers)),
+    process = subprocess.Popen(pinned(SERVER_CPU,
+                                      server_command(kind, target, port, workers, threads)),
                                env=dict(os.environ, **(env or {})),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
