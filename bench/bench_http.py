@@ -211,7 +211,7 @@ def running(kind: str, target: str, env: dict[str, str] | None = None,
     adapted = {"SEQENGINE_RSGI_FACTORY": target, "SEQENGINE_RSGI_TIMEOUT": "10"}
     process = subprocess.Popen(pinned(SERVER_CPU,
                                       server_command(kind, target, port, workers, threads)),
-                               env=dict(os.environ, **(env or {}), **adapted),
+                               env={**os.environ, **adapted, **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
