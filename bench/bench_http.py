@@ -12,9 +12,8 @@ runs over three stores: the SQLite one decides the goal, the in-memory one shows
 what the storage costs, and PostgreSQL (P6's throwaway cluster) runs with one and
 two server processes. The SQLite app and Falcon's hello-world run again with 2
 blocking threads (`serve --blocking-threads 2`, fit only behind a proxy that
-buffers request bodies) and over granian's RSGI interface (`serve --interface
-rsgi`; docs/http.md), each a row of its own that says so; the goal is judged at
-the default. Then the app's own cost per request, layer by layer, in
+buffers request bodies: docs/http.md), a row of its own that says so; the goal
+is judged at the default. Then the app's own cost per request, layer by layer, in
 process (bench/http_layers.py).
 Medians of several repeats, with min and max; a short warm-up first.
 
@@ -52,15 +51,9 @@ CONNECTIONS = 32
 HELLO = {"hello": "world"}
 SERVER_CPU, LOAD_CPU = "0", "1"
 BLOCKING_THREADS = DEFAULT_BLOCKING_THREADS  # granian's, for every granian server here
-# `serve`'s other settings, each a row of its own (our SQLite app and Falcon's hello-world
-# served alike); the goal is judged at the default (docs/http.md, Blocking threads)
-VARIANTS = {
-    "2_blocking_threads": ("wsgi", 2, "granian --blocking-threads 2, NOT the serve default "
-                           f"{DEFAULT_BLOCKING_THREADS} (serve --blocking-threads 2: only "
-                           "behind a proxy that buffers request bodies)"),
-    "rsgi": ("rsgi", 1, "granian's RSGI interface, NOT the serve default (serve --interface "
-             "rsgi: bodies read on the event loop, the app on one thread)"),
-}
+# and again with few, as `serve --blocking-threads 2` runs behind a body-buffering proxy
+# (docs/http.md, Blocking threads): the goal is judged at the default
+FEW_THREADS = 2
 
 
 # -- the apps under test (imported by the servers through their factories) ----------
@@ -190,16 +183,12 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
 
 def server_command(kind: str, target: str, port: int, workers: int = 1,
                    threads: int = BLOCKING_THREADS) -> list[str]:
-    """`kind`: granian (WSGI), rsgi (granian's RSGI interface around the WSGI app, as
-    `serve --interface rsgi` runs it; its target in SEQENGINE_RSGI_FACTORY) or uvicorn."""
     python = sys.executable
-    if kind in ("granian", "rsgi"):
-        rsgi = kind == "rsgi"
-        return [python, "-m", "granian", "--interface", kind if rsgi else "wsgi", "--factory",
-                "--workers", str(workers), "--blocking-threads", str(1 if rsgi else threads),
+    if kind == "granian":
+        return [python, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", str(workers), "--blocking-threads", str(threads),
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                "--log-level", "warning", "--working-dir", str(ROOT),
-                "engine.adapters.http.rsgi:app_from_factory" if rsgi else target]
+                "--log-level", "warning", "--working-dir", str(ROOT), target]
     return [python, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", "--log-level", "warning", "--app-dir", str(ROOT), target]
 
@@ -208,10 +197,9 @@ def server_command(kind: str, target: str, port: int, workers: int = 1,
 def running(kind: str, target: str, env: dict[str, str] | None = None,
             workers: int = 1, threads: int = BLOCKING_THREADS) -> Iterator[str]:
     port = free_port()
-    adapted = {"SEQENGINE_RSGI_FACTORY": target, "SEQENGINE_RSGI_TIMEOUT": "10"}
     process = subprocess.Popen(pinned(SERVER_CPU,
                                       server_command(kind, target, port, workers, threads)),
-                               env={**os.environ, **adapted, **(env or {})},
+                               env=dict(os.environ, **(env or {})),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -354,13 +342,10 @@ def run(quick: bool) -> dict[str, Any]:
         for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
             with running("granian", f"{module}:{target}", env) as base:
                 stores[store] = routes(base, data, seconds, repeats, auth)
-        variants: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-        for name, (kind, threads, _) in VARIANTS.items():
-            kind = "granian" if kind == "wsgi" else kind
-            with running(kind, f"{module}:falcon_hello", threads=threads) as base:
-                hello_there = measure(f"{base}/", seconds, repeats, {})
-            with running(kind, f"{module}:engine_app", env, threads=threads) as base:
-                variants[name] = (hello_there, routes(base, data, seconds, repeats, auth))
+        with running("granian", f"{module}:falcon_hello", threads=FEW_THREADS) as base:
+            few_hello = measure(f"{base}/", seconds, repeats, {})
+        with running("granian", f"{module}:engine_app", env, threads=FEW_THREADS) as base:
+            few = routes(base, data, seconds, repeats, auth)
         layers = {"falcon_hello_us": http_layers.hello_us(300 if quick else 3000),
                   "sqlite": http_layers.in_process(db, token, data, quick)}
     postgres = postgres_routes(seconds, repeats, token, auth, quick)
@@ -392,8 +377,11 @@ def run(quick: bool) -> dict[str, Any]:
         "goal": GOAL,
         "ours": {"stack": f"Falcon WSGI on granian ({BLOCKING_THREADS} blocking threads, the "
                           "serve default), SQLite store (the serve default)", **ours},
-        **{f"ours_{name}": {
-            "stack": f"the same over {VARIANTS[name][2]}; Falcon's hello-world served alike",
+        f"ours_{FEW_THREADS}_blocking_threads": {
+            "stack": f"the same with granian --blocking-threads {FEW_THREADS}, NOT the serve "
+                     f"default {DEFAULT_BLOCKING_THREADS} (serve --blocking-threads "
+                     f"{FEW_THREADS}: only behind a proxy that buffers request bodies), "
+                     f"Falcon's hello-world with the same {FEW_THREADS}",
             **few,
             "hello_world_falcon_granian": few_hello,
             "ratios": {
@@ -401,8 +389,8 @@ def run(quick: bool) -> dict[str, Any]:
                 "post_create_vs_get_one": ratio(rps(few["post_create"]), rps(few["get_one"])),
                 "get_page_25_vs_get_one": ratio(rps(few["get_page_25"]), rps(few["get_one"])),
             },
-            "worst_p99_ms": max(route["p99_ms"]["median"] for route in few.values()),
-        } for name, (few_hello, few) in variants.items()},
+            "worst_p99_ms": max(entry["p99_ms"]["median"] for entry in few.values()),
+        },
         "ours_memory_store": stores["memory"],
         "ours_postgres": postgres,
         "in_process": layers,

@@ -26,11 +26,6 @@ def register(commands: Any, add: Add) -> None:
                             "(default 512: safe for clients on the internet, each stalling "
                             "client holds one; 1 or 2: lowest latency, only behind a proxy "
                             "that buffers whole request bodies; from 1 to 1024)")
-    serve.add_argument("--interface", choices=["wsgi", "rsgi"], default="wsgi",
-                       help="wsgi: a thread a request, up to --blocking-threads (default); "
-                            "rsgi: bodies read on granian's event loop within the request "
-                            "timeout and the app run on one thread, so stalled clients hold "
-                            "no thread (docs/http.md)")
     serve.add_argument("--clock", choices=["system", "simulated"], default="system",
                        help="system: real time (default); simulated: time stands still until "
                             "POST /engine/v1/clock moves it (tests, teaching)")

@@ -129,7 +129,7 @@ def serve(args: argparse.Namespace) -> int:
          f"links as {public_url}; API docs at {url}/docs)")
     serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
                workers=args.workers, blocking_threads=args.blocking_threads,
-               request_timeout=args.request_timeout, interface=args.interface,
+               request_timeout=args.request_timeout,
                log_level=args.log_level)
     return 0
 

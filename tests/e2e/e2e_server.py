@@ -18,20 +18,3 @@ def make_app():  # type: ignore[no-untyped-def]
                       rate_limit=RateLimit(limit, period, burst), clock_mode="simulated",
                       public_url=os.environ["SEQENGINE_E2E_PUBLIC_URL"],
                       request_timeout=float(os.environ["SEQENGINE_E2E_TIMEOUT"]))
-
-
-def echo_environ():  # type: ignore[no-untyped-def]
-    """A WSGI app that answers with the environ it was given (its text values) and
-    the body it read: what the app sees over each of granian's interfaces."""
-    import json
-
-    inherited = set(os.environ)  # granian's WSGI environ also holds the process's
-
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
-        seen = {key: value for key, value in environ.items()
-                if isinstance(value, str) and key not in inherited}
-        seen["body"] = environ["wsgi.input"].read().decode()
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps(seen, sort_keys=True).encode()]
-
-    return app

@@ -75,13 +75,9 @@ def free_port() -> int:
 
 @contextmanager
 def serve(db_url: str, rate: str = "1000000,3600,100000",
-          request_timeout: float = 10.0, interface: str | None = None,
-          factory: str = "e2e_server:make_app") -> Iterator[str]:
+          request_timeout: float = 10.0) -> Iterator[str]:
     """Run the app with engine.adapters.http.server.serve (granian) until the block
-    ends; yields the base URL (also the app's public URL). `interface`: granian's,
-    "wsgi" or "rsgi" (default: SEQENGINE_E2E_INTERFACE, else "wsgi"), so the whole
-    suite can run over either."""
-    interface = interface or os.environ.get("SEQENGINE_E2E_INTERFACE", "wsgi")
+    ends; yields the base URL (also the app's public URL)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SEQENGINE_E2E_DB=db_url, SEQENGINE_E2E_START=START,
@@ -89,12 +85,10 @@ def serve(db_url: str, rate: str = "1000000,3600,100000",
                SEQENGINE_E2E_TIMEOUT=str(request_timeout))
     launcher = ("import sys; from pathlib import Path; "
                 "from engine.adapters.http.server import serve; "
-                "serve(sys.argv[5], host='127.0.0.1', port=int(sys.argv[1]), "
-                "working_dir=Path(sys.argv[2]), request_timeout=float(sys.argv[3]), "
-                "interface=sys.argv[4])")
+                "serve('e2e_server:make_app', host='127.0.0.1', port=int(sys.argv[1]), "
+                "working_dir=Path(sys.argv[2]), request_timeout=float(sys.argv[3]))")
     process = subprocess.Popen(
-        [sys.executable, "-c", launcher, str(port), str(HERE), str(request_timeout),
-         interface, factory],
+        [sys.executable, "-c", launcher, str(port), str(HERE), str(request_timeout)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_until_up(base, process)

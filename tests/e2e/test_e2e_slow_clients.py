@@ -18,14 +18,11 @@ TIMEOUT = 1.0  # the server's request timeout in these tests (default 10 s)
 PROMPT = 0.5  # "served promptly": well inside the timeout, so no stall was waited out
 
 
-@pytest.fixture(scope="module", params=["wsgi", "rsgi"])
-def server(tmp_path_factory: pytest.TempPathFactory,
-           request: pytest.FixtureRequest) -> Iterator[Client]:
-    """The app over granian's WSGI interface (a thread a request, 512 at most) and over
-    its RSGI one (bodies read on the event loop, the app on one thread)."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     url = f"sqlite:///{tmp_path_factory.mktemp('slow') / 'db.sqlite'}"
     world = seed(url)
-    with serve(url, request_timeout=TIMEOUT, interface=request.param) as base:
+    with serve(url, request_timeout=TIMEOUT) as base:
         client = Client(base, world["tokens"])
         yield client
         client.http.close()

@@ -15,11 +15,6 @@ client closes the connection or sends the rest. granian grows its thread pool on
 demand (engine.adapters.http.server), so stalled clients hold threads of their
 own, not everyone's. Measured cost of the hand-over: ~19 µs a request with a
 body (docs/http.md).
-
-Served over RSGI (engine.adapters.http.rsgi) the server has read the body on its
-event loop, within the same deadline, before the app runs: `wsgi.input` holds it
-in memory and BUFFERED in the environ says so (False: it did not arrive in time),
-so it is read inline, with the same checks and answers, and no thread.
 """
 
 from collections.abc import Iterator
@@ -33,7 +28,6 @@ from engine.errors import InvalidPayload, PayloadTooLarge, RequestTimeout, Unsup
 MAX_BODY = 1 << 20  # 1 MiB: far above any real request of this API
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_READERS = 1024
-BUFFERED = "seqengine.body_buffered"  # environ: True, the body is in memory; False, late
 
 
 def is_json(content_type: str) -> bool:
@@ -41,15 +35,11 @@ def is_json(content_type: str) -> bool:
     return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
-def _late(timeout: float) -> str:
-    return f"the request body did not arrive within {timeout:g} s"
-
-
 class BodyTimedOut(RequestTimeout):
     """408; `then_wait` streams the answer and then waits for the abandoned read."""
 
     def __init__(self, timeout: float, pending: "Future[bytes]") -> None:
-        super().__init__(_late(timeout))
+        super().__init__(f"the request body did not arrive within {timeout:g} s")
         self.pending = pending
 
     def then_wait(self, answer: bytes) -> Iterator[bytes]:
@@ -78,17 +68,11 @@ class BodyReader:
             raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes (1 MiB)",
                                   details=f"Content-Length: {length}")
         wanted = length if length is not None else MAX_BODY + 1
-        buffered = req.env.get(BUFFERED)
-        if buffered is False:
-            raise RequestTimeout(_late(self.timeout))
-        if buffered:
-            raw: bytes = req.stream.read(wanted)  # in memory: nothing to wait for
-        else:
-            pending = self._readers.submit(req.stream.read, wanted)
-            try:
-                raw = pending.result(self.timeout)
-            except ReadTimedOut:
-                raise BodyTimedOut(self.timeout, pending) from None
+        pending = self._readers.submit(req.stream.read, wanted)
+        try:
+            raw: bytes = pending.result(self.timeout)
+        except ReadTimedOut:
+            raise BodyTimedOut(self.timeout, pending) from None
         if len(raw) > MAX_BODY:
             raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes (1 MiB)")
         if length is not None and len(raw) < length:

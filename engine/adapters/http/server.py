@@ -20,7 +20,6 @@ header block over its buffer itself (docs/http.md).
 """
 
 import logging
-import os
 import socket
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from engine.adapters.http.body import DEFAULT_MAX_READERS
 
 DEFAULT_BLOCKING_THREADS = 512
 MAX_BLOCKING_THREADS = DEFAULT_MAX_READERS  # a reader for every thread a stalled body holds
-INTERFACES = ("wsgi", "rsgi")
 DEFAULT_REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_TIMEOUT = 60.0  # granian's ceiling for the header read timeout
 # granian's loggers without its own handlers: its lines reach the root logger's format;
@@ -66,12 +64,9 @@ def serve(
     working_dir: Path | None = None,
     access_log: bool = False,
     log_level: str = "warning",
-    interface: str = "wsgi",
 ) -> None:
     """`log_level`: granian's own lines go to the `_granian` logger at that level, and
-    propagate to whatever the caller set up (engine.runtime.logs). `interface`: "wsgi",
-    or "rsgi" to read bodies on granian's event loop and run the app on its thread
-    (engine.adapters.http.rsgi; `blocking_threads` then does not apply)."""
+    propagate to whatever the caller set up (engine.runtime.logs)."""
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -82,21 +77,14 @@ def serve(
                          f"{MAX_REQUEST_TIMEOUT:g} s")
     if not 1 <= blocking_threads <= MAX_BLOCKING_THREADS:
         raise ValueError(f"blocking_threads must be from 1 to {MAX_BLOCKING_THREADS}")
-    if interface not in INTERFACES:
-        raise ValueError(f"the interface must be one of {', '.join(INTERFACES)}")
-    if interface == "rsgi":  # granian's worker builds the adapter around `factory`
-        from engine.adapters.http import rsgi
-
-        os.environ[rsgi.FACTORY], os.environ[rsgi.TIMEOUT] = factory, repr(request_timeout)
-        factory = "engine.adapters.http.rsgi:app_from_factory"
     Server(
         factory,
         address=host,
         port=port,
-        interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.WSGI,
+        interface=Interfaces.WSGI,
         websockets=False,  # WSGI has none (else granian logs that it ignores them)
         workers=workers,
-        blocking_threads=1 if interface == "rsgi" else blocking_threads,  # the loop's
+        blocking_threads=blocking_threads,
         http1_settings=HTTP1Settings(header_read_timeout=max(1, round(request_timeout * 1000))),
         factory=True,
         working_dir=working_dir,

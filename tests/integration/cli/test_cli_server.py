@@ -199,17 +199,6 @@ def test_serve_refuses_bad_settings_with_one_sentence(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()  # refused before anything was created
 
 
-def stall(base: str, token: str) -> socket.socket:
-    """A POST that declares 1000 bytes of body, sends 8 and stops."""
-    stalled = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])))
-    stalled.sendall(
-        b"POST /v2/sequence_enrollments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Authorization: Bearer " + token.encode() + b"\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\"")
-    stalled.settimeout(10)
-    return stalled
-
-
 def test_serve_runs_requests_on_as_many_threads_as_it_is_given(tmp_path: Path) -> None:
     """With one blocking thread, a client stalling mid-body holds it, past its 408,
     until it goes: the trade-off docs/http.md states for a low --blocking-threads."""
@@ -219,32 +208,17 @@ def test_serve_runs_requests_on_as_many_threads_as_it_is_given(tmp_path: Path) -
             base, _):
         health = f"{base}/engine/v1/health"
         assert httpx.get(health, timeout=5).status_code == 200
-        with stall(base, token) as stalled:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as stalled:
+            stalled.sendall(
+                b"POST /v2/sequence_enrollments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\"")
+            stalled.settimeout(10)
             assert stalled.recv(65536).startswith(b"HTTP/1.1 408")  # at the 1 s deadline
             with pytest.raises(httpx.TimeoutException):  # the only thread is still held
                 httpx.get(health, timeout=0.5)
         assert httpx.get(health, timeout=5).status_code == 200  # released when it went
-
-
-def test_serve_over_rsgi_keeps_stalled_bodies_off_its_one_thread(tmp_path: Path) -> None:
-    """`--interface rsgi` runs the app on one thread, yet stalled bodies hold nothing:
-    they are awaited on the event loop and answered 408 at the deadline."""
-    db = tmp_path / "rsgi.db"
-    token = str(run_json("demo", "--start", START, db=db)["token"])
-    auth = {"Authorization": f"Bearer {token}"}
-    with serving(db, *SIMULATED, "--interface", "rsgi", "--request-timeout", "1") as (
-            base, _):
-        stalled = [stall(base, token) for _ in range(8)]
-        try:
-            answer = httpx.get(f"{base}/v2/sequences", headers=auth, timeout=0.5)
-            assert answer.status_code == 200  # served while eight bodies stall
-            for each in stalled:  # each answer ends with the connection (Connection: close)
-                late = b"".join(iter(lambda sock=each: sock.recv(65536), b""))
-                assert late.startswith(b"HTTP/1.1 408") and b"request_timeout" in late
-            assert httpx.get(f"{base}/v2/sequences", headers=auth, timeout=0.5).status_code == 200
-        finally:
-            for each in stalled:
-                each.close()
 
 
 def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
