@@ -78,8 +78,9 @@ FINDINGS = [
     # POST
     "**POST create.** The body is read on a reader thread so that a stalled body gets its "
     "408 at the deadline (engine/adapters/http/body.py): two thread wake-ups and GIL "
-    "passes a request, ~57 us in process on a quiet machine and more on a busy one (1.3 of "
-    "2 ms a create under cProfile at load 6). It cannot be skipped when the body is "
+    "passes a request: ~57 us in process (second session), 27-52 us against an inline read "
+    "in three runs this session (wall time, load 7), and up to 1.3 of a create's 2 ms "
+    "under cProfile at load 6: it is scheduling latency. It cannot be skipped when the body is "
     "already there: granian's `wsgi.input` neither says what it has buffered nor reads "
     "with a timeout. Then the write: alone, BEGIN IMMEDIATE, the catalog version, the "
     "ongoing-enrollment check, the id, the insert and COMMIT cost ~105-120 us of CPU; "
