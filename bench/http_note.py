@@ -1,182 +1,136 @@
 """The prose docs/benchmarks.md shows above the P5 figures (bench/__main__.py puts a
-figure's `note` there): what a request costs, layer by layer, from the profiles."""
+figure's `note` there): what a request costs, layer by layer, and where the limit is.
 
-NOTE = (
-    "Our app is measured on the SQLite store (the `serve` default, deciding the goal), on "
-    "the in-memory store (what storage costs) and on PostgreSQL (P6's throwaway cluster, "
-    "durable: fsync and synchronous_commit on) with one and two server processes, all "
-    "pinned to the server core. `in_process` is the app called as granian calls it, "
-    "without server or socket: microseconds per request, and the share of each layer "
-    "under cProfile (http: Falcon, the gate, routing, the resource; auth: the bearer "
-    "check; store: the storage adapter and its driver; app: the use case, the domain and "
-    "the overdue judgement; render: the wire JSON, written and read, engine/wire). "
-    "SQL per request on SQLite, counted by tests/contract/test_sqlite_statements.py once "
-    "the catalog cache is warm: a GET's token is checked in the read transaction its "
-    "use case then runs in (engine/adapters/http/gate.py, SequenceEngine.begin_shared_read;"
-    " tests/integration/http/test_http_shared_read.py counts one BEGIN and one ROLLBACK a "
-    "GET), so GET one is BEGIN, the version check, one SELECT of the enrollment joined "
-    "with its step list, ROLLBACK; other methods authenticate in a read transaction of "
-    "their own (BEGIN, the version check, ROLLBACK) before they write; a page is the "
-    "same with one list SELECT of per_page + 1 rows whatever its size (the row past the "
-    "page says whether another follows: no probe); POST create alone is BEGIN "
-    "IMMEDIATE, the version check, the ongoing-enrollment check, the id, the insert, "
-    "COMMIT, and creates that arrive together share BEGIN, version check and COMMIT "
-    "(group commit, below). Accounts, users, tokens and sequences come from a "
-    "per-process cache that the "
-    "database's catalog version (bumped by triggers on those tables, so every process "
-    "sees every other's changes) validates once per transaction; on PostgreSQL only "
-    "read-only transactions use it, since write units must lock what they read "
-    "(FOR SHARE). Before this, GET one was 9 statements, a page 15 and POST 13. "
-    "Enrollment rows are decoded once: both SQL stores keep, for read-only units, the "
-    "decoded form of recently read rows keyed by the row's every column (never stale, "
-    "whoever changed the row; fresh objects on every read; tests/contract/"
-    "test_decoded_rows.py). In process, on a shared machine and in the same runs, that "
-    "took GET one's read from ~26 to ~21 us and a page of 25 from ~477-516 to ~341-397 "
-    "us; POST did not change. "
-    "In process, GET one went from ~80-120 us to ~60-85 us in the same runs (the machine was "
-    "shared; a page of 25 and POST moved within the noise). "
-    "Then the HTTP layer (2026-12-06, in-process CPU time, min of 5 interleaved rounds, "
-    "three runs beside the previous commit, a machine at load ~10 on 2 cores): GET one "
-    "79-87 us -> 67 us (0.09x -> 0.11x Falcon's hello-world, 7.4-7.8 us in the same runs; "
-    "58-61 us in a quieter pair of runs); a page of 25 and POST within the noise. What "
-    "went: the token check's own transaction (pool hand-out, BEGIN, version check, "
-    "ROLLBACK: ~8 us), uuid4 per request (2.4 us; request ids are now a per-process "
-    "random prefix and a counter, engine/adapters/http/request_ids.py, still version-4 "
-    "UUIDs), five set_header calls and a rate-limit Decision object per request. "
-    "Garbage collection is not what lengthens the tail: called in process, GET one, a "
-    "page of 25 and POST ran 6,000/1,500/1,500 requests with no collection at all under "
-    "Python's default thresholds (700, nothing frozen), 700 and 2,000 with gc.freeze, and "
-    "the served 10,000 with gc.freeze, except POST at 700 (2 young collections per "
-    "1,000 requests, 0.03 ms each): a request frees what it allocates, so the young "
-    "generation's count never reaches a threshold. The p99s of those runs (4-13 ms "
-    "against a 0.05-0.45 ms median, wall clock) were the machine's scheduling, the same "
-    "under every setting. So `settle_gc` stays as it is (it is what keeps the in-memory "
-    "store's full collections out, below), and the page-of-25 p99 of the last full run "
-    "(30 -> 68 ms) is not the GC setting's doing. wrk figures could not be compared "
-    "this session: Falcon's hello-world served 4-10k rps instead of ~60k, with p99s of "
-    "13-33 ms, so granian's thread ceiling (512, 32, 8 tried) could not be judged; in "
-    "two A/B rounds against the previous commit (same database, servers one after the "
-    "other, 3 s each) GET one served 1.4x and 1.7x its rps, with hello-world at 7.5k and "
-    "18.5k rps in those rounds: direction only, the lead's quiet run has the figures. "
-    "Where the rest goes (profiles, 2026-11-28): Falcon's own hello-world costs ~6 us in "
-    "process but ~19 us served (53k rps): granian's socket, HTTP parsing and the hand-over "
-    "to a Python thread are ~13 us a request that no app code can win back. GET one costs "
-    "~55-60 us in process on SQLite, spread thin: the gate (request id, headers, rate "
-    "limit, scope) and Falcon about a third, the store about 40% (two transactions: pool "
-    "hand-out, BEGIN, the version check, the SELECT, ROLLBACK, decoding; each sqlite3 "
-    "call is 2-3 us), render about 10%, the use case and overdue check under 10%. To reach "
-    "0.5x the hello-world, GET one would have to cost ~25 us in process (authentication "
-    "has since joined the request's read transaction and the render got cheaper: see "
-    "the profile of 2026-12-06 below for where the floor is now). A page of 25 decodes "
-    "and renders 25 enrollments: store and render dominate, per row. POST also hands "
-    "the body to a reader thread (the read "
-    "deadline, engine/adapters/http/body.py): in process that wait is the largest single "
-    "item of a create. On PostgreSQL the store is ~90% of every request: each statement "
-    "is a round trip (~45 us on this loopback), GET one takes 7 (3 to authenticate, "
-    "4 to read) and POST create waits for its commit's WAL flush; a create without an "
-    "Idempotency-Key no longer takes the server's in-process write lock "
-    "(engine/adapters/http/guard.py, which still keeps Idempotency-Key checks atomic), "
-    "but every create holds the enrollment id allocator's row until its commit, so "
-    "creates still commit one at a time per database (ids rise in commit order). "
-    "Sending BEGIN and the version check in one round trip (simple "
-    "query protocol) was tried and measured 3x slower per request than two round trips "
-    "with prepared statements, so it was dropped. The memory store's POST tail came from "
-    "full garbage collections over a heap that grows with every enrollment posted: "
-    "`serve` now freezes its start-up heap and collects the young generation every "
-    "10,000 allocations (engine/runtime/server.py settle_gc); in process, 100,000 POSTs "
-    "ran 7 full collections of up to 366 ms before and none after. "
-    "POST create, where its time goes (profiles of 2026-12-06, in process, CPU time, "
-    "min of 5 interleaved rounds on a machine at load 6-15 on 2 cores; "
-    "scripts not kept): a create alone costs ~240-310 us of CPU against "
-    "GET one's ~40-45 us in the same runs. Of that, the store's transaction "
-    "(engine.enroll: BEGIN IMMEDIATE, version check, ongoing check, id, insert, "
-    "COMMIT, the use case and its view) ~105-120 us; the body's hand-over to a reader "
-    "thread (the read deadline) ~57 us (measured as the difference to a build that "
-    "reads the body inline, which the 408 deadline forbids); the token check's own read "
-    "transaction ~11 us; Falcon, the gate, parsing and rendering the rest. The COMMIT is "
-    "cheap in the median (20-30 us for SQLite alone, WAL with synchronous=NORMAL: no "
-    "fsync per commit) but its tail is the disk's: p99 0.8-6 ms, max 7-82 ms here, "
-    "the same with automatic checkpoints off, so it is the OS writing the WAL, not "
-    "checkpoints; each writer used to wait for every earlier writer's commit in turn. "
-    "Group commit (engine/adapters/storage/write_batch.py): the first create to arrive "
-    "runs every create waiting in one transaction and commits once, each answered after "
-    "that COMMIT. Per create, in batches of 1, 4 and 16: ~105-120, ~65-80 and ~55-80 us "
-    "of CPU (one SQLite write lock, one COMMIT, one version check a batch; per create "
-    "the ongoing check ~4 us, the id ~4 us and the insert ~11 us, medians). In "
-    "process, 32 threads posting 100 creates each through the app: 1.7-2.6k creates/s "
-    "before, 2.6-4.0k after (same runs), a create in a batch of ~15-18 on average "
-    "(counted per create), a quarter to a third alone. What is left of a create is no "
-    "longer the commit: the reader-thread hand-over (two thread wake-ups and GIL "
-    "hand-offs a request, which no store change reaches), the ~40 us of Python per "
-    "create (planning its steps, encoding the row, the overdue view) and the per-create "
-    "statements the invariants need (the ongoing check, the id, the insert). Served "
-    "(wrk, 32 connections, 4-5 s runs, this commit beside the one before it, same "
-    "database each, a machine at load 8-21 from other work): GET one 2.9-3.6k rps "
-    "beside 3.2-3.3k, POST create 1.3-1.7k beside 1.7k, p99 46-79 ms beside 46-54 ms, "
-    "in one run of three rounds; in a second run (load 13-19), round by round, POST "
-    "876/1,677/1,752 rps before, 948/1,974/2,351 after (1.08-1.34x), and 1,484/2,098/"
-    "2,902 with the body also read inline (a build the 408 deadline forbids: what the "
-    "reader-thread hand-over costs served). Rounds moved by up to 2x between repeats "
-    "of one build, so these are directions, not figures (the lead's quiet run "
-    "decides). The batching itself shows served: 4,360 creates in 2,160 "
-    "batches, 47% of creates alone, a create's batch 12.6 on average, at most 31. On "
-    "PostgreSQL (1 and 2 processes) POST create stayed at ~195-230 rps beside ~200-207 "
-    "without the guard: every create holds the id allocator's row until its commit, so "
-    "creates commit one WAL flush after another whatever the server does; that "
-    "allocator (ids handed out in commit order) is the PostgreSQL floor."
-    " Where the time goes now (2026-12-06, second session; CPU time in process, min of 5 "
-    "rounds, the previous commit measured beside each run, a machine at load 4-10 on 2 "
-    "cores). The text of recently written UTC instants is kept (engine/wire/instants.py: "
-    "a read decodes an unchanged row into the very datetimes it decoded before, so each "
-    "text is one dict lookup; 0.28 -> 0.10 us an instant): GET one 43.5-52.8 -> "
-    "41.0-44.9 us and a page of 25 305-344 -> 275-293 us in six runs beside the "
-    "previous commit, with Falcon's hello-world at 7.1-7.4 us in the same runs. GET one, "
-    "piece by piece, each timed alone in a loop: the shared read with the token check "
-    "(pool hand-out, BEGIN, the catalog version, ROLLBACK, the cached token) 9.4-9.8 us; "
-    "the use case inside it (the account, the enrollment's SELECT and decode, sequence "
-    "and actor from the catalog cache, the overdue judgement) 11.0-11.1 us; render 2.9 us; "
-    "the token's SHA-256 1.1 us; the rate limit 0.9 us; the request id 0.3 us; a bare "
-    "Falcon app with the same route (the int converter), one middleware writing the same "
-    "three headers and a ready body 4.6-4.8 us. These add to ~31 us against 40-47 us for "
-    "the whole request: the rest is the gate's and the resource's glue and "
-    "whatever a whole request's bigger working set costs (not split further). The "
-    "catalog cache's copies cost ~1.5 us of it (measured by "
-    "handing out the cached objects themselves, which the use cases' right to change what "
-    "they read forbids). The SQL floor: BEGIN, the version, the SELECT and ROLLBACK take "
-    "9.4-11.7 us in raw sqlite3 calls on this database, the SELECT alone in autocommit "
-    "6.9-8.6 us; dropping BEGIN, the version check and ROLLBACK altogether (an upper "
-    "bound, not a correct design) took GET one from 38.5-43.5 to 35.7-37.1 us. A correct "
-    "version of it (the version read by the data statement itself, the catalog cache "
-    "trusted when the two agree: equal versions mean an equal catalog in both snapshots) "
-    "needs the token check deferred past the first statement, or the use case re-run in "
-    "a transaction when a second statement follows (a task step's owner), for 3-4 us: "
-    "not done. Nor did keeping each step item's text by its values pay (a page's render "
-    "stayed at 79-80 us, GET one's at 2.8-2.9 us): the render is at its floor for "
-    "Python, ~3 us an enrollment. So the floor in process is ~30 us with today's layers, "
-    "and 0.5x the hello-world (~25 us) needs GET one to skip layers (a cached response "
-    "or a route that bypasses Falcon's request objects and the domain objects), not to "
-    "trim them. Served, the gap is wider than in process: with wrk at 32 connections the "
-    "server's own CPU per request (user + system, psutil) was 22-43 us for the "
-    "hello-world, 102-150 us for GET one and 397-492 us for a page (in process: 7, ~43, "
-    "~285), whatever the thread setting; perf (by shared object, one run) put 45% of a served "
-    "GET one in libpython, 30% in the kernel, 11% in granian, 5.5% in SQLite. The page's p99: "
-    "at 32 connections a closed loop's mean latency is 32 / rps, so 1.6k rps is already "
-    "20 ms on average; a p99 within 20 ms needs ~2.5k+ rps and a tight spread. The thread "
-    "model widens it: in the same runs (4 s each, hello-world beside), granian with 512 "
-    "blocking threads (the default; 32 used at 32 connections) gave the page a p99 of "
-    "44-79 ms at 1.2-2.5k rps, 8 threads 48-78 ms, 2 threads 24-35 ms at 2.2-2.4k rps, one "
-    "thread 20-21 ms at 2.5k rps, and fewer threads raised every route's rps, the "
-    "hello-world's too (512: 4.5-8.9k rps; 2: 13-15k; 1: 26-38k on this loaded machine). "
-    "A lock around the app (one request in the app at a time, 512 threads; tried) did not "
-    "reproduce it. A low "
-    "thread ceiling is still not the default: a client stalling mid-body holds its thread "
-    "until it goes (docs/http.md, Slow clients), so 2 threads would let two such clients "
-    "stop the server; behind a proxy that buffers whole bodies it would be safe, and "
-    "`serve` would need a flag for it. On PostgreSQL the kept instants are within the "
-    "noise (in process, CPU: GET one 320-381 -> 320-347 us, a page 683-702 -> 637-690 us, "
-    "three runs each beside the previous commit, with the test suite running): a GET "
-    "there waits on three round trips (BEGIN and the version check pipelined, the "
-    "SELECT, ROLLBACK; pyinstrument put ~92% of its wall time in them), and none of "
-    "them could go without leaving a snapshot open on an idle pooled connection or "
-    "reading the catalog and the enrollment at two snapshots."
+The table is written from the run's own measurements (`note(entry)`), so it is
+always the figures below it; the sentences after it are the profiles' findings,
+dated, each measured as it says (older ones that no longer hold were dropped).
+"""
+
+from typing import Any
+
+ROUTES = (("GET one", "get_one"), ("page of 25", "get_page_25"), ("POST create", "post_create"))
+LAYERS = ("http", "auth", "store", "app", "render")
+# The read path's helper (third session of 2026-12-06) reports GET one's new figures to
+# the lead; the lead puts them here (in-process us by layer and served rps, p99), and
+# they show as a row of the table until the next full run's own GET one row replaces them.
+GET_ONE_READ_PATH: str | None = None
+GET_ONE_SPOT = ("| GET one, reworked read path (3rd session) | SQLite | "
+                "*lead: the read-path helper's figures go here* | | | | | | |")
+
+INTRO = (
+    "**Where a request's time goes.** `in_process` (below) is the app called as granian "
+    "calls it, with no server or socket: microseconds a request, unprofiled, split by each "
+    "layer's share of the own time under cProfile (bench/http_layers.py). http: Falcon, "
+    "the gate (request id, headers, rate limit, scope), routing, the resource and, for a "
+    "POST, the body's hand-over to its reader thread; auth: the bearer check besides its "
+    "store read; store: the storage adapter and its driver (transactions, statements, the "
+    "catalog cache, row decoding); app: the use case, the domain and the overdue "
+    "judgement; render: the wire JSON. Served: wrk at 32 connections, the median of the "
+    "repeats, at `serve`'s default of 512 blocking threads. In this run:"
 )
+
+FINDINGS = [
+    # served vs in process
+    "**Served costs more than in process.** Falcon's own hello-world costs ~7 us in "
+    "process but ~19-24 us of the server's core served (42-53k rps in quiet runs): "
+    "granian's socket, HTTP parsing and the hand-over to a Python thread, which no app "
+    "code can win back. With wrk at 32 connections the server's own CPU a request (user + system, "
+    "psutil, 2026-12-06) was 22-43 us for the hello-world, 102-150 us for GET one and "
+    "397-492 us for a page, against ~7, ~43 and ~285 in process; perf put 45% of a served "
+    "GET one in libpython, 30% in the kernel, 11% in granian and 5.5% in SQLite.",
+    # threads and the tail
+    "**Threads set the tail.** At 32 connections granian's default of 512 blocking threads "
+    "keeps ~32 busy, and every busy thread takes its turn at the GIL: at each sqlite3 call "
+    "and each of granian's callbacks the GIL passes between OS threads. With 1 or 2 "
+    "threads the work stays on one thread (2026-12-06, third session: five rounds of 3-4 s "
+    "a route, each thread count beside 512 in the same round, a shared 2-core machine at "
+    "load 3-11): Falcon's hello-world served 2.1-5.1x the rps of 512 threads, GET one "
+    "1.2-2.6x, a page of 25 1.2-2.7x and POST create 0.9-2.0x; the p99 of GET one fell "
+    "from 28-42 ms to 9-20 ms and the page's from 52-100 ms to 21-30 ms. 4 and 8 threads "
+    "served as much but with a page p99 of 27-62 ms; 32 was like 512. A lock around the "
+    "app (one request in it at a time, 512 threads; tried in the second session) did not "
+    "reproduce it. The default stays 512, because a client stalling mid-body holds its "
+    "thread until it goes (docs/http.md, Blocking threads), so the goal is judged there; "
+    "`ours_2_blocking_threads` is `serve --blocking-threads 2`, for a server behind a "
+    "proxy that buffers request bodies (2 rather than 1: the same figures within the "
+    "noise, and one slow request does not stop the other). Reading bodies on granian's "
+    "event loop instead (its RSGI interface, the app on the loop's thread: the slow-client "
+    "protection with one thread) was tried and not kept: about as 2 WSGI threads in a "
+    "quiet round, behind them under load (docs/http.md, Blocking threads). At 32 "
+    "connections a closed "
+    "loop's mean latency is 32 / rps, so a p99 within 20 ms needs ~2.5k+ rps and a tight "
+    "spread: the page is at the edge even with few threads. Garbage collection is not the "
+    "tail: a request frees what it allocates, so 10,000 served requests of each route "
+    "with the start-up heap frozen ran no collection but POST's at Python's default "
+    "threshold of 700 (2 young collections per 1,000 requests, 0.03 ms each; `serve` uses "
+    "10,000: `settle_gc`).",
+    # GET one
+    "**GET one** is spread thin (2026-12-06, second session; CPU time, each piece timed "
+    "alone): the shared read with the token check (pool hand-out, BEGIN, the catalog "
+    "version, ROLLBACK) 9.4-9.8 us; the use case in it (the enrollment's SELECT and decode, "
+    "the catalog cache, the overdue judgement) 11 us; render 2.9 us; SHA-256 of the token "
+    "1.1 us; rate limit 0.9 us; request id 0.3 us; a bare Falcon app with the same route "
+    "and headers 4.6-4.8 us. So its floor is ~30 us with today's layers, and 0.5x the "
+    "hello-world needs GET one to skip layers, not trim them.",
+    # the page
+    "**A page of 25** decodes and renders 25 enrollments: store and render dominate, per "
+    "row; the render is at Python's floor, ~3 us an enrollment.",
+    # POST
+    "**POST create.** The body is read on a reader thread so that a stalled body gets its "
+    "408 at the deadline (engine/adapters/http/body.py): two thread wake-ups and GIL "
+    "passes a request: ~57 us in process (second session), 27-52 us against an inline read "
+    "in three runs this session (wall time, load 7), and up to 1.3 of a create's 2 ms "
+    "under cProfile at load 6: it is scheduling latency. It cannot be skipped when the body is "
+    "already there: granian's `wsgi.input` neither says what it has buffered nor reads "
+    "with a timeout. Then the write: alone, BEGIN IMMEDIATE, the catalog version, the "
+    "ongoing-enrollment check, the id, the insert and COMMIT cost ~105-120 us of CPU; "
+    "creates that arrive together share BEGIN, the version and COMMIT (group commit, "
+    "engine/adapters/storage/write_batch.py), ~55-80 us a create in batches of 16. A batch "
+    "holds at most one create per thread in the app, so with few threads creates commit "
+    "nearly alone: POST gains least from them (POST / GET one 0.30-0.46 at 1-2 threads "
+    "against 0.39-0.54 at 512, same rounds as above). The token check is a read "
+    "transaction of its own (~11 us); a create with an Idempotency-Key runs three "
+    "transactions under the guard's lock. A COMMIT is cheap in the median (20-30 us, WAL, "
+    "synchronous=NORMAL) but its tail is the disk's (p99 0.8-6 ms, max 7-82 ms here).",
+    # PostgreSQL
+    "**PostgreSQL**: the store is ~80-90% of every request. Each statement is a round "
+    "trip (~45 us on this loopback): GET one pipelines BEGIN and the version check, then "
+    "the SELECT, then ROLLBACK; a create waits for its commit's WAL flush (fsync and "
+    "synchronous_commit on), and every create holds the enrollment id allocator's row "
+    "until it commits, so creates commit one flush after another whatever the server "
+    "does: that allocator (ids in commit order) is PostgreSQL's floor for POST.",
+]
+
+
+def _cell(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _served(route: dict[str, Any]) -> str:
+    return f"{route['rps']['median']:,} rps, {route['p99_ms']['median']:.1f} ms"
+
+
+def table(entry: dict[str, Any]) -> list[str]:
+    """A row per route and store: in-process us by layer, and the served rps and p99."""
+    layers = entry["in_process"]
+    rows = ["| request | store | in process, us | http | auth | store | app | render "
+            "| served: rps, p99 |", "|---|---|---|---|---|---|---|---|---|"]
+    hello = entry["peers"]["hello_world"]["falcon_granian"]
+    rows.append(f"| Falcon's hello-world | none | {_cell(layers['falcon_hello_us'])} | "
+                f"{_cell(layers['falcon_hello_us'])} | | | | | {_served(hello)} |")
+    for store, label, served in (("sqlite", "SQLite", entry["ours"]),
+                                 ("postgres", "PostgreSQL", entry["ours_postgres"]["1_processes"])):
+        for name, route in ROUTES:
+            measured = layers[store][route]
+            total = measured["us_per_request"]
+            parts = " | ".join(_cell(total * measured["shares"][layer]) for layer in LAYERS)
+            rows.append(f"| {name} | {label} | {_cell(total)} | {parts} | "
+                        f"{_served(served[route])} |")
+            if (store, route) == ("sqlite", "get_one"):
+                rows.append(GET_ONE_READ_PATH or GET_ONE_SPOT)
+    return rows
+
+
+def note(entry: dict[str, Any]) -> str:
+    """The P5 note for a run's entry (its measurements, without the note)."""
+    return "\n\n".join([INTRO, "\n".join(table(entry)), *FINDINGS])

@@ -21,6 +21,11 @@ def register(commands: Any, add: Add) -> None:
     serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
                        help="time a client has to send its headers, and its body, before it "
                             "is answered 408 or cut off (default 10, at most 60)")
+    serve.add_argument("--blocking-threads", type=int, default=512, metavar="N",
+                       help="most Python threads running requests at once, per worker process "
+                            "(default 512: safe for clients on the internet, each stalling "
+                            "client holds one; 1 or 2: lowest latency, only behind a proxy "
+                            "that buffers whole request bodies; from 1 to 1024)")
     serve.add_argument("--clock", choices=["system", "simulated"], default="system",
                        help="system: real time (default); simulated: time stands still until "
                             "POST /engine/v1/clock moves it (tests, teaching)")

@@ -71,13 +71,19 @@ def _refuse_rewind(start: datetime, newest: datetime | None, url: str) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from engine.adapters.http.app import public_base
-    from engine.adapters.http.server import MAX_REQUEST_TIMEOUT, check_port_free
+    from engine.adapters.http.server import (
+        MAX_BLOCKING_THREADS,
+        MAX_REQUEST_TIMEOUT,
+        check_port_free,
+    )
     from engine.adapters.http.server import serve as serve_wsgi
 
     public_url = public_base(args.public_url or f"http://{_url_host(args.host)}:{args.port}")
     if not 0 < args.request_timeout <= MAX_REQUEST_TIMEOUT:
         raise ValueError(f"--request-timeout must be above 0 and at most "
                          f"{MAX_REQUEST_TIMEOUT:g} seconds")
+    if not 1 <= args.blocking_threads <= MAX_BLOCKING_THREADS:
+        raise ValueError(f"--blocking-threads must be from 1 to {MAX_BLOCKING_THREADS}")
     settings = {
         "db": args.db,
         "clock": args.clock,
@@ -122,7 +128,8 @@ def serve(args: argparse.Namespace) -> int:
          f"seqengine: serving {database} on {url} ({args.clock} clock, {processes}; "
          f"links as {public_url}; API docs at {url}/docs)")
     serve_wsgi("engine.runtime.server:app_from_environment", host=args.host, port=args.port,
-               workers=args.workers, request_timeout=args.request_timeout,
+               workers=args.workers, blocking_threads=args.blocking_threads,
+               request_timeout=args.request_timeout,
                log_level=args.log_level)
     return 0
 

@@ -8,19 +8,25 @@ returns `create_app(...)`; with `workers` > 1 each worker process builds its own
 so they share nothing but the database.
 
 Threads: granian runs each request on a blocking thread from the moment its
-headers are in, and grows that pool on demand up to `blocking_threads`. Under
-normal load a handful are busy; the ceiling is high so that clients stalling in
-the middle of a body (each holds a thread until the app's read deadline answers
-408, engine.adapters.http.body) cannot starve everyone else. Headers must arrive
-within the same deadline (granian's HTTP/1 header read timeout), and granian
-refuses a request line or header block over its buffer itself (docs/http.md).
+headers are in, and grows that pool on demand up to `blocking_threads`. The
+default ceiling is high so that clients stalling in the middle of a body (each
+holds a thread until it sends the rest or goes away, past the app's 408,
+engine.adapters.http.body) cannot starve everyone else. A low ceiling is faster
+(every busy thread contends for the GIL; one or two threads gave the best rps
+and p99, docs/http.md "Blocking threads") but only safe behind a proxy that
+buffers whole request bodies. Headers must arrive within the same deadline
+(granian's HTTP/1 header read timeout), and granian refuses a request line or
+header block over its buffer itself (docs/http.md).
 """
 
 import logging
 import socket
 from pathlib import Path
 
+from engine.adapters.http.body import DEFAULT_MAX_READERS
+
 DEFAULT_BLOCKING_THREADS = 512
+MAX_BLOCKING_THREADS = DEFAULT_MAX_READERS  # a reader for every thread a stalled body holds
 DEFAULT_REQUEST_TIMEOUT = 10.0
 MAX_REQUEST_TIMEOUT = 60.0  # granian's ceiling for the header read timeout
 # granian's loggers without its own handlers: its lines reach the root logger's format;
@@ -69,6 +75,8 @@ def serve(
     if not 0 < request_timeout <= MAX_REQUEST_TIMEOUT:
         raise ValueError(f"the request timeout must be above 0 and at most "
                          f"{MAX_REQUEST_TIMEOUT:g} s")
+    if not 1 <= blocking_threads <= MAX_BLOCKING_THREADS:
+        raise ValueError(f"blocking_threads must be from 1 to {MAX_BLOCKING_THREADS}")
     Server(
         factory,
         address=host,

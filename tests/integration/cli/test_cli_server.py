@@ -4,6 +4,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -191,6 +192,33 @@ def test_serve_refuses_bad_settings_with_one_sentence(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("seqengine: ")
     done = run("serve", "--delivery", "pigeon", db=tmp_path / "x.db")
     assert done.returncode == 2 and "unknown delivery" in done.stderr
+    for threads in ("0", "-3", "1025"):
+        done = run("serve", "--blocking-threads", threads, db=tmp_path / "x.db")
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == "seqengine: --blocking-threads must be from 1 to 1024\n"
+    assert not (tmp_path / "x.db").exists()  # refused before anything was created
+
+
+def test_serve_runs_requests_on_as_many_threads_as_it_is_given(tmp_path: Path) -> None:
+    """With one blocking thread, a client stalling mid-body holds it, past its 408,
+    until it goes: the trade-off docs/http.md states for a low --blocking-threads."""
+    db = tmp_path / "one.db"
+    token = str(run_json("demo", "--start", START, db=db)["token"])
+    with serving(db, *SIMULATED, "--blocking-threads", "1", "--request-timeout", "1") as (
+            base, _):
+        health = f"{base}/engine/v1/health"
+        assert httpx.get(health, timeout=5).status_code == 200
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as stalled:
+            stalled.sendall(
+                b"POST /v2/sequence_enrollments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\"")
+            stalled.settimeout(10)
+            assert stalled.recv(65536).startswith(b"HTTP/1.1 408")  # at the 1 s deadline
+            with pytest.raises(httpx.TimeoutException):  # the only thread is still held
+                httpx.get(health, timeout=0.5)
+        assert httpx.get(health, timeout=5).status_code == 200  # released when it went
 
 
 def test_a_worker_drains_due_steps(tmp_path: Path) -> None:
