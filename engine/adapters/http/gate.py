@@ -18,6 +18,7 @@ import falcon
 from engine.adapters.http.auth import TokenAuth, hashed, principal_of
 from engine.adapters.http.body import BodyReader
 from engine.adapters.http.errors import RouteNotFound, UnknownMethod
+from engine.adapters.http.fast_get import SPENT
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.adapters.http.request_ids import next_request_id
@@ -76,7 +77,9 @@ class Gate:
             found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
         limiter = self.limiter
         if limiter is not None:
-            allowed, tokens = limiter.spend(found.token_hash)
+            # GET one's fast path spent it already if it handed on a refusal (fast_get.py)
+            spent = req.env.get(SPENT)
+            allowed, tokens = spent if spent is not None else limiter.spend(found.token_hash)
             headers["ratelimit-limit"] = limiter.limit_text
             headers["ratelimit-remaining"], headers["ratelimit-reset"] = \
                 limiter.remaining_and_reset(tokens)

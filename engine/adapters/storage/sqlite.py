@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
@@ -91,6 +91,20 @@ class SqliteStore:
         engine/adapters/storage/write_batch.py): its result, or the exception it (or
         the shared COMMIT) raised. `work` may run on another thread."""
         return self._batcher.run(work)
+
+    def snapshot_rows(self, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Statement `name` alone, in autocommit: one statement is one snapshot, without
+        the BEGIN and ROLLBACK of a unit of work (GET one's fast path,
+        engine/adapters/http/fast_get.py). Rows as plain tuples."""
+        conn = self.acquire()
+        try:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(self.sql[name], params).fetchall()
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+        finally:
+            self.release(conn)
 
     def migrate(self) -> int:
         """Create or upgrade the schema (idempotent); returns the schema version."""
