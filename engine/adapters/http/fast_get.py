@@ -2,22 +2,24 @@
 nothing its answer depends on has changed since this process last gave it.
 
 The answer to `GET /v2/sequence_enrollments/{id}` depends on the enrollment's row
-(its step list included), the catalog (the account's Reach, the sequence, the
-actor's calendar: one catalog version covers them all), the caller's token, and the
-time (whether the current step is overdue). The protocol:
+(its step list included), the catalog (the caller's token, the account's Reach, the
+sequence, the actor's calendar: one catalog version covers them all, bumped by
+triggers on every change of those tables) and the time (whether the current step is
+overdue). The protocol:
 
-1. One SELECT in autocommit, so one snapshot and no BEGIN or ROLLBACK: the catalog
-   version, the token's row, and the enrollment's row in the token's account
-   (sqlite_queries.sql: get_enrollment_with_token).
-2. A hit: the token is there, not revoked and has the read scope, and the memo holds,
-   for (account, id), a body rendered at that catalog version from an equal row,
-   whose overdue judgement still holds now (engine.app.views.overdue_from: each rule
-   is a threshold in time). Those bytes are the answer. Every write, by any process
-   or by plain SQL, changes the row or the version, so a hit is never stale.
-3. A miss: the use case in a read transaction of its own, with the token checked again
-   in it (the body and the token at one snapshot, as the gate does); the body is kept
-   with that transaction's version and row. An enrollment whose current step made a
-   task is not kept: the task's owner judges it, from another table.
+1. One SELECT alone in autocommit, so one snapshot and no BEGIN or ROLLBACK: the
+   catalog version and the enrollment's row with its step list (the stamp;
+   sqlite_queries.sql: enrollment_stamp), in the account a memo of the token names.
+2. A hit: the token memo (its account and read scope, kept with the catalog version
+   they were read at) and the body memo (kept for (account, id) with the stamp it was
+   rendered from) both match the stamp, and the body's overdue judgement still holds
+   now (engine.app.views.overdue_from: each rule is a threshold in time). Those bytes
+   are the answer. Every write, by any process or by plain SQL, changes the row or the
+   version, so a hit is never stale, and the token is judged at the answer's snapshot.
+3. A miss: the use case in a read transaction of its own, the token checked in it as
+   the gate checks it, and the stamp read in it too, so the body, the token and the
+   stamp are of one snapshot; all kept. An enrollment whose current step made a task
+   is answered, not kept: the task's owner judges it, from another table.
 4. Anything else (a missing or malformed token, an unknown or revoked one, no read
    scope, not found, no Reach, a storage error): the request goes on to Falcon as it
    came, nothing spent, and gets the answer it always got.
@@ -37,8 +39,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-import orjson
-
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import AuthFailed, hashed, principal_of
 from engine.adapters.http.ratelimit import RateLimiter
@@ -50,28 +50,25 @@ from engine.wire.parse import MAX_ID
 from engine.wire.render import enrollment_document
 
 PREFIX = "/v2/sequence_enrollments/"
-STATEMENT = "get_enrollment_with_token"
+STATEMENT = "enrollment_stamp"
 SPENT = "seqengine.rate_spent"  # environ key: (allowed, tokens) of the spend made here
-MAX_KEPT = 2048  # bodies per process (~1.5 KB each, with their rows): past it, the oldest go
-MAX_HEADERS = 1024  # Authorization headers whose token hash is kept
-MAX_HEADER_LENGTH = 96  # longer ones (padded with blanks) are hashed every time
+MAX_KEPT = 2048  # bodies per process (~1.5 KB each, with their stamps): past it, the oldest go
+MAX_TOKENS = 1024  # tokens and Authorization headers kept; past it, they start over
+MAX_HEADER_LENGTH = 96  # longer headers (padded with blanks) are hashed every time
 StartResponse = Callable[..., Any]
+PLAIN = (("content-language", "en"), ("content-type", JSON_TYPE))  # the gate's, in order
 
 
-class RowReads(Protocol):
+class StampReads(Protocol):
     """What a miss needs of the store's read transaction besides the UnitOfWork port."""
 
-    def enrollment_row(self, account_id: int, enrollment_id: int) -> tuple[Any, ...] | None:
-        ...
-
-    def catalog_version(self) -> int | None:
+    def enrollment_stamp(self, account_id: int, enrollment_id: int) -> tuple[Any, ...]:
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    version: int  # the catalog version the body was rendered at
-    row: tuple[Any, ...]  # the enrollment row it was rendered from
+    stamp: tuple[Any, ...]  # the catalog version and the row the body was rendered from
     body: bytes
     late_from: datetime | None  # when its current step becomes overdue (None: never)
     late: bool  # the judgement the body holds
@@ -101,7 +98,8 @@ class FastGet:
             engine.store.snapshot_rows  # type: ignore[attr-defined]
         self._kept: dict[tuple[int, int], Kept] = {}
         self._hashes: dict[str, str] = {}  # Authorization header -> its token's hash
-        self._reads: dict[str, bool] = {}  # a token's scopes column -> has "read"
+        # token hash -> (catalog version, account id) of a token that may read
+        self._tokens: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -130,18 +128,18 @@ class FastGet:
             return None
         if body is None:
             return None
-        headers = [("content-language", "en"), ("content-type", JSON_TYPE)]
         limiter = self.limiter
-        if limiter is not None:
+        if limiter is None:
+            headers = [("x-request-id", rid := next_request_id()), *PLAIN]
+        else:
             allowed, tokens = limiter.spend(token_hash)
             if not allowed:
                 env[SPENT] = (allowed, tokens)
                 return None
             remaining, reset = limiter.remaining_and_reset(tokens)
-            headers += [("ratelimit-limit", limiter.limit_text),
-                        ("ratelimit-remaining", remaining), ("ratelimit-reset", reset)]
-        rid = next_request_id()
-        headers.insert(0, ("x-request-id", rid))
+            headers = [("x-request-id", rid := next_request_id()), *PLAIN,
+                       ("ratelimit-limit", limiter.limit_text),
+                       ("ratelimit-remaining", remaining), ("ratelimit-reset", reset)]
         headers.append(("content-length", str(len(body))))
         start_response("200 OK", headers)
         if access is not None and access.enabled():
@@ -158,29 +156,21 @@ class FastGet:
             except AuthFailed:
                 return None
             if len(authorization) <= MAX_HEADER_LENGTH:
-                if len(self._hashes) >= MAX_HEADERS:
+                if len(self._hashes) >= MAX_TOKENS:
                     self._hashes.clear()
                 self._hashes[authorization] = found
         return found
 
-    def _can_read(self, scopes: str) -> bool:
-        found = self._reads.get(scopes)
-        if found is None:
-            found = "read" in orjson.loads(scopes)
-            if len(self._reads) >= MAX_HEADERS:
-                self._reads.clear()
-            self._reads[scopes] = found
-        return found
-
     def _body(self, token_hash: str, wanted: int) -> bytes | None:
-        row = self._snapshot(STATEMENT, {"token_hash": token_hash, "id": wanted})[0]
-        account_id = row[1]
-        if account_id is None or row[3] or not self._can_read(row[2]) or row[4] is None:
-            return None
-        kept = self._kept.get((account_id, wanted))
-        if kept is not None and kept.version == row[0] and kept.row == row[4:] \
-                and kept.holds(self.engine.clock.now()):
-            return kept.body
+        token = self._tokens.get(token_hash)
+        if token is not None:
+            version, account_id = token
+            kept = self._kept.get((account_id, wanted))
+            if kept is not None:
+                stamp = self._snapshot(STATEMENT, {"id": wanted, "account_id": account_id})[0]
+                if stamp[0] == version and kept.stamp == stamp \
+                        and kept.holds(self.engine.clock.now()):
+                    return kept.body
         return self._miss(token_hash, wanted)
 
     def _miss(self, token_hash: str, wanted: int) -> bytes | None:
@@ -188,9 +178,10 @@ class FastGet:
         uow = engine.begin_shared_read()
         try:
             who = principal_of(uow.get_token(token_hash), token_hash)
-            reads = cast(RowReads, uow)
-            row = reads.enrollment_row(who.account_id, wanted)
-            if "read" not in who.scopes or row is None:
+            if "read" not in who.scopes:
+                return None
+            stamp = cast(StampReads, uow).enrollment_stamp(who.account_id, wanted)
+            if stamp[1] is None:
                 return None
             view = engine.get_enrollment(who.account_id, wanted)  # joins this transaction
             body = enrollment_document(view)
@@ -198,18 +189,21 @@ class FastGet:
             if enrollment.actions and enrollment.current_action.task_id is not None:
                 return body
             actor = uow.get_user(enrollment.actor_id)
-            version = reads.catalog_version()
-            if actor is None or version is None:
+            if actor is None:
                 return body
             late_from = overdue_from(enrollment, actor.calendar, engine.policy.email_grace)
         finally:
             engine.end_shared_read()
-        self._keep((who.account_id, wanted),
-                   Kept(version, row, body, late_from, view.overdue_position is not None))
+        self._keep(token_hash, (who.account_id, wanted),
+                   Kept(stamp, body, late_from, view.overdue_position is not None))
         return body
 
-    def _keep(self, key: tuple[int, int], kept: Kept) -> None:
+    def _keep(self, token_hash: str, key: tuple[int, int], kept: Kept) -> None:
         with self._lock:
+            tokens = self._tokens
+            if len(tokens) >= MAX_TOKENS:
+                tokens.clear()
+            tokens[token_hash] = (kept.stamp[0], key[0])
             entries = self._kept
             entries.pop(key, None)  # to the young end
             if len(entries) >= MAX_KEPT:

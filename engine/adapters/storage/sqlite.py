@@ -96,7 +96,15 @@ class SqliteStore:
         """Statement `name` alone, in autocommit: one statement is one snapshot, without
         the BEGIN and ROLLBACK of a unit of work (GET one's fast path,
         engine/adapters/http/fast_get.py). Rows as plain tuples."""
-        conn = self.acquire()
+        # a connection from the pool without the units' bookkeeping: a statement alone
+        # never nests, and holds no lock once it has returned its rows
+        with self._pool_lock:
+            if self._closed:
+                raise StorageError(f"the store for {self.path} is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = connect(self.path, busy_timeout=self.busy_timeout,
+                           synchronous=self.synchronous)
         try:
             cursor = conn.cursor()
             cursor.row_factory = None

@@ -260,18 +260,15 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         return codec.cached_enrollment_from if self._read_only else codec.enrollment_from
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> Enrollment | None:
-        row = self.enrollment_row(account_id, enrollment_id)
-        return None if row is None else self._decode(row)
-
-    def enrollment_row(self, account_id: int, enrollment_id: int) -> tuple[Any, ...] | None:
-        """The enrollment's row as stored, every column (its step list's body too): equal
-        rows decode and render equally (GET one's memo, engine/adapters/http/fast_get.py)."""
         rows = self._tuples("get_enrollment", {"id": enrollment_id, "account_id": account_id})
-        return rows[0] if rows else None
+        return self._decode(rows[0]) if rows else None
 
-    def catalog_version(self) -> int | None:
-        """The catalog version this transaction reads at (None: it wrote the catalog)."""
-        return self._catalog_version()
+    def enrollment_stamp(self, account_id: int, enrollment_id: int) -> tuple[Any, ...]:
+        """The catalog version and the enrollment's row as stored, its step list's body
+        too (NULLs without it): equal stamps render equal GET one answers
+        (engine/adapters/http/fast_get.py, which reads the same alone in autocommit)."""
+        return self._tuples("enrollment_stamp",
+                            {"id": enrollment_id, "account_id": account_id})[0]
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))

@@ -154,18 +154,17 @@ SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resourc
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.id = :id AND e.account_id = :account_id;
 
--- name: get_enrollment_with_token
--- GET one's fast path (engine/adapters/http/fast_get.py), run alone in autocommit: one
--- statement, so one snapshot, of the catalog version, the token and the enrollment in
--- the token's account; always one row, whose columns from the fifth on are
--- get_enrollment's (all NULL when the token or the enrollment is not there).
-SELECT v.version, t.account_id AS token_account_id, t.scopes, t.revoked,
-       e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
-       e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
-       e.finished_reason, e.finished_actor_id, e.due_at, e.actions, s.body AS steps
+-- name: enrollment_stamp
+-- What GET one's answer is rendered from (engine/adapters/http/fast_get.py), in one
+-- statement, so at one snapshot even alone in autocommit: the catalog version and the
+-- enrollment's row with its step list; always one row (NULLs after the version when
+-- the account has no such enrollment).
+SELECT v.version, e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type,
+       e.resource_id, e.state, e.current_step_position, e.created_at, e.updated_at,
+       e.started_at, e.finished_at, e.finished_reason, e.finished_actor_id, e.due_at,
+       e.actions, s.body AS steps
 FROM catalog_version v
-LEFT JOIN api_tokens t ON t.token_hash = :token_hash
-LEFT JOIN enrollments e ON e.id = :id AND e.account_id = t.account_id
+LEFT JOIN enrollments e ON e.id = :id AND e.account_id = :account_id
 LEFT JOIN step_lists s ON s.id = e.steps_id;
 
 -- name: list_enrollments
