@@ -69,19 +69,30 @@ def first_word(statement: str) -> str:
 
 
 def statements_during(store: SqliteStore, action: Callable[[], object]) -> list[str]:
+    """The first keyword of every statement the store runs: on the connections the pool
+    holds (a lone statement takes one straight from it) and on those units acquire."""
     seen: list[str] = []
+
+    def record(text: str) -> None:
+        seen.append(first_word(text))
+
     acquire = store.acquire
 
     def traced() -> sqlite3.Connection:
         conn = acquire()
-        conn.set_trace_callback(lambda text: seen.append(first_word(text)))
+        conn.set_trace_callback(record)
         return conn
 
+    idle = list(store._idle)
+    for conn in idle:
+        conn.set_trace_callback(record)
     store.acquire = traced  # type: ignore[method-assign]
     try:
         action()
     finally:
         store.acquire = acquire  # type: ignore[method-assign]
+        for conn in idle:
+            conn.set_trace_callback(None)
     return seen
 
 
