@@ -34,7 +34,7 @@ sending: the statement and the miss's transaction end before it is handed back.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -68,14 +68,37 @@ class StampReads(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    stamp: tuple[Any, ...]  # the catalog version and the row the body was rendered from
+    """A rendered body, the stamp it was rendered from (compared with what is read now),
+    and the span of time its overdue judgements hold in."""
+
+    stamp: Any
     body: bytes
-    late_from: datetime | None  # when its current step becomes overdue (None: never)
-    late: bool  # the judgement the body holds
+    since: datetime | None  # it holds from this instant on (None: since ever)
+    until: datetime | None  # and before this one (None: for ever)
 
     def holds(self, now: datetime) -> bool:
-        late_from = self.late_from
-        return self.late is (late_from is not None and now >= late_from)
+        since, until = self.since, self.until
+        return (since is None or now >= since) and (until is None or now < until)
+
+
+def judged_span(judged: Iterable[tuple[datetime | None, bool]],
+                ) -> tuple[datetime | None, datetime | None] | None:
+    """The span of time in which each step stays judged as it was: `judged` holds, per
+    enrollment, when its current step turns overdue (views.overdue_from, None: never)
+    and whether it was overdue; a judgement turns only at that instant. None if a step
+    was judged overdue that never turns so (they disagree: keep nothing)."""
+    since: datetime | None = None
+    until: datetime | None = None
+    for late_from, late in judged:
+        if late_from is None:
+            if late:
+                return None
+            continue
+        if late:
+            since = late_from if since is None else max(since, late_from)
+        else:
+            until = late_from if until is None else min(until, late_from)
+    return since, until
 
 
 def enrollment_id(path: str) -> int | None:
@@ -194,8 +217,9 @@ class FastGet:
             late_from = overdue_from(enrollment, actor.calendar, engine.policy.email_grace)
         finally:
             engine.end_shared_read()
-        self._keep(token_hash, (who.account_id, wanted),
-                   Kept(stamp, body, late_from, view.overdue_position is not None))
+        span = judged_span([(late_from, view.overdue_position is not None)])
+        if span is not None:
+            self._keep(token_hash, (who.account_id, wanted), Kept(stamp, body, *span))
         return body
 
     def _keep(self, token_hash: str, key: tuple[int, int], kept: Kept) -> None:

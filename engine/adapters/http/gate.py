@@ -72,6 +72,7 @@ class Gate:
         if method == "GET" and self.shared is not None:
             token_hash = hashed(req.get_header("Authorization"))
             uow = self.shared.begin_shared_read()  # process_response ends it
+            context.shared_read = uow  # a page's memo reads its stamp in it (page_memo.py)
             found = principal_of(uow.get_token(token_hash), token_hash)
         else:
             found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
