@@ -134,7 +134,7 @@ class FastGet:
     def __call__(self, env: dict[str, Any], start_response: StartResponse,
                  ) -> list[bytes] | None:
         """The answer, or None: the request goes on to Falcon."""
-        if env["REQUEST_METHOD"] != "GET":
+        if env.get("REQUEST_METHOD") != "GET":
             return None
         path: str = env.get("PATH_INFO", "")
         wanted = enrollment_id(path)
