@@ -6,13 +6,7 @@ from datetime import datetime, timedelta
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus
 from engine.domain.sequence import Sequence
-from engine.timeline import (
-    BusinessCalendar,
-    email_overdue,
-    email_overdue_from,
-    task_overdue,
-    task_overdue_from,
-)
+from engine.timeline import BusinessCalendar, email_overdue_from, task_overdue_from
 
 S = ActionStatus
 EMAIL_LATE = (S.SCHEDULED, S.IN_PROGRESS, S.BLOCKED)
@@ -34,18 +28,10 @@ def overdue_position(
     A task step is judged on `task_calendar`: its task owner's calendar once the task
     exists (the actor's before), the one the task itself is judged on, so the two
     never disagree (semantics.md 6)."""
-    if not enrollment.steps:
+    late_from = overdue_from(enrollment, task_calendar, grace)
+    if late_from is None or now < late_from:
         return None
-    position = enrollment.current_step_position
-    step, action = enrollment.steps[position], enrollment.actions[position]
-    estimated = action.estimated_execute_at
-    if estimated is None:
-        return None
-    if step.is_email:
-        late = action.status in EMAIL_LATE and email_overdue(now, estimated, grace)
-    else:
-        late = action.status in TASK_LATE and task_overdue(now, estimated, task_calendar)
-    return position if late else None
+    return enrollment.current_step_position
 
 
 def overdue_from(

@@ -36,16 +36,17 @@ sending: the statement and the miss's transaction end before it is handed back.
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol, cast
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import AuthFailed, hashed, principal_of
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.adapters.http.request_ids import next_request_id
 from engine.adapters.http.responses import JSON_TYPE
+from engine.app.ports import UnitOfWork
 from engine.app.service import SequenceEngine
-from engine.app.views import overdue_from
+from engine.app.views import EnrollmentView, overdue_from
 from engine.wire.parse import MAX_ID
 from engine.wire.render import enrollment_document
 
@@ -56,6 +57,7 @@ MAX_KEPT = 2048  # bodies per process (~1.5 KB each, with their stamps): past it
 MAX_TOKENS = 1024  # tokens and Authorization headers kept; past it, they start over
 MAX_HEADER_LENGTH = 96  # longer headers (padded with blanks) are hashed every time
 StartResponse = Callable[..., Any]
+K = TypeVar("K")
 PLAIN = (("content-language", "en"), ("content-type", JSON_TYPE))  # the gate's, in order
 
 
@@ -81,6 +83,27 @@ class Kept:
         return (since is None or now >= since) and (until is None or now < until)
 
 
+class KeptBodies(Generic[K]):
+    """Kept bodies by key, at most `cap`: the oldest kept goes first. Reads take no lock
+    (a dict lookup is atomic); keeping does."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.entries: dict[K, Kept] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> Kept | None:
+        return self.entries.get(key)
+
+    def keep(self, key: K, kept: Kept) -> None:
+        with self._lock:
+            entries = self.entries
+            entries.pop(key, None)  # to the young end
+            if len(entries) >= self.cap:
+                del entries[next(iter(entries))]
+            entries[key] = kept
+
+
 def judged_span(judged: Iterable[tuple[datetime | None, bool]],
                 ) -> tuple[datetime | None, datetime | None] | None:
     """The span of time in which each step stays judged as it was: `judged` holds, per
@@ -101,6 +124,24 @@ def judged_span(judged: Iterable[tuple[datetime | None, bool]],
     return since, until
 
 
+def views_span(uow: UnitOfWork, views: list[EnrollmentView], grace: timedelta,
+               ) -> tuple[datetime | None, datetime | None] | None:
+    """judged_span of `views`, each judged on its actor's calendar read in `uow`; None
+    (keep nothing) if one's current step made a task: its owner judges it, from
+    another table."""
+    judged = []
+    for view in views:
+        enrollment = view.enrollment
+        if enrollment.actions and enrollment.current_action.task_id is not None:
+            return None
+        actor = uow.get_user(enrollment.actor_id)
+        if actor is None:
+            return None
+        judged.append((overdue_from(enrollment, actor.calendar, grace),
+                       view.overdue_position is not None))
+    return judged_span(judged)
+
+
 def enrollment_id(path: str) -> int | None:
     """The id of a GET one path written the plain way (digits, no leading zero, within
     the route's range); None for anything else, which Falcon routes as before."""
@@ -119,11 +160,10 @@ class FastGet:
         self.engine, self.limiter, self.access = engine, limiter, access
         self._snapshot: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] = \
             engine.store.snapshot_rows  # type: ignore[attr-defined]
-        self._kept: dict[tuple[int, int], Kept] = {}
+        self._kept: KeptBodies[tuple[int, int]] = KeptBodies(MAX_KEPT)
         self._hashes: dict[str, str] = {}  # Authorization header -> its token's hash
         # token hash -> (catalog version, account id) of a token that may read
         self._tokens: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
 
     @staticmethod
     def serves(store: object) -> bool:
@@ -208,28 +248,16 @@ class FastGet:
                 return None
             view = engine.get_enrollment(who.account_id, wanted)  # joins this transaction
             body = enrollment_document(view)
-            enrollment = view.enrollment
-            if enrollment.actions and enrollment.current_action.task_id is not None:
-                return body
-            actor = uow.get_user(enrollment.actor_id)
-            if actor is None:
-                return body
-            late_from = overdue_from(enrollment, actor.calendar, engine.policy.email_grace)
+            span = views_span(uow, [view], engine.policy.email_grace)
         finally:
             engine.end_shared_read()
-        span = judged_span([(late_from, view.overdue_position is not None)])
         if span is not None:
             self._keep(token_hash, (who.account_id, wanted), Kept(stamp, body, *span))
         return body
 
     def _keep(self, token_hash: str, key: tuple[int, int], kept: Kept) -> None:
-        with self._lock:
-            tokens = self._tokens
-            if len(tokens) >= MAX_TOKENS:
-                tokens.clear()
-            tokens[token_hash] = (kept.stamp[0], key[0])
-            entries = self._kept
-            entries.pop(key, None)  # to the young end
-            if len(entries) >= MAX_KEPT:
-                del entries[next(iter(entries))]
-            entries[key] = kept
+        tokens = self._tokens
+        if len(tokens) >= MAX_TOKENS:
+            tokens.clear()
+        tokens[token_hash] = (kept.stamp[0], key[0])
+        self._kept.keep(key, kept)

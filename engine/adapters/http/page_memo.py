@@ -15,17 +15,14 @@ snapshot as the rows kept beside its body. A page whose current steps made tasks
 answered, not kept: their owners judge them, from another table.
 """
 
-import threading
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import Any, Protocol, cast
 
-from engine.adapters.http.fast_get import Kept, judged_span
+from engine.adapters.http.fast_get import Kept, KeptBodies, views_span
 from engine.adapters.http.resources.paging import fetch_page
 from engine.app.ports import EnrollmentFilter, Page, UnitOfWork
 from engine.app.service import SequenceEngine
-from engine.app.views import EnrollmentView, overdue_from
 from engine.wire.render import enrollment_list_document
 
 MAX_PAGES = 128  # per process (a page of 25 is ~35 KB with its rows): past it, the oldest go
@@ -51,8 +48,7 @@ def reads_pages(uow: object) -> bool:
 class PageMemo:
     def __init__(self, engine: SequenceEngine) -> None:
         self.engine = engine
-        self._kept: dict[tuple[int, str], Kept] = {}
-        self._lock = threading.Lock()
+        self._kept: KeptBodies[tuple[int, str]] = KeptBodies(MAX_PAGES)
 
     def body(self, uow: UnitOfWork, account_id: int, query: str, where: EnrollmentFilter,
              page: Page, links: Callable[[bool], Json]) -> bytes:
@@ -68,31 +64,8 @@ class PageMemo:
             return kept.body
         views, has_next = fetch_page(partial(engine.list_enrollments, account_id, where), page)
         body = enrollment_list_document(views, links(has_next))
-        span = self._span(uow, views) if version is not None else None
+        span = views_span(uow, views, engine.policy.email_grace) \
+            if version is not None else None
         if span is not None:
-            self._keep(key, Kept(stamp, body, *span))
+            self._kept.keep(key, Kept(stamp, body, *span))
         return body
-
-    def _span(self, uow: UnitOfWork, views: list[EnrollmentView],
-              ) -> tuple[datetime | None, datetime | None] | None:
-        """When the page's overdue judgements hold (None: not kept, a task step's)."""
-        grace = self.engine.policy.email_grace
-        judged = []
-        for view in views:
-            enrollment = view.enrollment
-            if enrollment.actions and enrollment.current_action.task_id is not None:
-                return None
-            actor = uow.get_user(enrollment.actor_id)
-            if actor is None:
-                return None
-            judged.append((overdue_from(enrollment, actor.calendar, grace),
-                           view.overdue_position is not None))
-        return judged_span(judged)
-
-    def _keep(self, key: tuple[int, str], kept: Kept) -> None:
-        with self._lock:
-            entries = self._kept
-            entries.pop(key, None)  # to the young end
-            if len(entries) >= MAX_PAGES:
-                del entries[next(iter(entries))]
-            entries[key] = kept

@@ -22,3 +22,14 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         yield build_api(store=store)
     finally:
         store.close()
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
+    """The world on a SQLite file, and the file (for other connections to it)."""
+    path = tmp_path / "world.db"
+    store = SqliteStore(str(path))
+    try:
+        yield build_api(store=store), path
+    finally:
+        store.close()

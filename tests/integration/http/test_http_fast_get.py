@@ -3,28 +3,24 @@ and Falcon's own path give the same bytes and headers (the request id aside), ev
 write by another connection or process is seen on the very next GET, the overdue
 judgement turns with the clock, and every refusal is Falcon's own."""
 
-import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import falcon.testing
 import pytest
-from http_world import START, TASK_STEPS, Api, build_api
+from http_world import START, TASK_STEPS, Api, build_api, seed_bytes, seed_world
 
-from engine import SimulatedClock, Step, build
+from engine import SimulatedClock, build
 from engine.adapters.http import RateLimit, TokenAuth, create_app, issue_token
 from engine.adapters.http.access_log import ACCESS_LOGGER
 from engine.adapters.http.app import EngineApp
 from engine.adapters.http.fast_get import FastGet, enrollment_id
 from engine.adapters.storage.sqlite import SqliteStore
-from engine.domain.enums import ActionType, DelayUnit, EnrollmentState, ResourceType
+from engine.domain.enums import EnrollmentState, ResourceType
 from engine.wire.parse import MAX_ID
-
-SEED = Path(__file__).with_name("seed_create_response.json")
 
 VARYING = {"x-request-id", "ratelimit-remaining"}
 
@@ -38,16 +34,6 @@ class FakeMonotonic:
     def __call__(self) -> float:
         self.readings += 1
         return self.now
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
-    path = tmp_path / "fast.db"
-    store = SqliteStore(str(path))
-    try:
-        yield build_api(store=store), path
-    finally:
-        store.close()
 
 
 def app_of(api: Api) -> EngineApp:
@@ -119,8 +105,8 @@ def assert_same_answer(a: falcon.testing.Result, b: falcon.testing.Result) -> No
         assert a.json["meta"]["logref"] == a.headers["X-Request-Id"]
 
 
-def test_a_hit_a_miss_and_falcon_answer_the_same_bytes(world):
-    api, _ = world
+def test_a_hit_a_miss_and_falcon_answer_the_same_bytes(sqlite_world):
+    api, _ = sqlite_world
     store = api.engine.store
     assert isinstance(store, SqliteStore)
     path = f"/v2/sequence_enrollments/{api.enroll(api.sequence())['id']}"
@@ -140,33 +126,23 @@ def test_the_seed_bytes_from_a_hit(tmp_path):
     """test_http_enrollments' seed example on SQLite: the seed's bytes, missed and hit."""
     store = SqliteStore(str(tmp_path / "seed.db"))
     try:
-        engine = build(store, SimulatedClock(datetime(2020, 4, 9, 7, 35, 23, tzinfo=UTC)))
-        account = engine.create_account("acme")
-        engine.create_user(account.id, user_id=2168016)
-        steps = [Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),
-                 Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9607)]
-        engine.create_sequence(account.id, name="Warm approach after webinar", steps=steps,
-                               creator_id=2168016, sequence_id=554,
-                               created_at=datetime(2020, 3, 31, 6, 17, 1, tzinfo=UTC))
-        engine.advance(to=START)
-        engine.enroll(account.id, sequence_id=554, resource_type=ResourceType.LEAD,
+        engine = seed_world(store)
+        engine.enroll(1, sequence_id=554, resource_type=ResourceType.LEAD,
                       resource_id=12866615, actor_id=2168016, enrollment_id=11752426)
         client = falcon.testing.TestClient(create_app(
             engine, auth=TokenAuth(store), rate_limit=None, clock_mode="simulated"))
         headers = {"Authorization": f"Bearer {issue_token(store, 2168016)}"}
-        expected = json.dumps(json.loads(SEED.read_text()), separators=(",", ":")).encode()
+        path = "/v2/sequence_enrollments/11752426"
         for _ in range(2):
-            fetched = client.simulate_get("/v2/sequence_enrollments/11752426",
-                                          headers=headers)
-            assert fetched.content == expected
+            assert client.simulate_get(path, headers=headers).content == seed_bytes()
         assert statements_during(store, lambda: client.simulate_get(
-            "/v2/sequence_enrollments/11752426", headers=headers)) == ["SELECT"]
+            path, headers=headers)) == ["SELECT"]
     finally:
         store.close()
 
 
-def test_writes_of_another_process_are_seen_next(world):
-    api, path_of_db = world
+def test_writes_of_another_process_are_seen_next(sqlite_world):
+    api, path_of_db = sqlite_world
     sequence = api.sequence()
     found = api.enroll(sequence)
     path = f"/v2/sequence_enrollments/{found['id']}"
@@ -195,8 +171,8 @@ def test_writes_of_another_process_are_seen_next(world):
     assert api.get(path).json["data"]["finished_reason"] == "replied_to_email"
 
 
-def test_the_overdue_judgement_turns_with_the_clock(world):
-    api, _ = world
+def test_the_overdue_judgement_turns_with_the_clock(sqlite_world):
+    api, _ = sqlite_world
     found = api.enroll(api.sequence())
     path = f"/v2/sequence_enrollments/{found['id']}"
     first = found["enrollment_steps"]["items"][0]["data"]
@@ -219,8 +195,8 @@ def test_the_overdue_judgement_turns_with_the_clock(world):
     assert_same_answer(late, through_falcon(api, path))
 
 
-def test_task_steps_are_answered_not_kept(world):
-    api, _ = world
+def test_task_steps_are_answered_not_kept(sqlite_world):
+    api, _ = sqlite_world
     found = api.enroll(api.sequence(TASK_STEPS))
     api.advance(1)  # the task exists: its owner judges the step
     path = f"/v2/sequence_enrollments/{found['id']}"
@@ -228,10 +204,10 @@ def test_task_steps_are_answered_not_kept(world):
     assert answer.json["data"]["enrollment_steps"]["items"][0]["data"]["action"]["data"][
         "task_id"]
     assert_same_answer(answer, through_falcon(api, path))
-    assert (api.ids["account"], found["id"]) not in fast_of(api)._kept
+    assert (api.ids["account"], found["id"]) not in fast_of(api)._kept.entries
     plain = api.enroll(api.sequence(), resource_id=77)
     api.get(f"/v2/sequence_enrollments/{plain['id']}")
-    assert (api.ids["account"], plain["id"]) in fast_of(api)._kept
+    assert (api.ids["account"], plain["id"]) in fast_of(api)._kept.entries
 
 
 @pytest.mark.parametrize(("as_", "headers", "suffix"), [
@@ -248,8 +224,8 @@ def test_task_steps_are_answered_not_kept(world):
     (None, {"Authorization": "Bearer " + "0" * 64}, "{id}"),
     (None, {"Authorization": "Basic abc"}, "{id}"),
 ])
-def test_every_answer_is_falcons(world, as_, headers, suffix):
-    api, _ = world
+def test_every_answer_is_falcons(sqlite_world, as_, headers, suffix):
+    api, _ = sqlite_world
     found = api.enroll(api.sequence())
     path = "/v2/sequence_enrollments/" + suffix.format(id=found["id"])
     api.get(f"/v2/sequence_enrollments/{found['id']}")  # kept
@@ -258,8 +234,8 @@ def test_every_answer_is_falcons(world, as_, headers, suffix):
                            through_falcon(api, path, as_=as_, headers=headers))
 
 
-def test_a_revoked_token_is_refused_next_though_the_body_is_kept(world):
-    api, path_of_db = world
+def test_a_revoked_token_is_refused_next_though_the_body_is_kept(sqlite_world):
+    api, path_of_db = sqlite_world
     path = f"/v2/sequence_enrollments/{api.enroll(api.sequence())['id']}"
     assert api.get(path).status_code == api.get(path).status_code == 200
     conn = sqlite3.connect(path_of_db, isolation_level=None)
@@ -296,8 +272,8 @@ def test_the_rate_limit_is_spent_once_a_request(tmp_path):
         store.close()
 
 
-def test_the_access_log_has_the_fast_answers_too(world, caplog):
-    api, _ = world
+def test_the_access_log_has_the_fast_answers_too(sqlite_world, caplog):
+    api, _ = sqlite_world
     path = f"/v2/sequence_enrollments/{api.enroll(api.sequence())['id']}"
     app = create_logged(api)
     client = falcon.testing.TestClient(app)
@@ -317,24 +293,22 @@ def create_logged(api: Api) -> EngineApp:
                       clock_mode="simulated", access_log=True)
 
 
-def test_the_memo_is_bounded(world, monkeypatch):
-    import engine.adapters.http.fast_get as fast_get
-
-    api, _ = world
-    monkeypatch.setattr(fast_get, "MAX_KEPT", 3)
+def test_the_memo_is_bounded(sqlite_world):
+    api, _ = sqlite_world
+    fast_of(api)._kept.cap = 3
     sequence = api.sequence()
     ids = [api.enroll(sequence, resource_id=r)["id"] for r in range(1, 6)]
     for enrollment in ids:
         assert api.get(f"/v2/sequence_enrollments/{enrollment}").status_code == 200
-    kept = fast_of(api)._kept
+    kept = fast_of(api)._kept.entries
     assert list(kept) == [(api.ids["account"], i) for i in ids[2:]]  # the oldest went
     api.get(f"/v2/sequence_enrollments/{ids[3]}")  # a hit: nothing moves
     api.get(f"/v2/sequence_enrollments/{ids[0]}")  # a miss again, kept at the young end
     assert list(kept) == [(api.ids["account"], i) for i in (ids[3], ids[4], ids[0])]
 
 
-def test_the_fast_path_is_only_where_a_statement_is_a_snapshot(world):
-    api, _ = world
+def test_the_fast_path_is_only_where_a_statement_is_a_snapshot(sqlite_world):
+    api, _ = sqlite_world
     assert FastGet.serves(api.engine.store)
     memory = build_api()
     assert app_of(memory).fast_get is None

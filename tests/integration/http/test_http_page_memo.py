@@ -4,13 +4,10 @@ the next GET, the overdue judgements turning with the clock, pages with task ste
 answered but not kept."""
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import falcon.testing
-import pytest
-from http_world import START, TASK_STEPS, Api, build_api
+from http_world import START, TASK_STEPS, Api
 from test_http_fast_get import statements_during
 
 from engine import SimulatedClock, build
@@ -23,16 +20,6 @@ from engine.domain.enums import EnrollmentState
 PAGE = "/v2/sequence_enrollments"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
-    path = tmp_path / "pages.db"
-    store = SqliteStore(str(path))
-    try:
-        yield build_api(store=store), path
-    finally:
-        store.close()
-
-
 def memo_of(api: Api) -> PageMemo:
     app = api.client.app
     resource = app._router.find(PAGE)[0]  # type: ignore[attr-defined]
@@ -42,7 +29,7 @@ def memo_of(api: Api) -> PageMemo:
 
 def without_memo(api: Api, query: str, **kwargs: object) -> falcon.testing.Result:
     """The page as the use case renders it: the memo emptied first."""
-    memo_of(api)._kept.clear()
+    memo_of(api)._kept.entries.clear()
     return api.get(PAGE, query_string=query, **kwargs)
 
 
@@ -57,8 +44,8 @@ def lists_in(statements: list[str]) -> int:
     return sum(1 for s in statements if s == "SELECT")
 
 
-def test_a_kept_page_is_the_use_cases_bytes_from_one_list_read(world):
-    api, _ = world
+def test_a_kept_page_is_the_use_cases_bytes_from_one_list_read(sqlite_world):
+    api, _ = sqlite_world
     sequence = api.sequence()
     for resource in range(1, 5):
         api.enroll(sequence, resource_id=resource)
@@ -77,8 +64,8 @@ def test_a_kept_page_is_the_use_cases_bytes_from_one_list_read(world):
     assert lists_in(missed) == 3  # the version, the memo's rows, the use case's rows
 
 
-def test_writes_of_another_process_are_seen_next(world):
-    api, path = world
+def test_writes_of_another_process_are_seen_next(sqlite_world):
+    api, path = sqlite_world
     sequence = api.sequence()
     ids = [api.enroll(sequence, resource_id=r)["id"] for r in (1, 2)]
     query = "per_page=2&sort_by=id"
@@ -111,8 +98,8 @@ def test_writes_of_another_process_are_seen_next(world):
     assert api.get(PAGE, query_string=query).json["items"][1]["data"]["resource_id"] == 99
 
 
-def test_the_overdue_judgements_turn_with_the_clock(world):
-    api, _ = world
+def test_the_overdue_judgements_turn_with_the_clock(sqlite_world):
+    api, _ = sqlite_world
     sequence = api.sequence()
     found = [api.enroll(sequence, resource_id=r) for r in (1, 2)]
     api.get(PAGE)
@@ -131,28 +118,26 @@ def test_the_overdue_judgements_turn_with_the_clock(world):
     same(late, without_memo(api, ""))
 
 
-def test_pages_with_task_steps_are_answered_not_kept(world):
-    api, _ = world
+def test_pages_with_task_steps_are_answered_not_kept(sqlite_world):
+    api, _ = sqlite_world
     api.enroll(api.sequence(TASK_STEPS))
     api.advance(1)
     query = "per_page=5"
     answer = api.get(PAGE, query_string=query)
     assert answer.json["items"][0]["data"]["enrollment_steps"]["items"][0]["data"][
         "action"]["data"]["task_id"]
-    assert (api.ids["account"], query) not in memo_of(api)._kept
+    assert (api.ids["account"], query) not in memo_of(api)._kept.entries
     same(answer, api.get(PAGE, query_string=query))
 
 
-def test_each_account_and_query_has_its_own(world, monkeypatch):
-    import engine.adapters.http.page_memo as page_memo
-
-    api, _ = world
-    monkeypatch.setattr(page_memo, "MAX_PAGES", 2)
+def test_each_account_and_query_has_its_own(sqlite_world):
+    api, _ = sqlite_world
+    memo_of(api)._kept.cap = 2
     api.enroll(api.sequence(), resource_id=1)
     api.enroll(api.sequence(as_="other"), resource_id=1, as_="other")
     mine, theirs = api.get(PAGE), api.get(PAGE, as_="other")
     assert mine.json["items"][0]["data"]["id"] != theirs.json["items"][0]["data"]["id"]
-    kept = memo_of(api)._kept
+    kept = memo_of(api)._kept.entries
     assert list(kept) == [(api.ids["account"], ""), (api.ids["other"], "")]
     assert api.get(PAGE, query_string="state=finished").json["items"] == []
     assert list(kept) == [(api.ids["other"], ""), (api.ids["account"], "state=finished")]
