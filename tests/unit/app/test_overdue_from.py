@@ -7,9 +7,11 @@ either side of the instant and far from it."""
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from engine.app.views import overdue_from, overdue_position
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import ActionType, DelayUnit, ResourceType
+from engine.domain.enums import ActionStatus, ActionType, DelayUnit, ResourceType
 from engine.domain.sequence import Step
 from engine.runtime.simulation.runner import Simulation
 from engine.runtime.simulation.scenario import load_scenario
@@ -59,3 +61,26 @@ def test_a_task_step_turns_overdue_at_the_end_of_its_local_day() -> None:
     first = overdue_from(a_task_step_just_started(), calendar_for("America/New_York"),
                          EMAIL_GRACE)
     assert first == datetime(2026, 5, 21, 4, tzinfo=UTC)  # local midnight after 13:00 EDT
+
+
+def an_email_step_just_started() -> Enrollment:
+    steps = (Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),)
+    return Enrollment.start(id=2, account_id=1, actor_id=1, sequence_id=1,
+                            resource_type=ResourceType.LEAD, resource_id=2, steps=steps,
+                            now=datetime(2026, 5, 20, 15, tzinfo=UTC), calendar=calendar_for())
+
+
+@pytest.mark.parametrize("status", [ActionStatus.COMPLETED, ActionStatus.CANCELLED,
+                                    ActionStatus.BLOCKED])
+@pytest.mark.parametrize("make", [an_email_step_just_started, a_task_step_just_started])
+def test_a_step_without_work_left_never_turns_overdue(make, status) -> None:
+    """A current step done or cancelled keeps its estimated instant but has no work
+    left: no instant makes it overdue (a blocked one: an email's still can be)."""
+    enrollment = make()
+    enrollment.actions[0].status = status
+    assert enrollment.actions[0].estimated_execute_at is not None
+    calendar, far = calendar_for(), datetime(2036, 1, 1, tzinfo=UTC)
+    late_from = overdue_from(enrollment, calendar, EMAIL_GRACE)
+    can_be_late = status is ActionStatus.BLOCKED and enrollment.current_step.is_email
+    assert (late_from is not None) is can_be_late
+    assert (overdue_position(enrollment, calendar, far, EMAIL_GRACE) == 0) is can_be_late
