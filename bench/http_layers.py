@@ -14,7 +14,9 @@ function's own time is spent in:
 - render: the wire JSON (engine/wire/render.py and orjson).
 
 The hello-world row is Falcon's own hello-world app called the same way: what the
-framework costs before any of ours.
+framework costs before any of ours. On SQLite GET one is also measured with its fast
+path off (`get_one_without_fast_path`: Falcon, the gate, the use case and the render,
+engine/adapters/http/fast_get.py), in the same run.
 """
 
 import cProfile
@@ -105,9 +107,19 @@ def shares(fn: Callable[[], None], number: int) -> dict[str, float]:
 def measure(app: Any, token: str, data: dict[str, int], number: int) -> dict[str, Any]:
     routes = caller(app, token, data)
     scale = {"get_one": 1, "get_page_25": 10, "post_create": 2}  # a page costs ~10 GETs
-    return {route: {"us_per_request": per_request_us(fn, number // scale[route]),
-                    "shares": shares(fn, number // scale[route])}
-            for route, fn in routes.items()}
+    found = {route: {"us_per_request": per_request_us(fn, number // scale[route]),
+                     "shares": shares(fn, number // scale[route])}
+             for route, fn in routes.items()}
+    fast = getattr(app, "fast_get", None)
+    if fast is not None:  # GET one through Falcon, the use case and the render, beside it
+        app.fast_get = None
+        try:
+            found["get_one_without_fast_path"] = {
+                "us_per_request": per_request_us(routes["get_one"], number),
+                "shares": shares(routes["get_one"], number)}
+        finally:
+            app.fast_get = fast
+    return found
 
 
 def hello_us(number: int) -> float:

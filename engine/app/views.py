@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from engine.domain.enrollment import Enrollment
 from engine.domain.enums import ActionStatus
 from engine.domain.sequence import Sequence
-from engine.timeline import BusinessCalendar, email_overdue, task_overdue
+from engine.timeline import BusinessCalendar, email_overdue_from, task_overdue_from
 
 S = ActionStatus
 EMAIL_LATE = (S.SCHEDULED, S.IN_PROGRESS, S.BLOCKED)
@@ -28,6 +28,20 @@ def overdue_position(
     A task step is judged on `task_calendar`: its task owner's calendar once the task
     exists (the actor's before), the one the task itself is judged on, so the two
     never disagree (semantics.md 6)."""
+    late_from = overdue_from(enrollment, task_calendar, grace)
+    if late_from is None or now < late_from:
+        return None
+    return enrollment.current_step_position
+
+
+def overdue_from(
+    enrollment: Enrollment, task_calendar: BusinessCalendar, grace: timedelta
+) -> datetime | None:
+    """The first instant at which `overdue_position` names the current step, or None if
+    it never will while the enrollment and the calendar stay as they are: each rule is
+    a threshold in time, so `overdue_position` is None before this instant and the
+    current position from it on (a memo of a rendered view is valid while `now` stays
+    on the side of it the view was judged on; engine/adapters/http/fast_get.py)."""
     if not enrollment.steps:
         return None
     position = enrollment.current_step_position
@@ -36,7 +50,5 @@ def overdue_position(
     if estimated is None:
         return None
     if step.is_email:
-        late = action.status in EMAIL_LATE and email_overdue(now, estimated, grace)
-    else:
-        late = action.status in TASK_LATE and task_overdue(now, estimated, task_calendar)
-    return position if late else None
+        return email_overdue_from(estimated, grace) if action.status in EMAIL_LATE else None
+    return task_overdue_from(estimated, task_calendar) if action.status in TASK_LATE else None

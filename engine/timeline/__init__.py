@@ -4,7 +4,13 @@ Every datetime in and out is timezone-aware; results are UTC.
 """
 
 from engine.timeline.calendar import BusinessCalendar, SendWindow, calendar_for
-from engine.timeline.overdue import EMAIL_GRACE, email_overdue, task_overdue
+from engine.timeline.overdue import (
+    EMAIL_GRACE,
+    email_overdue,
+    email_overdue_from,
+    task_overdue,
+    task_overdue_from,
+)
 from engine.timeline.planning import next_business_day_start, plan, roll_forward
 from engine.timeline.units import DelayUnit
 
@@ -15,8 +21,10 @@ __all__ = [
     "SendWindow",
     "calendar_for",
     "email_overdue",
+    "email_overdue_from",
     "next_business_day_start",
     "plan",
     "roll_forward",
     "task_overdue",
+    "task_overdue_from",
 ]

@@ -30,13 +30,21 @@ class AccessLog:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
-        if not self.logger.isEnabledFor(logging.INFO):
+        if not self.enabled():
             return
-        started = getattr(req.context, "access_started", None)
+        self.write(req.method, req.path, int(str(resp.status).split(" ", 1)[0]),
+                   getattr(req.context, "access_started", None), request_id(req))
+
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+    def write(self, method: str, path: str, status: int, started: float | None,
+              request_id: str) -> None:
+        """The line of one request (also of one that GET one's fast path answered,
+        engine/adapters/http/fast_get.py); `started` is the timer's reading at its start."""
         duration = round((self.timer() - started) * 1000, 3) if started is not None else None
-        status = int(str(resp.status).split(" ", 1)[0])
         self.logger.info(
             "request",
-            extra={"method": req.method, "path": req.path, "status": status,
-                   "duration_ms": duration, "request_id": request_id(req)},
+            extra={"method": method, "path": path, "status": status,
+                   "duration_ms": duration, "request_id": request_id},
         )

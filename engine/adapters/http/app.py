@@ -16,6 +16,7 @@ from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
 from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
 from engine.adapters.http.context import HttpContext
+from engine.adapters.http.fast_get import FastGet, StartResponse
 from engine.adapters.http.gate import PUBLIC_PATHS, Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
@@ -49,6 +50,22 @@ def public_base(url: str) -> str:
     return url.rstrip("/")
 
 
+class EngineApp(falcon.App[falcon.Request, falcon.Response]):
+    """Falcon's app, with GET one's fast path in front of it where the store allows
+    (engine/adapters/http/fast_get.py): a request it does not answer goes on to Falcon
+    as it came."""
+
+    fast_get: FastGet | None = None
+
+    def __call__(self, env: Any, start_response: StartResponse) -> Any:
+        fast = self.fast_get
+        if fast is not None:
+            answer = fast(env, start_response)
+            if answer is not None:
+                return answer
+        return super().__call__(env, start_response)
+
+
 def shares_reads(engine: SequenceEngine, auth: TokenAuth, guard: EngineGuard) -> bool:
     """Whether a GET's token check can join its use case's read transaction: the token
     lives in the engine's store, and reads do not hold the guard's lock (they do over
@@ -68,7 +85,7 @@ def create_app(
     public_url: str = DEFAULT_PUBLIC_URL,
     request_timeout: float = DEFAULT_TIMEOUT,
     access_log: bool = False,
-) -> "falcon.App[falcon.Request, falcon.Response]":
+) -> EngineApp:
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
     monotonic clock its buckets refill by (tests move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
@@ -87,11 +104,14 @@ def create_app(
                 public_base(public_url),
                 public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()),
                 shared=engine if shares_reads(engine, auth, guard) else None)
-    middleware: list[Any] = [AccessLog(), gate] if access_log else [gate]
+    access = AccessLog() if access_log else None
+    middleware: list[Any] = [access, gate] if access is not None else [gate]
     if metrics is not None:  # first, so it also times what the gate refuses
         metrics.http.router = router
         middleware.insert(0, metrics.http)
-    app = falcon.App(middleware=middleware, router=router)
+    app = EngineApp(middleware=middleware, router=router)
+    if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
+        app.fast_get = FastGet(engine, limiter, access)  # metrics time Falcon's path only
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)

@@ -18,6 +18,7 @@ import falcon
 from engine.adapters.http.auth import TokenAuth, hashed, principal_of
 from engine.adapters.http.body import BodyReader
 from engine.adapters.http.errors import RouteNotFound, UnknownMethod
+from engine.adapters.http.fast_get import SPENT
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.adapters.http.request_ids import next_request_id
@@ -71,12 +72,15 @@ class Gate:
         if method == "GET" and self.shared is not None:
             token_hash = hashed(req.get_header("Authorization"))
             uow = self.shared.begin_shared_read()  # process_response ends it
+            context.shared_read = uow  # a page's memo reads its stamp in it (page_memo.py)
             found = principal_of(uow.get_token(token_hash), token_hash)
         else:
             found = self.auth.authenticate(req.get_header("Authorization"), self.guard)
         limiter = self.limiter
         if limiter is not None:
-            allowed, tokens = limiter.spend(found.token_hash)
+            # GET one's fast path spent it already if it handed on a refusal (fast_get.py)
+            spent = req.env.get(SPENT)
+            allowed, tokens = spent if spent is not None else limiter.spend(found.token_hash)
             headers["ratelimit-limit"] = limiter.limit_text
             headers["ratelimit-remaining"], headers["ratelimit-reset"] = \
                 limiter.remaining_and_reset(tokens)

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
@@ -91,6 +91,28 @@ class SqliteStore:
         engine/adapters/storage/write_batch.py): its result, or the exception it (or
         the shared COMMIT) raised. `work` may run on another thread."""
         return self._batcher.run(work)
+
+    def snapshot_rows(self, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Statement `name` alone, in autocommit: one statement is one snapshot, without
+        the BEGIN and ROLLBACK of a unit of work (GET one's fast path,
+        engine/adapters/http/fast_get.py). Rows as plain tuples."""
+        # a connection from the pool without the units' bookkeeping: a statement alone
+        # never nests, and holds no lock once it has returned its rows
+        with self._pool_lock:
+            if self._closed:
+                raise StorageError(f"the store for {self.path} is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = connect(self.path, busy_timeout=self.busy_timeout,
+                           synchronous=self.synchronous)
+        try:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(self.sql[name], params).fetchall()
+        except sqlite3.Error as error:
+            raise StorageError(f"{name} failed: {error}") from error
+        finally:
+            self.release(conn)
 
     def migrate(self) -> int:
         """Create or upgrade the schema (idempotent); returns the schema version."""

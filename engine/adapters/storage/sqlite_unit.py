@@ -263,6 +263,13 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         rows = self._tuples("get_enrollment", {"id": enrollment_id, "account_id": account_id})
         return self._decode(rows[0]) if rows else None
 
+    def enrollment_stamp(self, account_id: int, enrollment_id: int) -> tuple[Any, ...]:
+        """The catalog version and the enrollment's row as stored, its step list's body
+        too (NULLs without it): equal stamps render equal GET one answers
+        (engine/adapters/http/fast_get.py, which reads the same alone in autocommit)."""
+        return self._tuples("enrollment_stamp",
+                            {"id": enrollment_id, "account_id": account_id})[0]
+
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
         self._write("save_enrollment", params)
@@ -270,6 +277,15 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
     ) -> list[Enrollment]:
+        decode = self._decode
+        return [decode(row) for row in self.enrollment_rows(account_id, where, page)]
+
+    def enrollment_rows(
+        self, account_id: int, where: EnrollmentFilter, page: Page
+    ) -> list[tuple[Any, ...]]:
+        """list_enrollments' rows as stored (GET a page's memo,
+        engine/adapters/http/page_memo.py: equal rows at an equal catalog version render
+        an equal page)."""
         params = {
             "account_id": account_id,
             "ids": codec.json_ids(where.ids),
@@ -279,9 +295,11 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
             "state": _value(where.state),
             **_page(page),
         }
-        rows = self._tuples(sorted_name("list_enrollments", where.sort), params)
-        decode = self._decode
-        return [decode(row) for row in rows]
+        return self._tuples(sorted_name("list_enrollments", where.sort), params)
+
+    def catalog_version(self) -> int | None:
+        """The catalog version this transaction reads at (None: it wrote the catalog)."""
+        return self._catalog_version()
 
     def ongoing_enrollments(
         self,

@@ -1,16 +1,19 @@
 """Shared by the HTTP integration tests: the test world and its helpers."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import falcon
 import falcon.testing
 
-from engine import SequenceEngine, SimulatedClock, build, in_memory
+from engine import SequenceEngine, SimulatedClock, Step, build, in_memory
 from engine.adapters.http import RateLimit, TokenAuth, create_app, issue_token
 from engine.app.ports import Store
+from engine.domain.enums import ActionType, DelayUnit
 
 # Tuesday 2020-12-15T19:58:53.526Z: the seed's create example.
 START = datetime(2020, 12, 15, 19, 58, 53, 526000, tzinfo=UTC)
@@ -119,3 +122,26 @@ def build_api(rate_limit: RateLimit | None = None,
     api.ids.update(account=ours.id, user=user.id, colleague=colleague.id, other=other.id,
                    stranger=stranger.id, no_reach=no_reach.id)
     return api
+
+
+SEED_RESPONSE = Path(__file__).with_name("seed_create_response.json")
+
+
+def seed_world(store: Store) -> SequenceEngine:
+    """The world of the seed's create example on `store` (empty): its account, user
+    2168016 and sequence 554, the clock at START."""
+    engine = build(store, SimulatedClock(datetime(2020, 4, 9, 7, 35, 23, tzinfo=UTC)))
+    account = engine.create_account("acme")
+    engine.create_user(account.id, user_id=2168016)
+    steps = [Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),
+             Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9607)]
+    engine.create_sequence(account.id, name="Warm approach after webinar", steps=steps,
+                           creator_id=2168016, sequence_id=554,
+                           created_at=datetime(2020, 3, 31, 6, 17, 1, tzinfo=UTC))
+    engine.advance(to=START)
+    return engine
+
+
+def seed_bytes() -> bytes:
+    """The seed's create response as the server writes it (compact JSON)."""
+    return json.dumps(json.loads(SEED_RESPONSE.read_text()), separators=(",", ":")).encode()

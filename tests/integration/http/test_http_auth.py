@@ -57,6 +57,7 @@ def test_the_bearer_scheme_and_hex_case_do_not_matter(api):
     assert result.status_code == 200
 
 
+@pytest.mark.parametrize("api", ["memory"], indirect=True)  # reads MemoryStore.tokens
 def test_tokens_are_stored_only_as_hashes(api):
     store = api.engine.store
     for token in api.tokens.values():

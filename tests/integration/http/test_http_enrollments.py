@@ -1,33 +1,19 @@
 """The seed's five operations over HTTP, with filters, pagination and Idempotency-Key."""
 
 import json
-from datetime import UTC, datetime
-from pathlib import Path
 
 import falcon.testing
 import pytest
-from http_world import START, TASK_STEPS, build_api
+from http_world import TASK_STEPS, build_api, seed_bytes, seed_world
 
-from engine import SimulatedClock, Step, build
 from engine.adapters.http import TokenAuth, create_app, issue_token
 from engine.adapters.storage.memory import MemoryStore
-from engine.domain.enums import ActionType, DelayUnit
-
-SEED = Path(__file__).with_name("seed_create_response.json")
 
 
 def test_create_and_get_answer_the_seed_bytes():
     """The seed's create example, reproduced byte for byte (ids and times as the seed's)."""
     store = MemoryStore()
-    engine = build(store, SimulatedClock(datetime(2020, 4, 9, 7, 35, 23, tzinfo=UTC)))
-    account = engine.create_account("acme")
-    engine.create_user(account.id, user_id=2168016)
-    steps = [Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9606),
-             Step(1, 1, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 9607)]
-    engine.create_sequence(account.id, name="Warm approach after webinar", steps=steps,
-                           creator_id=2168016, sequence_id=554,
-                           created_at=datetime(2020, 3, 31, 6, 17, 1, tzinfo=UTC))
-    engine.advance(to=START)
+    engine = seed_world(store)
     store.ids["enrollment"] = 11752425
     token = issue_token(store, 2168016)
     client = falcon.testing.TestClient(create_app(
@@ -35,7 +21,7 @@ def test_create_and_get_answer_the_seed_bytes():
     headers = {"Authorization": f"Bearer {token}"}
     request = {"data": {"sequence_id": 554, "resource_id": 12866615, "resource_type": "lead"},
                "meta": {"type": "sequence_enrollment"}}
-    expected = json.dumps(json.loads(SEED.read_text()), separators=(",", ":")).encode()
+    expected = seed_bytes()
 
     created = client.simulate_post("/v2/sequence_enrollments", json=request, headers=headers)
     assert created.status_code == 200

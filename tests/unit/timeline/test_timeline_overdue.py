@@ -74,3 +74,42 @@ def test_task_day_ending_at_a_midnight_gap() -> None:
 def test_task_overdue_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         task_overdue(dt.datetime(2026, 5, 21), ESTIMATED, calendar_for())
+
+
+def test_email_overdue_from_is_the_first_overdue_instant() -> None:
+    from engine.timeline import email_overdue_from
+
+    for grace in (EMAIL_GRACE, dt.timedelta(minutes=5), dt.timedelta(0)):
+        first = email_overdue_from(ESTIMATED, grace)
+        assert first == ESTIMATED + grace + TICK
+        assert first.tzinfo is UTC
+        assert email_overdue(first, ESTIMATED, grace)
+        assert not email_overdue(first - TICK, ESTIMATED, grace)
+    assert email_overdue_from(ESTIMATED) == ESTIMATED + EMAIL_GRACE + TICK  # the default
+
+
+def test_email_overdue_from_counts_in_utc_across_a_dst_change() -> None:
+    """An estimate in a zone whose clocks go back within the grace: the first overdue
+    instant is one microsecond past the grace's end as an instant, in UTC."""
+    from engine.timeline import email_overdue_from
+
+    new_york = ZoneInfo("America/New_York")
+    estimated = dt.datetime(2026, 11, 1, 1, 30, fold=0, tzinfo=new_york)  # EDT, before
+    first = email_overdue_from(estimated)
+    assert first.tzinfo is UTC
+    assert email_overdue(first, estimated) and not email_overdue(first - TICK, estimated)
+
+
+def test_task_overdue_from_is_the_end_of_the_local_day() -> None:
+    from engine.timeline import task_overdue_from
+
+    calendar = calendar_for("America/New_York")
+    end_of_day = dt.datetime(2026, 5, 21, 4, tzinfo=UTC)
+    assert task_overdue_from(ESTIMATED, calendar) == end_of_day
+    saturday = dt.datetime(2026, 3, 7, 12, tzinfo=ZoneInfo("America/New_York"))
+    assert task_overdue_from(saturday, calendar) == dt.datetime(2026, 3, 8, 5, tzinfo=UTC)
+    message = "^overdue checks need timezone-aware datetimes$"  # the whole text
+    with pytest.raises(ValueError, match=message):
+        task_overdue_from(ESTIMATED.replace(tzinfo=None), calendar)
+    with pytest.raises(ValueError, match=message):
+        task_overdue(ESTIMATED.replace(tzinfo=None), ESTIMATED, calendar)

@@ -7,6 +7,7 @@ import falcon
 
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.idempotency import IdempotencyKeys
+from engine.adapters.http.page_memo import PageMemo, reads_pages
 from engine.adapters.http.resources.paging import fetch_page, links
 from engine.adapters.http.responses import principal, query, read_body, send
 from engine.wire.parse import (
@@ -29,12 +30,18 @@ class EnrollmentList:
     def __init__(self, ctx: HttpContext) -> None:
         self.ctx = ctx
         self.keys = IdempotencyKeys(ctx.engine.store, "POST /v2/sequence_enrollments")
+        self.pages = PageMemo(ctx.engine)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         who = principal(req)
         where, page = parse_enrollment_query(query(req))
         engine = self.ctx.engine
+        shared = getattr(req.context, "shared_read", None)  # the gate's (SQLite)
         with self.ctx.guard.read():
+            if shared is not None and reads_pages(shared):
+                send(resp, self.pages.body(shared, who.account_id, req.query_string, where,
+                                           page, partial(links, req, page)))
+                return
             views, has_next = fetch_page(
                 partial(engine.list_enrollments, who.account_id, where), page)
             send(resp, enrollment_list_document(views, links(req, page, has_next)))

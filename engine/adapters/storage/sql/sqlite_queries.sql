@@ -154,6 +154,19 @@ SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resourc
 FROM enrollments e JOIN step_lists s ON s.id = e.steps_id
 WHERE e.id = :id AND e.account_id = :account_id;
 
+-- name: enrollment_stamp
+-- What GET one's answer is rendered from (engine/adapters/http/fast_get.py), in one
+-- statement, so at one snapshot even alone in autocommit: the catalog version and the
+-- enrollment's row with its step list; always one row (NULLs after the version when
+-- the account has no such enrollment).
+SELECT v.version, e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type,
+       e.resource_id, e.state, e.current_step_position, e.created_at, e.updated_at,
+       e.started_at, e.finished_at, e.finished_reason, e.finished_actor_id, e.due_at,
+       e.actions, s.body AS steps
+FROM catalog_version v
+LEFT JOIN enrollments e ON e.id = :id AND e.account_id = :account_id
+LEFT JOIN step_lists s ON s.id = e.steps_id;
+
 -- name: list_enrollments
 SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
        e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,
