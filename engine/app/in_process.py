@@ -198,9 +198,10 @@ def _drain_in_memory(
                 save(enrollment)  # back on the index, untouched
                 return done, False
             try:
-                if clock is not None and due > clock.now():
-                    clock.set(due)
                 now = now_of()
+                if clock is not None and due > now:
+                    clock.set(due)
+                    now = now_of()
                 if not send_email(hot, enrollment, now):
                     _run_one(executor, uow, enrollment, now)
             finally:  # back on the due index whatever happened

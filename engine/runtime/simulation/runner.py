@@ -168,6 +168,7 @@ class Simulation:
             self.sequence_ids.append(sequence.id)
             self.replies[sequence.id] = sequence_spec.reply_probability
         self.sequence_of: dict[int, int] = {}  # enrollment id -> engine sequence id
+        self.any_replies = any(any(chances) for chances in self.replies.values())
 
     # -- the loop ------------------------------------------------------------
 
@@ -266,7 +267,8 @@ class Simulation:
                 resource_id=payload.resource_id,
                 actor_id=self.actor_ids[payload.actor],
             )
-            self.sequence_of[view.enrollment.id] = view.enrollment.sequence_id
+            if self.any_replies:  # _delivered reads it only then
+                self.sequence_of[view.enrollment.id] = view.enrollment.sequence_id
         elif kind is Kind.REPLY:
             tally.replies += len(engine.handle(account, EmailReplied(payload)))
         elif kind is Kind.TASK_DONE:
@@ -299,6 +301,8 @@ class Simulation:
             self.tally.emails_sent[
                 self.actor_names[actor], self.calendars[actor].local_date(now)
             ] += 1
+            if not self.any_replies:  # every chance is 0: nothing to read or draw
+                return
             chance = self.replies[self.sequence_of[request.enrollment_id]][request.position]
             if chance and self.rng.random() < chance:
                 delay = self.scenario.behaviour.reply_delay.draw(self.rng)
