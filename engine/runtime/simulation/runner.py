@@ -260,7 +260,7 @@ class Simulation:
             tally.not_enrolled += kind is Kind.ARRIVE
             return  # without Reach nothing can be enrolled, completed or resumed
         if kind is Kind.ARRIVE:
-            view = engine.enroll(
+            enrollment = engine.start_enrollment(
                 account,
                 sequence_id=self.sequence_ids[payload.sequence],
                 resource_type=payload.resource_type,
@@ -268,7 +268,7 @@ class Simulation:
                 actor_id=self.actor_ids[payload.actor],
             )
             if self.any_replies:  # _delivered reads it only then
-                self.sequence_of[view.enrollment.id] = view.enrollment.sequence_id
+                self.sequence_of[enrollment.id] = enrollment.sequence_id
         elif kind is Kind.REPLY:
             tally.replies += len(engine.handle(account, EmailReplied(payload)))
         elif kind is Kind.TASK_DONE:
