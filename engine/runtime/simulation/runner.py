@@ -86,12 +86,10 @@ class Kind(IntEnum):
     TICK = 7  # once a simulated day: progress, and the overdue snapshot
 
 
-@dataclass(slots=True)  # not frozen: its __init__ then sets plain slots (one per arrival)
-class Arrival:
-    resource_type: ResourceType
-    resource_id: int
-    sequence: int  # index into scenario.sequences
-    actor: int  # index into scenario.actors
+# An arrival's payload: resource type, resource id, index into scenario.sequences and
+# into scenario.actors. A plain tuple: one is made per arrival, and a class's __init__
+# costs a Python call each.
+Arrival = tuple[ResourceType, int, int, int]
 
 
 @dataclass(slots=True)
@@ -233,17 +231,18 @@ class Simulation:
         pick_sequence = _picker(rng, sequence_weights)
         pick_actor = _picker(rng, actor_weights)
         draw, start, planned = rng.random, arrivals.start, self.planned
-        for i in range(self.count):
-            # rng.uniform(0, period) is 0 + (period - 0) * rng.random(): the same float
-            at = start + timedelta(seconds=period * draw())
-            arrival = Arrival(types[pick_type()], i + 1, pick_sequence(), pick_actor())
-            self.pushed += 1
-            planned.append((at, self.pushed, Kind.ARRIVE, arrival))
+        number, arrive, deleted = self.pushed, Kind.ARRIVE, Kind.RESOURCE_DELETED
+        for i in range(1, self.count + 1):
+            # rng.uniform(0, period) is 0 + (period - 0) * rng.random(): the same float,
+            # and timedelta(0, s) is timedelta(seconds=s)
+            at = start + timedelta(0, period * draw())
+            kind = types[pick_type()]
+            number += 1
+            planned.append((at, number, arrive, (kind, i, pick_sequence(), pick_actor())))
             if deletion is not None and rng.random() < deletion.probability:
-                gone = at + deletion.delay.draw(rng)
-                self.pushed += 1
-                planned.append(
-                    (gone, self.pushed, Kind.RESOURCE_DELETED, (arrival.resource_type, i + 1)))
+                number += 1
+                planned.append((at + deletion.delay.draw(rng), number, deleted, (kind, i)))
+        self.pushed = number
         planned.sort(key=itemgetter(0))
         self._feed_planned()
 
@@ -260,12 +259,13 @@ class Simulation:
             tally.not_enrolled += kind is Kind.ARRIVE
             return  # without Reach nothing can be enrolled, completed or resumed
         if kind is Kind.ARRIVE:
+            resource_type, resource_id, sequence, actor = payload
             enrollment = engine.start_enrollment(
                 account,
-                sequence_id=self.sequence_ids[payload.sequence],
-                resource_type=payload.resource_type,
-                resource_id=payload.resource_id,
-                actor_id=self.actor_ids[payload.actor],
+                sequence_id=self.sequence_ids[sequence],
+                resource_type=resource_type,
+                resource_id=resource_id,
+                actor_id=self.actor_ids[actor],
             )
             if self.any_replies:  # _delivered reads it only then
                 self.sequence_of[enrollment.id] = enrollment.sequence_id
