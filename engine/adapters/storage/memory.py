@@ -53,7 +53,7 @@ _ID_MASK = (1 << _ID_BITS) - 1
 
 
 def due_key(due: datetime, enrollment_id: int) -> int:
-    """(due, enrollment_id) as one int of the due heap (ids checked by `_check_id`)."""
+    """(due, enrollment_id) as one int of the due heap (ids checked by `_index_new`)."""
     return (due - _EPOCH) // _MICROSECOND << _ID_BITS | (enrollment_id + _ID_OFFSET)
 
 
@@ -64,11 +64,6 @@ def due_key_at(now: datetime) -> int:
 
 def id_of(key: int) -> int:
     return (key & _ID_MASK) - _ID_OFFSET
-
-
-def _check_id(enrollment_id: int) -> None:
-    if not -_ID_OFFSET <= enrollment_id < _ID_OFFSET:
-        raise ValueError(f"enrollment id {enrollment_id} is beyond 64 bits")
 
 
 class MemoryStore:
@@ -201,41 +196,38 @@ class MemoryUnitOfWork:
         return found if found is not None and found.account_id == account_id else None
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
-        s = self.s
-        old = s.enrollments.get(enrollment.id)
-        if old is enrollment:  # the live object saved again: its index entries stand
-            due = enrollment.due_at  # _index_due, inlined: the simulator's every step
-            if due is not None:
-                pushed = s.due_pushed.get(enrollment.id)
-                if pushed is None or pushed[0] != due:  # due_key, inlined
-                    entry = (due - _EPOCH) // _MICROSECOND << _ID_BITS | (
-                        enrollment.id + _ID_OFFSET)
-                    s.due_pushed[enrollment.id] = (due, entry)
-                    heapq.heappush(s.due_heap, entry)
-            return
-        _check_id(enrollment.id)  # before anything changes
-        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
-        s.enrollments[enrollment.id] = enrollment  # a distinct object with this id replaces it
-        if old is None:
-            self._seen_id("enrollment", enrollment.id)
-        elif (old.account_id, old.resource_type, old.resource_id) != key:
-            s.by_account[old.account_id].remove(enrollment.id)
-            s.by_resource[(old.account_id, old.resource_type, old.resource_id)].remove(
-                enrollment.id)
-        if old is None or (old.account_id, old.resource_type, old.resource_id) != key:
-            s.by_account[enrollment.account_id].append(enrollment.id)
-            s.by_resource[key].append(enrollment.id)
-        self._index_due(enrollment)
+        s, enrollment_id = self.s, enrollment.id
+        old = s.enrollments.get(enrollment_id)
+        if old is not enrollment:  # else the live object saved again: its entries stand
+            self._index_new(enrollment, old)
+        due = enrollment.due_at  # on the due index (the simulator's every step: P4)
+        if due is not None:
+            pushed = s.due_pushed.get(enrollment_id)
+            if pushed is None or pushed[0] != due:  # due_key, inlined
+                entry = (due - _EPOCH) // _MICROSECOND << _ID_BITS | (
+                    enrollment_id + _ID_OFFSET)
+                s.due_pushed[enrollment_id] = (due, entry)
+                heapq.heappush(s.due_heap, entry)
 
-    def _index_due(self, enrollment: Enrollment) -> None:
-        s, due = self.s, enrollment.due_at
-        if due is None:
-            return
-        pushed = s.due_pushed.get(enrollment.id)
-        if pushed is None or pushed[0] != due:
-            entry = due_key(due, enrollment.id)
-            s.due_pushed[enrollment.id] = (due, entry)
-            heapq.heappush(s.due_heap, entry)
+    def _index_new(self, enrollment: Enrollment, old: Enrollment | None) -> None:
+        """Stores an enrollment that is not the stored object with its id (if any: `old`)
+        and indexes it by account and resource."""
+        s, enrollment_id = self.s, enrollment.id
+        if not -_ID_OFFSET <= enrollment_id < _ID_OFFSET:  # before anything changes
+            raise ValueError(f"enrollment id {enrollment_id} is beyond 64 bits")
+        key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
+        s.enrollments[enrollment_id] = enrollment  # a distinct object with this id replaces it
+        if old is None:
+            if enrollment_id > s.ids["enrollment"]:  # _seen_id, inlined
+                s.ids["enrollment"] = enrollment_id
+        elif (old.account_id, old.resource_type, old.resource_id) != key:
+            s.by_account[old.account_id].remove(enrollment_id)
+            s.by_resource[(old.account_id, old.resource_type, old.resource_id)].remove(
+                enrollment_id)
+        else:
+            return  # indexed under this account and resource already
+        s.by_account[enrollment.account_id].append(enrollment_id)
+        s.by_resource[key].append(enrollment_id)
 
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
