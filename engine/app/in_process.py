@@ -121,7 +121,7 @@ def _drain(
     """Runs due work up to `until`: how many enrollments it took, and whether it got
     there (rather than stopping before work later than the horizon)."""
     store, done = executor.store, 0
-    uow = cast(Any, store.unit_of_work())
+    uow: Any = store.unit_of_work()  # not cast(): a call, once per simulated event
     tables = uow.tables() if hasattr(uow, "tables") else None
     if tables is not None:
         return _drain_in_memory(executor, uow, tables, until, clock, horizon)

@@ -291,7 +291,9 @@ class SequenceEngine:
         """`enroll`, returning the new enrollment itself rather than its view (its
         sequence read again and whether it is overdue, ~3 us): for a caller that needs
         no more, as the simulator, which enrolls every arrival (P4)."""
-        kind = ResourceType(resource_type)
+        # ResourceType(member) is the member, through a Python-level call (~1 us)
+        kind = resource_type if type(resource_type) is ResourceType else ResourceType(
+            resource_type)
         return self._write(
             lambda uow: self._create_enrollment(
                 uow, account_id, sequence_id, kind, resource_id, actor_id, enrollment_id
