@@ -117,10 +117,9 @@ class Simulation:
         self.tally = Tally()
         self.heap: list[tuple[datetime, int, Kind, Any]] = []
         self.pushed = 0
-        # the events drawn before the run (arrivals, resource deletions) in heap order;
+        # the events drawn before the run (arrivals, resource deletions), the next last;
         # the heap holds the next of them only (see _plan_arrivals)
         self.planned: list[tuple[datetime, int, Kind, Any]] = []
-        self.next_planned = 0
         self.cancelled = False
         self.rng = random.Random(f"{self.seed}:behaviour")
         behaviour = scenario.behaviour
@@ -207,9 +206,8 @@ class Simulation:
         heapq.heappush(self.heap, (at, self.pushed, kind, payload))
 
     def _feed_planned(self) -> None:
-        if self.next_planned < len(self.planned):
-            heapq.heappush(self.heap, self.planned[self.next_planned])
-            self.next_planned += 1
+        if self.planned:  # taken off the list: a run holds only those still to come
+            heapq.heappush(self.heap, self.planned.pop())
 
     def _plan_arrivals(self) -> None:
         """Draws every arrival (and resource deletion) before the run, numbered as
@@ -244,6 +242,7 @@ class Simulation:
                 planned.append((at + deletion.delay.draw(rng), number, deleted, (kind, i)))
         self.pushed = number
         planned.sort(key=itemgetter(0))
+        planned.reverse()  # popped from the end: in heap order, ties by number as sorted
         self._feed_planned()
 
     def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
