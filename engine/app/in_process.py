@@ -121,7 +121,7 @@ def _drain(
     """Runs due work up to `until`: how many enrollments it took, and whether it got
     there (rather than stopping before work later than the horizon)."""
     store, done = executor.store, 0
-    uow = cast(Any, store.unit_of_work())
+    uow: Any = store.unit_of_work()  # not cast(): a call, once per simulated event
     tables = uow.tables() if hasattr(uow, "tables") else None
     if tables is not None:
         return _drain_in_memory(executor, uow, tables, until, clock, horizon)
@@ -198,9 +198,10 @@ def _drain_in_memory(
                 save(enrollment)  # back on the index, untouched
                 return done, False
             try:
-                if clock is not None and due > clock.now():
-                    clock.set(due)
                 now = now_of()
+                if clock is not None and due > now:
+                    clock.set(due)
+                    now = now_of()
                 if not send_email(hot, enrollment, now):
                     _run_one(executor, uow, enrollment, now)
             finally:  # back on the due index whatever happened

@@ -107,20 +107,13 @@ class Enrollment:
                 calendar,
             )
             actions[position] = planned(anchor)
+        # the fields in order, by position: keywords cost a name match each (P4)
         enrollment = cls(
-            id=id,
-            account_id=account_id,
-            actor_id=actor_id,
-            sequence_id=sequence_id,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            created_at=recorded,
-            updated_at=recorded,
-            started_at=started,
-            steps=steps,
-            actions=actions,
-            due_at=actions[0].estimated_execute_at if actions else None,
+            id, account_id, actor_id, sequence_id, resource_type, resource_id,
+            recorded, recorded, started, steps, actions,
         )
+        if actions:
+            enrollment.due_at = actions[0].estimated_execute_at
         if not steps:  # nothing to do: done as soon as started
             enrollment.finish(FinishedReason.ALL_STEPS_COMPLETED, now)
         return enrollment

@@ -9,6 +9,8 @@ from engine.domain.enrollment import Enrollment
 from engine.domain.enums import EnrollmentState
 from engine.domain.task import Task
 
+_BLOCKED = EnrollmentState.BLOCKED
+
 
 class ObservedStore(MemoryStore):
     def __init__(
@@ -34,7 +36,7 @@ class ObservedUnitOfWork(MemoryUnitOfWork):
     def save_enrollment(self, enrollment: Enrollment) -> None:
         MemoryUnitOfWork.save_enrollment(self, enrollment)  # super(), without its cost
         blocked = self.s.blocked
-        if enrollment.state is EnrollmentState.BLOCKED:
+        if enrollment.state is _BLOCKED:
             if enrollment.id not in blocked:
                 blocked.add(enrollment.id)
                 self.s.on_blocked(enrollment)
