@@ -10,13 +10,6 @@ from typing import Any
 
 ROUTES = (("GET one", "get_one"), ("page of 25", "get_page_25"), ("POST create", "post_create"))
 LAYERS = ("http", "auth", "store", "app", "render")
-# The read path's helper (third session of 2026-12-06) reports GET one's new figures to
-# the lead; the lead puts them here (in-process us by layer and served rps, p99), and
-# they show as a row of the table until the next full run's own GET one row replaces them.
-GET_ONE_READ_PATH: str | None = None
-GET_ONE_SPOT = ("| GET one, reworked read path (3rd session) | SQLite | "
-                "*lead: the read-path helper's figures go here* | | | | | | |")
-
 INTRO = (
     "**Where a request's time goes.** `in_process` (below) is the app called as granian "
     "calls it, with no server or socket: microseconds a request, unprofiled, split by each "
@@ -37,7 +30,8 @@ FINDINGS = [
     "code can win back. With wrk at 32 connections the server's own CPU a request (user + system, "
     "psutil, 2026-12-06) was 22-43 us for the hello-world, 102-150 us for GET one and "
     "397-492 us for a page, against ~7, ~43 and ~285 in process; perf put 45% of a served "
-    "GET one in libpython, 30% in the kernel, 11% in granian and 5.5% in SQLite.",
+    "GET one in libpython, 30% in the kernel, 11% in granian and 5.5% in SQLite (all before "
+    "GET one's fast path and the page memo; after them, 43-56 us and 161-216 us).",
     # threads and the tail
     "**Threads set the tail.** At 32 connections granian's default of 512 blocking threads "
     "keeps ~32 busy, and every busy thread takes its turn at the GIL: at each sqlite3 call "
@@ -65,16 +59,26 @@ FINDINGS = [
     "threshold of 700 (2 young collections per 1,000 requests, 0.03 ms each; `serve` uses "
     "10,000: `settle_gc`).",
     # GET one
-    "**GET one** is spread thin (2026-12-06, second session; CPU time, each piece timed "
-    "alone): the shared read with the token check (pool hand-out, BEGIN, the catalog "
-    "version, ROLLBACK) 9.4-9.8 us; the use case in it (the enrollment's SELECT and decode, "
-    "the catalog cache, the overdue judgement) 11 us; render 2.9 us; SHA-256 of the token "
-    "1.1 us; rate limit 0.9 us; request id 0.3 us; a bare Falcon app with the same route "
-    "and headers 4.6-4.8 us. So its floor is ~30 us with today's layers, and 0.5x the "
-    "hello-world needs GET one to skip layers, not trim them.",
+    "**GET one** answers from a kept body when nothing it depends on changed "
+    "(engine/adapters/http/fast_get.py; 2026-12-06, third session): one SELECT alone in "
+    "autocommit reads the catalog version and the enrollment's row; if both equal what "
+    "the kept body was rendered from, the token's memo was read at that version, and the "
+    "overdue judgement still holds, the bytes go out without Falcon, the gate's "
+    "transaction or the use case. A hit costs ~14 us in process (CPU time, three runs at "
+    "load 3-10): the statement with its pool hand-out 8.2-8.8 us (the statement alone "
+    "~7 us; a bare `SELECT version` costs 3.7 us: each read snapshot has a fixed cost), "
+    "WSGI glue and headers ~2 us, the rate limit 0.9 us, path, request id, clock and "
+    "stamp compare ~1 us, the token memo 0.1 us. Served, the server's own CPU a request "
+    "was 43-56 us against 23-38 us for the hello-world. Falcon's path (a miss, or a "
+    "store without the fast path) is the row below it: the shared read with the token "
+    "check ~9.5 us, the use case 11 us, render 2.9 us, SHA-256 1.1 us, the rate limit "
+    "0.9 us, Falcon itself ~4.7 us (second session). A page of 25 is memoized the same "
+    "way inside the gate's read (engine/adapters/http/page_memo.py): ~280 to ~100 us.",
     # the page
-    "**A page of 25** decodes and renders 25 enrollments: store and render dominate, per "
-    "row; the render is at Python's floor, ~3 us an enrollment.",
+    "**A page of 25**, on a miss, decodes and renders 25 enrollments: store and render "
+    "dominate, per row; the render is at Python's floor, ~3 us an enrollment. A hit "
+    "still reads the page's rows (26, to know whether a next page follows) to compare "
+    "them: that statement is most of its ~100 us.",
     # POST
     "**POST create.** The body is read on a reader thread so that a stalled body gets its "
     "408 at the deadline (engine/adapters/http/body.py): two thread wake-ups and GIL "
@@ -91,7 +95,11 @@ FINDINGS = [
     "against 0.39-0.54 at 512, same rounds as above). The token check is a read "
     "transaction of its own (~11 us); a create with an Idempotency-Key runs three "
     "transactions under the guard's lock. A COMMIT is cheap in the median (20-30 us, WAL, "
-    "synchronous=NORMAL) but its tail is the disk's (p99 0.8-6 ms, max 7-82 ms here).",
+    "synchronous=NORMAL) but its tail is the disk's (p99 0.8-6 ms, max 7-82 ms here). "
+    "Since GET one's fast path (~14 us in process), POST >= 0.5x GET one asks a durable "
+    "create, with its five plans, its checks and its insert, for twice a kept read's "
+    "cost: the write alone is several times that, so the goal needs creates taken off the "
+    "request (acknowledged from a durable log, written behind), not trimmed.",
     # PostgreSQL
     "**PostgreSQL**: the store is ~80-90% of every request. Each statement is a round "
     "trip (~45 us on this loopback): GET one pipelines BEGIN and the version check, then "
@@ -110,6 +118,12 @@ def _served(route: dict[str, Any]) -> str:
     return f"{route['rps']['median']:,} rps, {route['p99_ms']['median']:.1f} ms"
 
 
+def _row(name: str, store: str, measured: dict[str, Any]) -> str:
+    total = measured["us_per_request"]
+    parts = " | ".join(_cell(total * measured["shares"][layer]) for layer in LAYERS)
+    return f"| {name} | {store} | {_cell(total)} | {parts} |"
+
+
 def table(entry: dict[str, Any]) -> list[str]:
     """A row per route and store: in-process us by layer, and the served rps and p99."""
     layers = entry["in_process"]
@@ -121,13 +135,10 @@ def table(entry: dict[str, Any]) -> list[str]:
     for store, label, served in (("sqlite", "SQLite", entry["ours"]),
                                  ("postgres", "PostgreSQL", entry["ours_postgres"]["1_processes"])):
         for name, route in ROUTES:
-            measured = layers[store][route]
-            total = measured["us_per_request"]
-            parts = " | ".join(_cell(total * measured["shares"][layer]) for layer in LAYERS)
-            rows.append(f"| {name} | {label} | {_cell(total)} | {parts} | "
-                        f"{_served(served[route])} |")
-            if (store, route) == ("sqlite", "get_one"):
-                rows.append(GET_ONE_READ_PATH or GET_ONE_SPOT)
+            rows.append(f"{_row(name, label, layers[store][route])} {_served(served[route])} |")
+            if (store, route) == ("sqlite", "get_one"):  # Falcon's path, for comparison
+                rows.append(_row("GET one, Falcon's path", label,
+                                 layers[store]["get_one_without_fast_path"]) + " |")
     return rows
 
 
