@@ -76,6 +76,7 @@ soak: setup
 # scores go into docs/testing.md. MUTATION_CHILDREN=1 on a shared machine.
 MUTATION_CHILDREN ?= 2
 mutation: setup
+	$(BIN)/python tests/mutation/mutants.py refresh
 	SEQENGINE_HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) || true
 	$(BIN)/python tests/mutation/mutants.py rerun $(MUTATION_CHILDREN)
 	$(BIN)/python tests/mutation/mutants.py report

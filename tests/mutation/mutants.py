@@ -4,6 +4,7 @@
     python tests/mutation/mutants.py sample    # CI: a fixed sample of recently changed files
     python tests/mutation/mutants.py rerun N   # every survivor again (N children)
     python tests/mutation/mutants.py survivors # the unexplained ones, as explained.txt lines
+    python tests/mutation/mutants.py refresh   # a kept mutants/ gets engine's data files
 
 `sample` picks mutants of the engine files the last commits touched, the same ones
 for the same commit, runs them in a scratch copy of the repository (a fresh clone
@@ -150,6 +151,22 @@ def rerun(children: int) -> None:
                         *names[start:start + 200]], cwd=ROOT, env=ENV, check=False)
 
 
+def refresh() -> None:
+    """Copy engine's changed non-Python files (the SQL) into a kept mutants/ copy:
+    mutmut rewrites the Python files it mutates on every run but copies the others
+    only when it creates mutants/, so a changed query would otherwise fail its clean
+    test run."""
+    copy = ROOT / "mutants" / "engine"
+    if not copy.is_dir():
+        return
+    for source in (ROOT / "engine").rglob("*"):
+        if source.is_file() and source.suffix not in (".py", ".pyc"):
+            target = copy / source.relative_to(ROOT / "engine")
+            if not target.exists() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+
+
 # -- the CI sample -----------------------------------------------------------------------
 
 def changed_files(commits: int) -> list[str]:
@@ -259,5 +276,7 @@ if __name__ == "__main__":
         rerun(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
     elif command == "survivors":
         survivors_report()
+    elif command == "refresh":
+        refresh()
     else:
-        sys.exit(f"unknown command {command!r}: report, sample, rerun or survivors")
+        sys.exit(f"unknown command {command!r}: report, sample, rerun, survivors or refresh")
