@@ -84,3 +84,12 @@ def test_a_step_without_work_left_never_turns_overdue(make, status) -> None:
     can_be_late = status is ActionStatus.BLOCKED and enrollment.current_step.is_email
     assert (late_from is not None) is can_be_late
     assert (overdue_position(enrollment, calendar, far, EMAIL_GRACE) == 0) is can_be_late
+
+
+def test_an_email_step_turns_overdue_past_the_grace_it_is_given() -> None:
+    """The grace is the engine policy's, not the timeline's default."""
+    enrollment = an_email_step_just_started()
+    estimated = enrollment.actions[0].estimated_execute_at
+    assert estimated is not None
+    for grace in (timedelta(0), timedelta(hours=2), EMAIL_GRACE):
+        assert overdue_from(enrollment, calendar_for(), grace) == estimated + grace + TICK
