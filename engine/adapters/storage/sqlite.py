@@ -96,15 +96,9 @@ class SqliteStore:
         """Statement `name` alone, in autocommit: one statement is one snapshot, without
         the BEGIN and ROLLBACK of a unit of work (GET one's fast path,
         engine/adapters/http/fast_get.py). Rows as plain tuples."""
-        # a connection from the pool without the units' bookkeeping: a statement alone
-        # never nests, and holds no lock once it has returned its rows
-        with self._pool_lock:
-            if self._closed:
-                raise StorageError(f"the store for {self.path} is closed")
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = connect(self.path, busy_timeout=self.busy_timeout,
-                           synchronous=self.synchronous)
+        # no owner: a statement alone never nests, and holds no lock once it has
+        # returned its rows
+        conn = self._take(None)
         try:
             cursor = conn.cursor()
             cursor.row_factory = None
@@ -162,23 +156,27 @@ class SqliteStore:
 
     def acquire(self) -> sqlite3.Connection:
         """A connection for the calling thread, which must not hold one already."""
-        owner = threading.get_ident()
+        return self._take(threading.get_ident())
+
+    def _take(self, owner: int | None) -> sqlite3.Connection:
+        """An idle connection or a new one, recorded as `owner`'s (None: nobody's)."""
         with self._pool_lock:
             if self._closed:
                 raise StorageError(f"the store for {self.path} is closed")
-            if owner in self._owners.values():
+            if owner is not None and owner in self._owners.values():
                 raise RuntimeError(
                     "a unit of work is already open on this thread: SqliteStore runs one "
                     "transaction per thread at a time (nested, it would wait for its own lock)"
                 )
             conn = self._idle.pop() if self._idle else None
-            if conn is not None:
+            if conn is not None and owner is not None:
                 self._owners[id(conn)] = owner
         if conn is None:
             conn = connect(self.path, busy_timeout=self.busy_timeout,
                            synchronous=self.synchronous)
-            with self._pool_lock:
-                self._owners[id(conn)] = owner
+            if owner is not None:
+                with self._pool_lock:
+                    self._owners[id(conn)] = owner
         return conn
 
     def release(self, conn: sqlite3.Connection, *, reusable: bool = True) -> None:
