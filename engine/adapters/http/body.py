@@ -29,6 +29,9 @@ MAX_BODY = 1 << 20  # 1 MiB: far above any real request of this API
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_READERS = 1024
 Read = Callable[[int], bytes]
+# environ key: the body (or the exception its read raised) that POST create's fast path
+# read before handing the request on to Falcon (engine/adapters/http/fast_post.py)
+READ_AHEAD = "seqengine.body_read"
 
 
 def is_json(content_type: str) -> bool:
@@ -132,8 +135,15 @@ class BodyReader:
         if length is not None and length > MAX_BODY:
             raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes (1 MiB)",
                                   details=f"Content-Length: {length}")
-        raw = self.within_deadline(req.stream.read, length if length is not None
-                                   else MAX_BODY + 1)
+        raw: bytes
+        ahead = req.env.get(READ_AHEAD)
+        if ahead is not None:  # POST create's fast path read it already (fast_post.py)
+            if isinstance(ahead, BaseException):
+                raise ahead
+            raw = ahead
+        else:
+            raw = self.within_deadline(req.stream.read, length if length is not None
+                                       else MAX_BODY + 1)
         if len(raw) > MAX_BODY:
             raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes (1 MiB)")
         if length is not None and len(raw) < length:
