@@ -14,9 +14,10 @@ function's own time is spent in:
 - render: the wire JSON (engine/wire/render.py and orjson).
 
 The hello-world row is Falcon's own hello-world app called the same way: what the
-framework costs before any of ours. On SQLite GET one is also measured with its fast
-path off (`get_one_without_fast_path`: Falcon, the gate, the use case and the render,
-engine/adapters/http/fast_get.py), in the same run.
+framework costs before any of ours. On SQLite GET one and POST create are also
+measured with their fast paths off (`get_one_without_fast_path`,
+`post_create_without_fast_path`: Falcon, the gate, the use case and the render;
+engine/adapters/http/fast_get.py, fast_post.py), in the same run.
 """
 
 import cProfile
@@ -110,15 +111,18 @@ def measure(app: Any, token: str, data: dict[str, int], number: int) -> dict[str
     found = {route: {"us_per_request": per_request_us(fn, number // scale[route]),
                      "shares": shares(fn, number // scale[route])}
              for route, fn in routes.items()}
-    fast = getattr(app, "fast_get", None)
-    if fast is not None:  # GET one through Falcon, the use case and the render, beside it
-        app.fast_get = None
+    for route, attribute, calls in (("get_one", "fast_get", number),
+                                    ("post_create", "fast_post", number // 2)):
+        fast = getattr(app, attribute, None)
+        if fast is None:
+            continue
+        setattr(app, attribute, None)  # the route through Falcon's path, beside it
         try:
-            found["get_one_without_fast_path"] = {
-                "us_per_request": per_request_us(routes["get_one"], number),
-                "shares": shares(routes["get_one"], number)}
+            found[f"{route}_without_fast_path"] = {
+                "us_per_request": per_request_us(routes[route], calls),
+                "shares": shares(routes[route], calls)}
         finally:
-            app.fast_get = fast
+            setattr(app, attribute, fast)
     return found
 
 

@@ -136,9 +136,9 @@ def table(entry: dict[str, Any]) -> list[str]:
                                  ("postgres", "PostgreSQL", entry["ours_postgres"]["1_processes"])):
         for name, route in ROUTES:
             rows.append(f"{_row(name, label, layers[store][route])} {_served(served[route])} |")
-            if (store, route) == ("sqlite", "get_one"):  # Falcon's path, for comparison
-                rows.append(_row("GET one, Falcon's path", label,
-                                 layers[store]["get_one_without_fast_path"]) + " |")
+            slow = layers[store].get(f"{route}_without_fast_path")
+            if slow is not None:  # Falcon's path, for comparison
+                rows.append(_row(f"{name}, Falcon's path", label, slow) + " |")
     return rows
 
 
