@@ -6,6 +6,7 @@ and creates from threads and from two processes on one file never make two ongoi
 enrollments of one resource in one sequence."""
 
 import io
+import logging
 import os
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from http_world import Api, build_api
 
 from engine.adapters.http import RateLimit, TokenAuth, create_app
+from engine.adapters.http.access_log import ACCESS_LOGGER
 from engine.adapters.http.app import EngineApp
 from engine.adapters.http.fast_post import FastPost, body_length
 from engine.adapters.http.tokens import hash_token
@@ -349,3 +351,23 @@ def test_two_processes_creating_for_the_same_resources_make_one_each(
     for resource, statuses in answers.items():
         assert sorted(statuses) == ([200, 422] if 31 <= resource <= 60 else [200]), resource
     assert sorted(e["resource_id"] for e in enrollments(api)) == list(range(1, 91))
+
+
+def test_the_access_log_has_the_fast_answers_too(
+        sqlite_world: tuple[Api, Path], caplog: pytest.LogCaptureFixture) -> None:
+    api, _ = sqlite_world
+    sequence = api.sequence()
+    app = create_app(api.engine, auth=TokenAuth(api.engine.store), rate_limit=None,
+                     clock_mode="system", access_log=True)
+    assert isinstance(app, EngineApp) and app.fast_post is not None
+    client = falcon.testing.TestClient(app)
+    headers = {"Authorization": f"Bearer {api.tokens['rw']}"}
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        answers = [client.simulate_post(PATH, headers=headers, **create(sequence, n))
+                   for n in (1, 1)]  # the second is refused: Falcon's path logs it
+    lines = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert [a.status_code for a in answers] == [200, 422]
+    assert [(r.method, r.path, r.status) for r in lines] == [("POST", PATH, 200),
+                                                            ("POST", PATH, 422)]
+    assert [r.request_id for r in lines] == [a.headers["X-Request-Id"] for a in answers]
+    assert all(r.duration_ms >= 0 for r in lines)
