@@ -18,7 +18,7 @@ from typing import Any
 
 import falcon.testing
 import pytest
-from http_world import Api, build_api
+from http_world import Api, assert_same_answer, build_api
 
 from engine.adapters.http import RateLimit, TokenAuth, create_app
 from engine.adapters.http.access_log import ACCESS_LOGGER
@@ -101,19 +101,6 @@ def app_of(api: Api) -> EngineApp:
 def create(sequence: int, resource_id: int = 5, **more: Any) -> dict[str, Any]:
     return {"json": {"data": {"sequence_id": sequence, "resource_type": "lead",
                               "resource_id": resource_id, **more}}}
-
-
-def assert_same_answer(a: falcon.testing.Result, b: falcon.testing.Result) -> None:
-    assert a.status == b.status
-    assert [name for name, _ in a.headers.items()] == [name for name, _ in b.headers.items()]
-    assert {k: v for k, v in a.headers.items() if k != "x-request-id"} == \
-        {k: v for k, v in b.headers.items() if k != "x-request-id"}
-    if a.status_code == 200:
-        assert a.content == b.content
-    else:  # the request id is the error's logref
-        assert a.json["errors"] == b.json["errors"]
-        assert a.json["meta"]["http_status"] == b.json["meta"]["http_status"]
-        assert a.json["meta"]["logref"] == a.headers["X-Request-Id"]
 
 
 def enrollments(api: Api, as_: str = "rw") -> list[dict[str, Any]]:
