@@ -286,13 +286,14 @@ def test_body_length_takes_a_whole_json_body_of_up_to_1_mib() -> None:
 
 def test_only_sqlite_on_the_system_clock_has_it(tmp_path: Path) -> None:
     assert app_of(build_api(clock_mode="system")).fast_post is None  # the memory store
-    store = SqliteStore(str(tmp_path / "modes.db"))
+    simulated, system = (SqliteStore(str(tmp_path / f"{name}.db")) for name in ("a", "b"))
     try:
-        assert app_of(build_api(store=store)).fast_post is None  # a simulated clock
-        assert isinstance(app_of(build_api(store=SqliteStore(str(tmp_path / "s.db")),
-                                           clock_mode="system")).fast_post, FastPost)
+        assert app_of(build_api(store=simulated)).fast_post is None  # a simulated clock
+        assert isinstance(app_of(build_api(store=system, clock_mode="system")).fast_post,
+                          FastPost)
     finally:
-        store.close()
+        simulated.close()
+        system.close()
 
 
 WORKER = """
