@@ -132,13 +132,17 @@ def table(entry: dict[str, Any]) -> list[str]:
     hello = entry["peers"]["hello_world"]["falcon_granian"]
     rows.append(f"| Falcon's hello-world | none | {_cell(layers['falcon_hello_us'])} | "
                 f"{_cell(layers['falcon_hello_us'])} | | | | | {_served(hello)} |")
+    page_bytes = entry["peers"].get("page_bytes_falcon_granian")
+    if page_bytes is not None:  # the floor of sending a page's bytes
+        rows.append(f"| Falcon's hello-world, the page's bytes | none | | | | | | "
+                    f"| {_served(page_bytes)} |")
     for store, label, served in (("sqlite", "SQLite", entry["ours"]),
                                  ("postgres", "PostgreSQL", entry["ours_postgres"]["1_processes"])):
         for name, route in ROUTES:
             rows.append(f"{_row(name, label, layers[store][route])} {_served(served[route])} |")
-            if (store, route) == ("sqlite", "get_one"):  # Falcon's path, for comparison
-                rows.append(_row("GET one, Falcon's path", label,
-                                 layers[store]["get_one_without_fast_path"]) + " |")
+            if store == "sqlite" and f"{route}_without_fast_path" in layers[store]:
+                rows.append(_row(f"{name}, Falcon's path", label,  # for comparison
+                                 layers[store][f"{route}_without_fast_path"]) + " |")
     return rows
 
 
