@@ -72,13 +72,31 @@ FINDINGS = [
     "was 43-56 us against 23-38 us for the hello-world. Falcon's path (a miss, or a "
     "store without the fast path) is the row below it: the shared read with the token "
     "check ~9.5 us, the use case 11 us, render 2.9 us, SHA-256 1.1 us, the rate limit "
-    "0.9 us, Falcon itself ~4.7 us (second session). A page of 25 is memoized the same "
-    "way inside the gate's read (engine/adapters/http/page_memo.py): ~280 to ~100 us.",
+    "0.9 us, Falcon itself ~4.7 us (second session). A page of 25 now has the same kind "
+    "of fast path (below).",
     # the page
-    "**A page of 25**, on a miss, decodes and renders 25 enrollments: store and render "
-    "dominate, per row; the render is at Python's floor, ~3 us an enrollment. A hit "
-    "still reads the page's rows (26, to know whether a next page follows) to compare "
-    "them: that statement is most of its ~100 us.",
+    "**A page of 25** answers from its kept body in front of Falcon too (2026-12-06, "
+    "fourth session; engine/adapters/http/fast_get.py): one SELECT alone in autocommit "
+    "reads the catalog version and the enrollments version (SQLite migration 4: triggers "
+    "bump it on every write of `enrollments` a page shows and of `step_lists`; the "
+    "scheduler's claims and `due_at` leave it), and equal to the kept page's, with the "
+    "token memo and the overdue span as for GET one, the bytes go out. Falcon's path "
+    "(engine/adapters/http/page_memo.py) keeps the pages: it checks the two versions "
+    "before reading the page's 26 rows, and re-stamps a body whose rows did not change. "
+    "In process a hit costs ~10 us (1.25-1.45x Falcon's hello-world in four runs at load "
+    "3-15; GET one's hit 1.75-2.1x), Falcon's path with its memo's hit ~30 us (3.6-4.1x; "
+    "it was ~94 us while it read the rows). A miss decodes and renders 25 enrollments: "
+    "store and render dominate, per row; the render is at Python's floor, ~3 us an "
+    "enrollment. The triggers cost writers ~1 us a row written (a bare UPDATE of an "
+    "enrollment 5.6-5.9 us against 4.5-4.7 without them, five alternating runs): within "
+    "the noise of POST create in process (248-286 us against 245-322 without) and of "
+    "P6's SQLite drain with one worker (5.6-8.9k against 3.4-8.9k steps/s, three "
+    "alternating runs each). Served, the page is now bound by its ~36 KB: in five "
+    "interleaved rounds of 3 s at load 13-18, Falcon's hello-world answering the page's "
+    "own bytes (`page_bytes_falcon_granian`) served 4.5-5.8k rps with a p99 of 12-24 ms, "
+    "the page 3.9-5.0k rps and 13-24 ms, the page before this fast path 1.8-2.5k rps and "
+    "31-67 ms, the hello-world 6.0-7.6k rps. What is left of its tail is sending those "
+    "bytes through granian and a Python thread at 512 threads, not our code.",
     # POST
     "**POST create.** The body is read on a reader thread so that a stalled body gets its "
     "408 at the deadline (engine/adapters/http/body.py): two thread wake-ups and GIL "
