@@ -92,12 +92,13 @@ FINDINGS = [
     "five alternating runs): within the noise of POST create in process (248-286 us, one "
     "outlier aside, against 245-322 without) and of P6's SQLite drain with one worker "
     "(5.6-8.9k against 3.4-8.9k steps/s, three alternating runs each). Served, the page "
-    "is now bound by its ~36 KB: in five interleaved rounds of 3 s at load 13-18, "
-    "Falcon's hello-world answering the page's own bytes (`page_bytes_falcon_granian`) "
-    "served 4.5-5.8k rps with a p99 of 12-24 ms, the page 3.9-5.0k rps and 13-24 ms, the "
-    "page before this fast path 1.8-2.5k rps and 31-67 ms, the hello-world 6.0-7.6k rps. "
-    "What is left of its tail is sending those bytes through granian and a Python thread "
-    "at 512 threads, not our code.",
+    "is now bound by its ~36 KB: in ten interleaved rounds of 3 s at load 13-18, Falcon's"
+    " hello-world answering the page's own bytes (`page_bytes_falcon_granian`) served "
+    "3.8-5.8k rps with a p99 of 12-85 ms, the page 3.5-5.0k rps and 13-33 ms (0.76-0.97x "
+    "the bytes alone, round by round), the page before this fast path 1.7-2.5k rps and "
+    "31-67 ms (the page now 1.5-2.4x it), the hello-world 5.1-7.6k rps. What is left of "
+    "its tail is sending those bytes through granian and a Python thread at 512 threads, "
+    "not our code.",
     # POST
     "**POST create.** The body is read on a reader thread so that a stalled body gets its "
     "408 at the deadline (engine/adapters/http/body.py): two thread wake-ups and GIL "
