@@ -49,8 +49,10 @@ class PageReads(Protocol):
 
 
 def reads_pages(uow: object) -> bool:
-    """Whether `uow` reads a page's rows as stored (SQLite)."""
-    return callable(getattr(uow, "enrollment_rows", None))
+    """Whether `uow` reads a page's rows as stored and the enrollments version (SQLite;
+    PostgreSQL runs the use case every time)."""
+    return callable(getattr(uow, "enrollment_rows", None)) \
+        and callable(getattr(uow, "enrollments_version", None))
 
 
 class PageMemo:

@@ -29,6 +29,7 @@ from test_http_fast_get import (
 from engine import SimulatedClock, build
 from engine.adapters.http import RateLimit, TokenAuth, create_app
 from engine.adapters.http.access_log import ACCESS_LOGGER
+from engine.adapters.http.page_memo import reads_pages
 from engine.adapters.metrics import Metrics
 from engine.adapters.storage.sqlite import SqliteStore
 
@@ -393,3 +394,16 @@ def test_pages_are_fresh_after_writes_on_every_store(api):
     api.enroll(sequence, resource_id=3)
     for _ in range(2):
         assert len(api.get(PAGE).json["items"]) == 3
+
+
+def test_only_a_store_with_both_reads_keeps_pages(sqlite_world):
+    api, _ = sqlite_world
+
+    class RowsOnly:
+        def enrollment_rows(self) -> None: ...
+
+    assert not reads_pages(object()) and not reads_pages(RowsOnly())
+    store = api.engine.store
+    assert isinstance(store, SqliteStore)
+    with store.unit_of_work(read_only=True) as uow:
+        assert reads_pages(uow)
