@@ -110,13 +110,15 @@ def create_app(
         metrics.http.router = router
         middleware.insert(0, metrics.http)
     app = EngineApp(middleware=middleware, router=router)
-    if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
-        app.fast_get = FastGet(engine, limiter, access)  # metrics time Falcon's path only
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)
 
-    app.add_route("/v2/sequence_enrollments", enrollments.EnrollmentList(ctx))
+    enrollment_list = enrollments.EnrollmentList(ctx)
+    app.add_route("/v2/sequence_enrollments", enrollment_list)
+    if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
+        # metrics time Falcon's path only; pages are kept by the list's memo
+        app.fast_get = FastGet(engine, limiter, access, pages=enrollment_list.pages)
     app.add_route("/v2/sequence_enrollments/finish_ongoing_for_resource",
                   enrollments.FinishOngoing(ctx))
     app.add_route(f"/v2/sequence_enrollments/{ID}", enrollments.EnrollmentItem(ctx))
