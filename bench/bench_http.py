@@ -13,8 +13,10 @@ what the storage costs, and PostgreSQL (P6's throwaway cluster) runs with one an
 two server processes. The SQLite app and Falcon's hello-world run again with 2
 blocking threads (`serve --blocking-threads 2`, fit only behind a proxy that
 buffers request bodies: docs/http.md), a row of its own that says so; the goal
-is judged at the default. Then the app's own cost per request, layer by layer, in
-process (bench/http_layers.py).
+is judged at the default. Beside the page, Falcon's hello-world answering the page's
+own bytes (`page_bytes_falcon_granian`): what sending ~36 KB costs this stack before
+any of our code. Then the app's own cost per request, layer by layer, in process
+(bench/http_layers.py).
 Medians of several repeats, with min and max; a short warm-up first.
 
 `python -m bench.bench_http [--quick]` prints the P5 entry as JSON; `make bench`
@@ -49,6 +51,7 @@ GOAL = ("GET one >= 50% of the chosen framework's hello-world rps and >= 25% of 
         "fastest hello-world; POST create >= 50% of GET one; p99 <= 20 ms")
 CONNECTIONS = 32
 HELLO = {"hello": "world"}
+PAGE_QUERY = "per_page=25&page=2"
 SERVER_CPU, LOAD_CPU = "0", "1"
 BLOCKING_THREADS = DEFAULT_BLOCKING_THREADS  # granian's, for every granian server here
 # and again with few, as `serve --blocking-threads 2` runs behind a body-buffering proxy
@@ -67,6 +70,23 @@ def falcon_hello() -> Any:
 
     app = falcon.App()
     app.add_route("/", Hello())
+    return app
+
+
+def falcon_page_bytes() -> Any:
+    """Falcon's hello-world answering, instead, the bytes of the page of 25 measured
+    (the file SEQENGINE_BENCH_PAGE, written by the parent): the floor of sending them."""
+    import falcon
+
+    body = Path(os.environ["SEQENGINE_BENCH_PAGE"]).read_bytes()
+
+    class Page:
+        def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+            resp.data = body
+            resp.content_type = "application/json; charset=utf-8"
+
+    app = falcon.App()
+    app.add_route("/", Page())
     return app
 
 
@@ -168,6 +188,25 @@ def prepare(db_url: str, token: str) -> dict[str, int]:
         return populate(build(store, SystemClock()), token)
     finally:
         store.close()
+
+
+def page_body(db_url: str, token: str) -> bytes:
+    """The page of 25 the served runs ask for, as our app answers it in this process."""
+    from engine import SystemClock, build
+    from engine.runtime.settings import open_store
+
+    store = open_store(db_url)
+    try:
+        app = _app(build(store, SystemClock()))
+        status: list[str] = []
+        body = b"".join(app(http_layers.environ("GET", "/v2/sequence_enrollments", PAGE_QUERY,
+                                                token),
+                            lambda s, headers, exc=None: status.append(s)))
+    finally:
+        store.close()
+    if not status[0].startswith("200"):
+        raise RuntimeError(f"the page answered {status[0]}")
+    return body
 
 
 def free_port() -> int:
@@ -290,7 +329,7 @@ def routes(base: str, data: dict[str, int], seconds: float, repeats: int,
     return {
         "get_one": measure(f"{base}/v2/sequence_enrollments/{data['enrollment']}",
                            seconds, repeats, auth),
-        "get_page_25": measure(f"{base}/v2/sequence_enrollments?per_page=25&page=2",
+        "get_page_25": measure(f"{base}/v2/sequence_enrollments?{PAGE_QUERY}",
                                seconds, repeats, auth),
         "post_create": measure(f"{base}/", seconds, repeats, auth,
                                CREATE_SCRIPT.replace("%d", str(data["sequence"]))),
@@ -342,6 +381,11 @@ def run(quick: bool) -> dict[str, Any]:
         for store, target in [("sqlite", "engine_app"), ("memory", "engine_app_memory")]:
             with running("granian", f"{module}:{target}", env) as base:
                 stores[store] = routes(base, data, seconds, repeats, auth)
+        page_file = Path(folder) / "page.json"
+        page_file.write_bytes(page_body(db, token))
+        with running("granian", f"{module}:falcon_page_bytes",
+                     {"SEQENGINE_BENCH_PAGE": str(page_file)}) as base:
+            page_bytes = measure(f"{base}/", seconds, repeats, {})
         with running("granian", f"{module}:falcon_hello", threads=FEW_THREADS) as base:
             few_hello = measure(f"{base}/", seconds, repeats, {})
         with running("granian", f"{module}:engine_app", env, threads=FEW_THREADS) as base:
@@ -362,6 +406,7 @@ def run(quick: bool) -> dict[str, Any]:
         "get_one_vs_fastest_hello": ratio(rps(ours["get_one"]), rps(hello[fastest])),
         "post_create_vs_get_one": ratio(rps(ours["post_create"]), rps(ours["get_one"])),
         "get_page_25_vs_get_one": ratio(rps(ours["get_page_25"]), rps(ours["get_one"])),
+        "get_page_25_vs_page_bytes": ratio(rps(ours["get_page_25"]), rps(page_bytes)),
     }
     worst_p99 = max(entry["p99_ms"]["median"] for entry in ours.values())
     goals = {
@@ -407,7 +452,8 @@ def run(quick: bool) -> dict[str, Any]:
             "post_create_vs_get_one": ratio(rps(stores["memory"]["post_create"]),
                                             rps(stores["memory"]["get_one"])),
         },
-        "peers": {"hello_world": hello, "fastest_hello": fastest},
+        "peers": {"hello_world": hello, "fastest_hello": fastest,
+                  "page_bytes_falcon_granian": page_bytes},
         "ratios": ratios,
         "worst_p99_ms": worst_p99,
         "goals": goals,

@@ -72,13 +72,34 @@ FINDINGS = [
     "was 43-56 us against 23-38 us for the hello-world. Falcon's path (a miss, or a "
     "store without the fast path) is the row below it: the shared read with the token "
     "check ~9.5 us, the use case 11 us, render 2.9 us, SHA-256 1.1 us, the rate limit "
-    "0.9 us, Falcon itself ~4.7 us (second session). A page of 25 is memoized the same "
-    "way inside the gate's read (engine/adapters/http/page_memo.py): ~280 to ~100 us.",
+    "0.9 us, Falcon itself ~4.7 us (second session). A page of 25 now has the same kind "
+    "of fast path (below).",
     # the page
-    "**A page of 25**, on a miss, decodes and renders 25 enrollments: store and render "
-    "dominate, per row; the render is at Python's floor, ~3 us an enrollment. A hit "
-    "still reads the page's rows (26, to know whether a next page follows) to compare "
-    "them: that statement is most of its ~100 us.",
+    "**A page of 25** answers from its kept body in front of Falcon too (2026-12-06, "
+    "fourth session; engine/adapters/http/fast_get.py): one SELECT alone in autocommit "
+    "reads the catalog version and the enrollments version (SQLite migration 4: triggers "
+    "bump it on every write of `enrollments` a page shows and of `step_lists`; the "
+    "scheduler's claims and `due_at` leave it), and equal to the kept page's, with the "
+    "token memo and the overdue span as for GET one, the bytes go out. Falcon's path "
+    "(engine/adapters/http/page_memo.py) keeps the pages: it checks the two versions "
+    "before reading the page's 26 rows, and re-stamps a body whose rows did not change. "
+    "In process a hit costs ~10 us (1.2-1.5x Falcon's hello-world in four runs on the "
+    "shared, loaded machine; GET one's hit 1.75-2.1x), Falcon's path with its memo's hit "
+    "~30 us (3.6-4.4x); the page before (its memo's hit read and compared the rows) cost "
+    "13.2-13.7x the hello-world, in three runs alternating with this one's 1.35-1.8x. A "
+    "miss decodes and renders 25 enrollments: store and render dominate, per row; the "
+    "render is at Python's floor, ~3 us an enrollment. The triggers cost writers ~1 us a "
+    "row written (a bare UPDATE of an enrollment 5.6-5.9 us against 4.5-4.7 without them,"
+    " one outlier each aside, five alternating runs): within the noise of POST create in "
+    "process (248-286 us, one outlier aside, against 245-322 without) and of P6's SQLite "
+    "drain with one worker (5.6-8.9k against 3.4-8.9k steps/s, three alternating runs "
+    "each). Served, the page is now bound by its ~36 KB: in ten interleaved rounds of 3 s"
+    " at load 13-18, Falcon's hello-world answering the page's own bytes "
+    "(`page_bytes_falcon_granian`) served 3.8-5.8k rps with a p99 of 12-85 ms, the page "
+    "3.5-5.0k rps and 13-33 ms (0.76-0.97x the bytes alone, round by round), the page "
+    "before this fast path 1.7-2.5k rps and 31-67 ms (the page now 1.5-2.4x it), the "
+    "hello-world 5.1-7.6k rps. What is left of its tail is sending those bytes through "
+    "granian and a Python thread at 512 threads, not our code.",
     # POST
     "**POST create** (2026-12-06, fourth session; CPU time, interleaved with the third "
     "session's code in the same runs, a shared machine at load 7-16). A create without "
@@ -152,13 +173,17 @@ def table(entry: dict[str, Any]) -> list[str]:
     hello = entry["peers"]["hello_world"]["falcon_granian"]
     rows.append(f"| Falcon's hello-world | none | {_cell(layers['falcon_hello_us'])} | "
                 f"{_cell(layers['falcon_hello_us'])} | | | | | {_served(hello)} |")
+    page_bytes = entry["peers"].get("page_bytes_falcon_granian")
+    if page_bytes is not None:  # the floor of sending a page's bytes
+        rows.append(f"| Falcon's hello-world, the page's bytes | none | | | | | | "
+                    f"| {_served(page_bytes)} |")
     for store, label, served in (("sqlite", "SQLite", entry["ours"]),
                                  ("postgres", "PostgreSQL", entry["ours_postgres"]["1_processes"])):
         for name, route in ROUTES:
             rows.append(f"{_row(name, label, layers[store][route])} {_served(served[route])} |")
-            slow = layers[store].get(f"{route}_without_fast_path")
-            if slow is not None:  # Falcon's path, for comparison
-                rows.append(_row(f"{name}, Falcon's path", label, slow) + " |")
+            if store == "sqlite" and f"{route}_without_fast_path" in layers[store]:
+                rows.append(_row(f"{name}, Falcon's path", label,  # for comparison
+                                 layers[store][f"{route}_without_fast_path"]) + " |")
     return rows
 
 

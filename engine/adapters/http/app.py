@@ -52,7 +52,7 @@ def public_base(url: str) -> str:
 
 
 class EngineApp(falcon.App[falcon.Request, falcon.Response]):
-    """Falcon's app, with GET one's and POST create's fast paths in front of it where
+    """Falcon's app, with the GETs' and POST create's fast paths in front of it where
     the store allows (engine/adapters/http/fast_get.py, fast_post.py): a request they
     do not answer goes on to Falcon (as it came, or with what they did attached)."""
 
@@ -118,15 +118,17 @@ def create_app(
         metrics.http.router = router
         middleware.insert(0, metrics.http)
     app = EngineApp(middleware=middleware, router=router)
-    if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
-        app.fast_get = FastGet(engine, limiter, access)  # metrics time Falcon's path only
-        if clock_mode == "system":  # (a simulated clock's creates hold the guard's lock)
-            app.fast_post = FastPost(engine, limiter, bodies, app.fast_get.hashes, access)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = "application/json; charset=utf-8"
     errors.install(app)
 
-    app.add_route("/v2/sequence_enrollments", enrollments.EnrollmentList(ctx))
+    enrollment_list = enrollments.EnrollmentList(ctx)
+    app.add_route("/v2/sequence_enrollments", enrollment_list)
+    if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
+        # metrics time Falcon's path only; pages are kept by the list's memo
+        app.fast_get = FastGet(engine, limiter, access, pages=enrollment_list.pages)
+        if clock_mode == "system":  # (a simulated clock's creates hold the guard's lock)
+            app.fast_post = FastPost(engine, limiter, bodies, app.fast_get.hashes, access)
     app.add_route("/v2/sequence_enrollments/finish_ongoing_for_resource",
                   enrollments.FinishOngoing(ctx))
     app.add_route(f"/v2/sequence_enrollments/{ID}", enrollments.EnrollmentItem(ctx))

@@ -1,5 +1,6 @@
-"""GET one enrollment without Falcon, the gate's transaction or the use case, when
-nothing its answer depends on has changed since this process last gave it.
+"""GET one enrollment, and GET a page of them, without Falcon, the gate's transaction
+or the use case, when nothing the answer depends on has changed since this process
+last gave it.
 
 The answer to `GET /v2/sequence_enrollments/{id}` depends on the enrollment's row
 (its step list included), the catalog (the caller's token, the account's Reach, the
@@ -27,17 +28,27 @@ overdue). The protocol:
    refusal goes on to Falcon with that spend attached (SPENT), so the gate answers 429
    without spending twice.
 
+A page (`GET /v2/sequence_enrollments`, any query string) is kept by Falcon's path
+(engine/adapters/http/page_memo.py), for (account, query string) with the catalog and
+enrollments versions it was rendered at (migration 4: triggers bump the latter on
+every write a page shows), and the token that asked is kept here as a miss keeps it.
+A hit: ONE autocommit SELECT of both versions (sqlite_queries.sql: page_stamp) equal
+to the kept page's, the token memo's version equal too, and the overdue span holding
+now. Anything else goes on to Falcon, nothing spent, whose page memo then renders (or
+re-stamps) and keeps it; steps 4 and 5 hold as for GET one.
+
 The headers are the gate's, in its order, then Falcon's Content-Length: a hit, a miss
 and Falcon's own answer are byte-identical but for the request id
-(tests/integration/http/test_http_fast_get.py). Nothing is held across the answer's
-sending: the statement and the miss's transaction end before it is handed back.
+(tests/integration/http/test_http_fast_get.py, test_http_fast_page.py). Nothing is
+held across the answer's sending: the statement and the miss's transaction end before
+it is handed back.
 """
 
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import AuthFailed, hashed, principal_of
@@ -50,8 +61,13 @@ from engine.app.views import EnrollmentView, overdue_from
 from engine.wire.parse import MAX_ID
 from engine.wire.render import enrollment_document
 
+if TYPE_CHECKING:  # page_memo imports this module
+    from engine.adapters.http.page_memo import PageMemo
+
 PREFIX = "/v2/sequence_enrollments/"
+PAGE_PATH = "/v2/sequence_enrollments"
 STATEMENT = "enrollment_stamp"
+PAGE_STATEMENT = "page_stamp"
 SPENT = "seqengine.rate_spent"  # environ key: (allowed, tokens) of the spend made here
 MAX_KEPT = 2048  # bodies per process (~1.5 KB each, with their stamps): past it, the oldest go
 MAX_TOKENS = 1024  # tokens and Authorization headers kept; past it, they start over
@@ -102,6 +118,25 @@ class KeptBodies(Generic[K]):
             if len(entries) >= self.cap:
                 del entries[next(iter(entries))]
             entries[key] = kept
+
+
+class TokenMemo:
+    """Tokens that may read: hash -> (catalog version, account id), as judged at that
+    version (a hit needs the version read now to be the same). Past `cap`, it starts
+    over."""
+
+    def __init__(self, cap: int = MAX_TOKENS) -> None:
+        self.cap = cap
+        self.entries: dict[str, tuple[int, int]] = {}
+
+    def get(self, token_hash: str) -> tuple[int, int] | None:
+        return self.entries.get(token_hash)
+
+    def keep(self, token_hash: str, version: int, account_id: int) -> None:
+        entries = self.entries
+        if len(entries) >= self.cap:
+            entries.clear()
+        entries[token_hash] = (version, account_id)
 
 
 def judged_span(judged: Iterable[tuple[datetime | None, bool]],
@@ -165,9 +200,9 @@ class TokenHashes:
         return found
 
 
-def answer(start_response: StartResponse, body: bytes, limiter: RateLimiter | None,
-           tokens: float | None, access: AccessLog | None, method: str, path: str,
-           started: float | None) -> list[bytes]:
+def answer_with(start_response: StartResponse, body: bytes, limiter: RateLimiter | None,
+                tokens: float | None, access: AccessLog | None, method: str, path: str,
+                started: float | None) -> list[bytes]:
     """A fast path's 200: the gate's headers in its order (the rate limit's from the
     `tokens` its spend left), Falcon's Content-Length, and the access log's line."""
     if limiter is None or tokens is None:
@@ -198,20 +233,26 @@ def enrollment_id(path: str) -> int | None:
 
 class FastGet:
     def __init__(self, engine: SequenceEngine, limiter: RateLimiter | None,
-                 access: AccessLog | None) -> None:
+                 access: AccessLog | None, pages: "PageMemo | None" = None) -> None:
+        """`pages`: the page memo of Falcon's path, whose kept pages this serves (None:
+        GET one only)."""
         self.engine, self.limiter, self.access = engine, limiter, access
         self._snapshot: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] = \
             engine.store.snapshot_rows  # type: ignore[attr-defined]
         self._kept: KeptBodies[tuple[int, int]] = KeptBodies(MAX_KEPT)
         self.hashes = TokenHashes()  # shared with POST create's fast path
-        # token hash -> (catalog version, account id) of a token that may read
-        self._tokens: dict[str, tuple[int, int]] = {}
+        self._tokens = TokenMemo()
+        self.pages = pages
+        if pages is not None:
+            pages.tokens = self._tokens  # a token whose page it kept reads it here
 
     @staticmethod
     def serves(store: object) -> bool:
-        """Whether `store` reads one statement alone at one snapshot (SQLite)."""
+        """Whether `store` reads one statement alone at one snapshot, GET one's stamp
+        and a page's (SQLite)."""
+        sql = getattr(store, "sql", {})
         return callable(getattr(store, "snapshot_rows", None)) \
-            and STATEMENT in getattr(store, "sql", {})
+            and STATEMENT in sql and PAGE_STATEMENT in sql
 
     def __call__(self, env: dict[str, Any], start_response: StartResponse,
                  ) -> list[bytes] | None:
@@ -219,16 +260,20 @@ class FastGet:
         if env.get("REQUEST_METHOD") != "GET":
             return None
         path: str = env.get("PATH_INFO", "")
-        wanted = enrollment_id(path)
-        if wanted is None:
-            return None
+        if path == PAGE_PATH and self.pages is not None:
+            wanted: int | str | None = env.get("QUERY_STRING", "")
+            answer: Callable[[str, Any], bytes | None] = self._page
+        else:
+            wanted, answer = enrollment_id(path), self._body
+            if wanted is None:
+                return None
         access = self.access
         started = access.timer() if access is not None else None
         token_hash = self.hashes(env.get("HTTP_AUTHORIZATION"))
         if token_hash is None:
             return None
         try:
-            body = self._body(token_hash, wanted)
+            body = answer(token_hash, wanted)
         except Exception:  # Falcon's path answers it (and logs what is unexpected)
             return None
         if body is None:
@@ -240,7 +285,8 @@ class FastGet:
             if not allowed:
                 env[SPENT] = (allowed, tokens)
                 return None
-        return answer(start_response, body, limiter, tokens, access, "GET", path, started)
+        return answer_with(start_response, body, limiter, tokens, access, "GET", path,
+                           started)
 
     def _body(self, token_hash: str, wanted: int) -> bytes | None:
         token = self._tokens.get(token_hash)
@@ -253,6 +299,23 @@ class FastGet:
                         and kept.holds(self.engine.clock.now()):
                     return kept.body
         return self._miss(token_hash, wanted)
+
+    def _page(self, token_hash: str, query: str) -> bytes | None:
+        """A kept page whose versions are those read now; None: Falcon's path answers
+        (and keeps) it."""
+        token = self._tokens.get(token_hash)
+        pages = self.pages
+        if token is None or pages is None:
+            return None
+        version, account_id = token
+        kept = pages.kept((account_id, query))
+        if kept is None:
+            return None
+        stamp = self._snapshot(PAGE_STATEMENT, {})[0]
+        if stamp[0] == version and kept.stamp[:2] == stamp \
+                and kept.holds(self.engine.clock.now()):
+            return kept.body
+        return None
 
     def _miss(self, token_hash: str, wanted: int) -> bytes | None:
         engine = self.engine
@@ -274,8 +337,5 @@ class FastGet:
         return body
 
     def _keep(self, token_hash: str, key: tuple[int, int], kept: Kept) -> None:
-        tokens = self._tokens
-        if len(tokens) >= MAX_TOKENS:
-            tokens.clear()
-        tokens[token_hash] = (kept.stamp[0], key[0])
+        self._tokens.keep(token_hash, kept.stamp[0], key[0])
         self._kept.keep(key, kept)

@@ -39,7 +39,7 @@ from typing import Any
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import AuthFailed, Principal, principal_of
 from engine.adapters.http.body import MAX_BODY, READ_AHEAD, BodyReader, is_json
-from engine.adapters.http.fast_get import SPENT, StartResponse, TokenHashes, answer
+from engine.adapters.http.fast_get import SPENT, StartResponse, TokenHashes, answer_with
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.app.service import SequenceEngine
 from engine.wire.parse import parse_body, parse_create_enrollment
@@ -141,5 +141,5 @@ class FastPost:
             )
         except Exception:  # refused (nothing changed) or failed: Falcon's path answers it
             return None
-        return answer(start_response, enrollment_document(view), limiter, tokens, access,
+        return answer_with(start_response, enrollment_document(view), limiter, tokens, access,
                       "POST", PATH, started)

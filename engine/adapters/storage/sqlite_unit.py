@@ -329,6 +329,11 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         """The catalog version this transaction reads at (None: it wrote the catalog)."""
         return self._catalog_version()
 
+    def enrollments_version(self) -> int:
+        """The enrollments version this transaction reads at (migration 4: bumped by
+        every write a page of enrollments shows; engine/adapters/http/page_memo.py)."""
+        return int(self._tuples("enrollments_version", {})[0][0])
+
     def ongoing_enrollments(
         self,
         account_id: int,

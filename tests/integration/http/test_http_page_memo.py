@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import falcon.testing
 from http_world import START, TASK_STEPS, Api
-from test_http_fast_get import statements_during
+from test_http_fast_get import statements_during, through_falcon
 
 from engine import SimulatedClock, build
 from engine.adapters.http.fast_get import Kept, judged_span
@@ -55,13 +55,32 @@ def test_a_kept_page_is_the_use_cases_bytes_from_one_list_read(sqlite_world):
     assert isinstance(store, SqliteStore)
     seen: list[falcon.testing.Result] = []
     statements = statements_during(store, lambda: seen.append(
-        api.get(PAGE, query_string=query)))
-    assert statements == ["BEGIN", "SELECT", "SELECT", "ROLLBACK"]  # version, the rows
+        through_falcon(api, PAGE, query_string=query)))
+    assert statements == ["BEGIN", "SELECT", "SELECT", "ROLLBACK"]  # the two versions
     same(first, seen[0])
     same(seen[0], without_memo(api, query))
     assert first.json["meta"]["links"]["next_page"].endswith("page=2")
     missed = statements_during(store, lambda: without_memo(api, query))
-    assert lists_in(missed) == 3  # the version, the memo's rows, the use case's rows
+    assert lists_in(missed) == 4  # the versions, the memo's rows, the use case's rows
+
+
+def test_rows_unchanged_by_a_write_elsewhere_keep_their_bytes(sqlite_world):
+    """A write the page does not show moves the enrollments version: Falcon's path reads
+    the rows, finds them equal and stamps the kept bytes anew (no render)."""
+    api, _ = sqlite_world
+    sequence = api.sequence()
+    for resource in range(1, 4):
+        api.enroll(sequence, resource_id=resource)
+    query = "per_page=2&sort_by=id"
+    first = through_falcon(api, PAGE, query_string=query)
+    kept = memo_of(api).kept((api.ids["account"], query))
+    assert kept is not None
+    api.enroll(sequence, resource_id=4)  # past the page and its next row
+    again = through_falcon(api, PAGE, query_string=query)
+    same(first, again)
+    restamped = memo_of(api).kept((api.ids["account"], query))
+    assert restamped is not None and restamped.body is kept.body
+    assert restamped.stamp[1] > kept.stamp[1] and restamped.stamp[2] == kept.stamp[2]
 
 
 def test_writes_of_another_process_are_seen_next(sqlite_world):

@@ -39,8 +39,9 @@ class EnrollmentList:
         shared = getattr(req.context, "shared_read", None)  # the gate's (SQLite)
         with self.ctx.guard.read():
             if shared is not None and reads_pages(shared):
-                send(resp, self.pages.body(shared, who.account_id, req.query_string, where,
-                                           page, partial(links, req, page)))
+                send(resp, self.pages.body(shared, who.token_hash, who.account_id,
+                                           req.query_string, where, page,
+                                           partial(links, req, page)))
                 return
             views, has_next = fetch_page(
                 partial(engine.list_enrollments, who.account_id, where), page)

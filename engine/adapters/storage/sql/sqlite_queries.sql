@@ -173,6 +173,15 @@ FROM catalog_version v
 LEFT JOIN enrollments e ON e.id = :id AND e.account_id = :account_id
 LEFT JOIN step_lists s ON s.id = e.steps_id;
 
+-- name: enrollments_version
+SELECT version FROM enrollments_version;
+
+-- name: page_stamp
+-- What a kept page of enrollments is checked by (engine/adapters/http/fast_get.py), in
+-- one statement, so at one snapshot even alone in autocommit: the catalog version and
+-- the enrollments version (migration 4).
+SELECT c.version, e.version FROM catalog_version c, enrollments_version e;
+
 -- name: list_enrollments
 SELECT e.id, e.account_id, e.actor_id, e.sequence_id, e.resource_type, e.resource_id, e.state,
        e.current_step_position, e.created_at, e.updated_at, e.started_at, e.finished_at,

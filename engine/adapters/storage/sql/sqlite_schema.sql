@@ -187,3 +187,32 @@ CREATE TRIGGER sequences_update_catalog AFTER UPDATE ON sequences
 BEGIN UPDATE catalog_version SET version = version + 1; END;
 CREATE TRIGGER sequences_delete_catalog AFTER DELETE ON sequences
 BEGIN UPDATE catalog_version SET version = version + 1; END;
+
+-- migration: 4 enrollments version: bumped by every change a page of enrollments shows
+-- GET a page's fast path (engine/adapters/http/fast_get.py) answers a kept page when
+-- this number and the catalog version are those it was rendered at: one autocommit
+-- SELECT instead of a transaction and the page's rows. The triggers bump it in the
+-- writer's own transaction, so a write of any process (or of plain SQL) is seen. An
+-- UPDATE bumps it only when it sets a column a page renders from: the scheduler's claims
+-- (claimed_by, claim_until, claim_seq) and its queue (due_at, never rendered) leave it.
+-- Step lists are immutable and never deleted; their triggers hold plain SQL to it too.
+CREATE TABLE enrollments_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO enrollments_version (id, version) VALUES (1, 1);
+CREATE TRIGGER enrollments_insert_version AFTER INSERT ON enrollments
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
+CREATE TRIGGER enrollments_update_version AFTER UPDATE OF
+    id, account_id, actor_id, sequence_id, resource_type, resource_id, state,
+    current_step_position, created_at, updated_at, started_at, finished_at,
+    finished_reason, finished_actor_id, steps_id, actions ON enrollments
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
+CREATE TRIGGER enrollments_delete_version AFTER DELETE ON enrollments
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
+CREATE TRIGGER step_lists_insert_version AFTER INSERT ON step_lists
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
+CREATE TRIGGER step_lists_update_version AFTER UPDATE ON step_lists
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
+CREATE TRIGGER step_lists_delete_version AFTER DELETE ON step_lists
+BEGIN UPDATE enrollments_version SET version = version + 1; END;
