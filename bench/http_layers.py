@@ -14,10 +14,12 @@ function's own time is spent in:
 - render: the wire JSON (engine/wire/render.py and orjson).
 
 The hello-world row is Falcon's own hello-world app called the same way: what the
-framework costs before any of ours. On SQLite GET one and the page are also measured
-with their fast path off (`get_one_without_fast_path`: Falcon, the gate, the use case
-and the render; `get_page_25_without_fast_path`: Falcon, the gate and the page memo's
-hit in the read transaction; engine/adapters/http/fast_get.py), in the same run.
+framework costs before any of ours. On SQLite GET one, the page and POST create are
+also measured with their fast paths off (`get_one_without_fast_path`: Falcon, the
+gate, the use case and the render; `get_page_25_without_fast_path`: Falcon, the gate
+and the page memo's hit in the read transaction; `post_create_without_fast_path`:
+Falcon, the gate, the create and the render; engine/adapters/http/fast_get.py,
+fast_post.py), in the same run.
 """
 
 import cProfile
@@ -111,16 +113,19 @@ def measure(app: Any, token: str, data: dict[str, int], number: int) -> dict[str
     found = {route: {"us_per_request": per_request_us(fn, number // scale[route]),
                      "shares": shares(fn, number // scale[route])}
              for route, fn in routes.items()}
-    fast = getattr(app, "fast_get", None)
-    if fast is not None:  # GET one and the page through Falcon's path, beside them
-        app.fast_get = None
+    for attribute, through_falcon in (("fast_get", ("get_one", "get_page_25")),
+                                      ("fast_post", ("post_create",))):
+        fast = getattr(app, attribute, None)
+        if fast is None:
+            continue
+        setattr(app, attribute, None)  # these routes through Falcon's path, beside them
         try:
-            for route in ("get_one", "get_page_25"):
+            for route in through_falcon:
                 found[f"{route}_without_fast_path"] = {
                     "us_per_request": per_request_us(routes[route], number // scale[route]),
                     "shares": shares(routes[route], number // scale[route])}
         finally:
-            app.fast_get = fast
+            setattr(app, attribute, fast)
     return found
 
 

@@ -150,8 +150,30 @@ def test_create_is_one_transaction_of_few_statements(world: World) -> None:
                       resource_id=resource, actor_id=ids["actor"])
 
     counter.during(lambda: create(1000))
-    # the enrollments version's trigger (migration 4) adds two traced lines, each with
-    # the text of the statement that fired it
+    # the id is read, not written: the allocator's row stays out of the commit; the
+    # enrollments version's trigger (migration 4) adds two traced lines, each with the
+    # text of the statement that fired it
     assert counter.during(lambda: create(1001)) == [
-        "BEGIN IMMEDIATE", "catalog_version", "ongoing_for_resource", "next_id",
+        "BEGIN IMMEDIATE", "catalog_version", "ongoing_for_resource", "enrollment_id_top",
         *["save_enrollment"] * 3, "COMMIT"]
+
+
+def test_enrollment_ids_are_read_once_a_transaction_and_kept_if_unsaved(
+        world: World) -> None:
+    engine, counter, _ = world
+    store = engine.store
+    assert isinstance(store, SqliteStore)
+
+    def take(n: int, commit: bool = True) -> list[int]:
+        with store.unit_of_work() as uow:
+            found = [uow.next_id("enrollment") for _ in range(n)]
+            if commit:
+                uow.commit()
+        return found
+
+    top = take(1, commit=False)[0]  # rolled back: handed out again
+    assert counter.during(lambda: take(3)) == [
+        "BEGIN IMMEDIATE", "enrollment_id_top", "remember_id", "COMMIT"]
+    assert take(1) == [top + 3]  # none of the three unsaved ones again
+    with store.unit_of_work(read_only=True) as reading, pytest.raises(RuntimeError):
+        reading.next_id("enrollment")

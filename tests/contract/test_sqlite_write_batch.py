@@ -161,6 +161,26 @@ def test_a_job_that_fails_after_writing_is_rolled_back_alone(world: World) -> No
     assert world.enroll(2) == 4  # and the store goes on as before
 
 
+def test_a_job_that_fails_after_taking_an_id_leaves_no_gap(world: World) -> None:
+    """An enrollment id is read once a transaction and counted on (sqlite_unit.py,
+    _next_enrollment_id): a job that took one and failed has changed the count, so the
+    batch runs again without it, and the next job gets that id."""
+    def take_then_fail(uow: SqliteUnitOfWork) -> None:
+        uow.next_id("enrollment")
+        raise RuntimeError("a bug after the id")
+
+    queue = Queued(world)
+    queue.send(lambda: world.enroll(1), queued_after=0)
+    queue.send(lambda: world.enroll(3), queued_after=1)
+    queue.send(lambda: world.store.run_batched(take_then_fail), queued_after=2)
+    queue.send(lambda: world.enroll(4), queued_after=3)
+    first, third, failed, fourth = queue.outcomes()
+    assert isinstance(failed, RuntimeError)
+    assert (first, third, fourth) == (1, 2, 3)
+    assert world.stored() == {1: 1, 3: 2, 4: 3}
+    assert world.enroll(2) == 4
+
+
 def test_a_failed_commit_fails_every_job_of_its_batch_and_keeps_nothing(
     world: World,
 ) -> None:

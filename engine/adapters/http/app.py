@@ -17,6 +17,7 @@ from engine.adapters.http.auth import TokenAuth
 from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.fast_get import FastGet, StartResponse
+from engine.adapters.http.fast_post import FastPost
 from engine.adapters.http.gate import PUBLIC_PATHS, Gate
 from engine.adapters.http.guard import EngineGuard
 from engine.adapters.http.ratelimit import RateLimit, RateLimiter
@@ -51,16 +52,22 @@ def public_base(url: str) -> str:
 
 
 class EngineApp(falcon.App[falcon.Request, falcon.Response]):
-    """Falcon's app, with GET one's fast path in front of it where the store allows
-    (engine/adapters/http/fast_get.py): a request it does not answer goes on to Falcon
-    as it came."""
+    """Falcon's app, with the GETs' and POST create's fast paths in front of it where
+    the store allows (engine/adapters/http/fast_get.py, fast_post.py): a request they
+    do not answer goes on to Falcon (as it came, or with what they did attached)."""
 
     fast_get: FastGet | None = None
+    fast_post: FastPost | None = None
 
     def __call__(self, env: Any, start_response: StartResponse) -> Any:
         fast = self.fast_get
         if fast is not None:
             answer = fast(env, start_response)
+            if answer is not None:
+                return answer
+        fast_post = self.fast_post
+        if fast_post is not None:
+            answer = fast_post(env, start_response)
             if answer is not None:
                 return answer
         return super().__call__(env, start_response)
@@ -100,7 +107,8 @@ def create_app(
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
     router = falcon.routing.CompiledRouter()
-    gate = Gate(auth, limiter, guard, router, BodyReader(request_timeout),
+    bodies = BodyReader(request_timeout)
+    gate = Gate(auth, limiter, guard, router, bodies,
                 public_base(public_url),
                 public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()),
                 shared=engine if shares_reads(engine, auth, guard) else None)
@@ -119,6 +127,8 @@ def create_app(
     if gate.shared is not None and metrics is None and FastGet.serves(engine.store):
         # metrics time Falcon's path only; pages are kept by the list's memo
         app.fast_get = FastGet(engine, limiter, access, pages=enrollment_list.pages)
+        if clock_mode == "system":  # (a simulated clock's creates hold the guard's lock)
+            app.fast_post = FastPost(engine, limiter, bodies, app.fast_get.hashes, access)
     app.add_route("/v2/sequence_enrollments/finish_ongoing_for_resource",
                   enrollments.FinishOngoing(ctx))
     app.add_route(f"/v2/sequence_enrollments/{ID}", enrollments.EnrollmentItem(ctx))

@@ -43,7 +43,11 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         self._conn: sqlite3.Connection | None = None
         self._in_transaction = self._locked = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
-        self._saved: tuple[dict[tuple[Step, ...], int], object] = ({}, UNCHECKED)
+        # enrollment ids in this transaction (EnrollmentIds): (the largest handed out or
+        # saved, the largest handed out, the largest saved, how many handed out)
+        self._ids: EnrollmentIds = NO_IDS
+        self._saved: tuple[dict[tuple[Step, ...], int], object, EnrollmentIds] = \
+            ({}, UNCHECKED, NO_IDS)
         # the catalog version this transaction reads at (None: it changed the catalog
         # itself, so it reads around the cache); checked on its first catalog read
         self._catalog_at: int | object | None = UNCHECKED
@@ -80,6 +84,9 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def commit(self) -> None:
         if not self._in_transaction:
             return
+        _, handed, saved, _ = self._ids
+        if handed > saved:  # an id handed out and not saved must stay spent
+            self._write("remember_id", {"kind": "enrollment", "id": handed})
         try:
             self._connection().execute("COMMIT")
         except sqlite3.Error as error:
@@ -91,6 +98,7 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         self._in_transaction = False
         self._new_steps.clear()
         self._catalog_at = UNCHECKED
+        self._ids = NO_IDS
         if self._locked:
             self._locked = False
             self._store.write_lock.release()
@@ -101,8 +109,8 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         """Rows changed on this connection so far (the write batch's test of whether a
         failed job changed anything), beginning the write transaction if it has not
         begun; None if SQLite rolled the transaction back on its own (a full disk...)."""
-        conn = self._begin(True)
-        return conn.total_changes if conn.in_transaction else None
+        conn = self._begin(True)  # (an id handed out counts: the allocator's change)
+        return conn.total_changes + self._ids[3] if conn.in_transaction else None
 
     def savepoint(self) -> None:
         """Mark where the next job of a write batch begins (engine/adapters/storage/
@@ -110,7 +118,7 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         conn = self._begin(True)
         if not conn.in_transaction:  # SQLite rolled it back (a full disk...): a savepoint
             raise StorageError("the transaction was rolled back")  # would begin anew
-        self._saved = (dict(self._new_steps), self._catalog_at)
+        self._saved = (dict(self._new_steps), self._catalog_at, self._ids)
         self._run_plain(conn, "SAVEPOINT job")
 
     def release_savepoint(self) -> None:
@@ -122,7 +130,7 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         conn = self._connection()
         self._run_plain(conn, "ROLLBACK TO job")
         self._run_plain(conn, "RELEASE job")
-        self._new_steps, self._catalog_at = self._saved
+        self._new_steps, self._catalog_at, self._ids = self._saved
 
     @staticmethod
     def _run_plain(conn: sqlite3.Connection, statement: str) -> None:
@@ -188,8 +196,24 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     # -- ids ----------------------------------------------------------------------
 
     def next_id(self, kind: str) -> int:
+        if kind == "enrollment":
+            return self._next_enrollment_id()
         value: int = self._write_returning("next_id", {"kind": kind})
         return value
+
+    def _next_enrollment_id(self) -> int:
+        """next_id("enrollment") without writing the allocator's row on every create
+        (a statement, and one more page in the create's commit): enrollments are never
+        deleted, so one more than the largest id saved or handed out is never an id
+        handed out before. Read once a transaction, under its write lock; counted on
+        from there; the allocator is written at commit only if the largest id handed
+        out was not saved (commit())."""
+        top, _, saved, count = self._ids
+        if count == 0:  # (a read in the write transaction: read-only units refuse it)
+            top = self._write_returning("enrollment_id_top", {})
+        top += 1
+        self._ids = (top, top, saved, count + 1)
+        return top
 
     def id_taken(self, kind: str, object_id: int) -> bool:
         row = self._row("id_taken", {"kind": kind, "id": object_id})
@@ -273,6 +297,10 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
     def save_enrollment(self, enrollment: Enrollment) -> None:
         params = codec.enrollment_params(enrollment, self._steps_id(enrollment.steps))
         self._write("save_enrollment", params)
+        top, handed, saved, count = self._ids
+        if top:  # ids are counted on in this transaction: past a chosen one too
+            found = enrollment.id
+            self._ids = (max(top, found), handed, max(saved, found), count)
 
     def list_enrollments(
         self, account_id: int, where: EnrollmentFilter, page: Page
@@ -451,6 +479,10 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
 
     def clear_failure_rules(self, account_id: int) -> None:
         self._write("clear_failure_rules", {"account_id": account_id})
+
+
+EnrollmentIds = tuple[int, int, int, int]
+NO_IDS: EnrollmentIds = (0, 0, 0, 0)
 
 
 def _page(page: Page) -> dict[str, int]:

@@ -145,3 +145,19 @@ def seed_world(store: Store) -> SequenceEngine:
 def seed_bytes() -> bytes:
     """The seed's create response as the server writes it (compact JSON)."""
     return json.dumps(json.loads(SEED_RESPONSE.read_text()), separators=(",", ":")).encode()
+
+
+def assert_same_answer(a: falcon.testing.Result, b: falcon.testing.Result,
+                       varying: frozenset[str] = frozenset({"x-request-id"})) -> None:
+    """Two answers alike but for the `varying` headers (names in one order); an error's
+    logref is its own request id."""
+    assert a.status == b.status
+    assert [name for name, _ in a.headers.items()] == [name for name, _ in b.headers.items()]
+    assert {k: v for k, v in a.headers.items() if k not in varying} == \
+        {k: v for k, v in b.headers.items() if k not in varying}
+    if a.status_code == 200:
+        assert a.content == b.content
+    else:  # the request id is the error's logref
+        assert a.json["errors"] == b.json["errors"]
+        assert a.json["meta"]["http_status"] == b.json["meta"]["http_status"]
+        assert a.json["meta"]["logref"] == a.headers["X-Request-Id"]

@@ -42,6 +42,12 @@ END, 0))
 ON CONFLICT (kind) DO UPDATE SET last_id = max(id_allocator.last_id + 1, excluded.last_id)
 RETURNING last_id;
 
+-- name: enrollment_id_top
+-- The largest enrollment id saved or handed out before (enrollments are never deleted):
+-- next_id("enrollment") counts on from it (sqlite_unit.py, _next_enrollment_id).
+SELECT max(coalesce((SELECT max(id) FROM enrollments), 0),
+           coalesce((SELECT last_id FROM id_allocator WHERE kind = 'enrollment'), 0));
+
 -- name: id_taken
 SELECT CASE :kind
     WHEN 'account' THEN EXISTS (SELECT 1 FROM accounts WHERE id = :id)
