@@ -5,7 +5,7 @@ builds nothing else and reads no configuration.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ import falcon
 from engine.adapters.http import errors
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
-from engine.adapters.http.body import DEFAULT_TIMEOUT, BodyReader
+from engine.adapters.http.body import DEFAULT_TIMEOUT, READ_AHEAD, BodyReader, BodyTimedOut
 from engine.adapters.http.context import HttpContext
 from engine.adapters.http.fast_get import FastGet, StartResponse
 from engine.adapters.http.fast_post import FastPost
@@ -70,7 +70,24 @@ class EngineApp(falcon.App[falcon.Request, falcon.Response]):
             answer = fast_post(env, start_response)
             if answer is not None:
                 return answer
+            ahead = env.get(READ_AHEAD)
+            if isinstance(ahead, BodyTimedOut):
+                # Falcon may answer before it reaches the body (a token revoked since the
+                # fast path judged it): the answer still waits for the abandoned read
+                return _then_wait(super().__call__(env, start_response), ahead)
         return super().__call__(env, start_response)
+
+
+def _then_wait(answer: Iterable[bytes], timed_out: BodyTimedOut) -> Iterator[bytes]:
+    """`answer`, then the wait for a body read given up at its deadline: a request must
+    not end while its reader still waits on the client (engine/adapters/http/body.py)."""
+    try:
+        yield from answer
+    finally:
+        close = getattr(answer, "close", None)
+        if close is not None:
+            close()
+    timed_out.pending.wait()
 
 
 def shares_reads(engine: SequenceEngine, auth: TokenAuth, guard: EngineGuard) -> bool:

@@ -83,8 +83,13 @@ class Reader:
         self._go.release()
 
     def wait(self, timeout: float = -1) -> bool:
-        """Whether the read returned (within `timeout` seconds; -1: however long)."""
-        return self._done.acquire(timeout=timeout)
+        """Whether the read returned (within `timeout` seconds; -1: however long). An
+        abandoned read that returned stays so for every later wait: its 408 and the app
+        (engine/adapters/http/app.py) may each wait for it."""
+        returned = self._done.acquire(timeout=timeout)
+        if returned and self.abandoned:
+            self._done.release()
+        return returned
 
     def abandon(self) -> bool:
         """Stop waiting for a read that has not returned; False if it just did (then

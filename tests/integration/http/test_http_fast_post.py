@@ -272,6 +272,43 @@ def test_a_stalled_body_is_falcons_408_at_the_deadline(tmp_path: Path) -> None:
         store.close()
 
 
+def test_an_answer_before_the_body_still_waits_for_its_abandoned_read(
+        tmp_path: Path) -> None:
+    """The fast path judged the token, then the body stalled past the deadline; the
+    token is revoked meanwhile, so Falcon answers 401 before it reads the body. The
+    answer must not end while the reader still waits on the client (body.py)."""
+    path = tmp_path / "revoked.db"
+    store = SqliteStore(str(path))
+    try:
+        api = build_api(store=store, clock_mode="system")
+        app = create_app(api.engine, auth=TokenAuth(store), rate_limit=None,
+                         clock_mode="system", request_timeout=0.05)
+        assert isinstance(app, EngineApp) and app.fast_post is not None
+        token_hash = hash_token(api.tokens["rw"])
+
+        class RevokedWhileStalled(Stalled):
+            def read(self, size: int = -1) -> bytes:
+                with sqlite3.connect(path) as other:
+                    other.execute("UPDATE api_tokens SET revoked = 1 WHERE token_hash = ?",
+                                  (token_hash,))
+                return super().read(size)
+
+        body = RevokedWhileStalled()
+        status, _, chunks = call(app, environ(api, body, 40))
+        assert status == "401 Unauthorized"
+        assert b"unauthorized" in next(chunks)
+        ended = threading.Event()
+        rest = threading.Thread(target=lambda: (list(chunks), ended.set()))
+        rest.start()
+        assert not ended.wait(0.2)  # held: its reader still waits on the body
+        body.arrived.set()  # the client sends the rest (or goes)
+        assert ended.wait(5)
+        rest.join()
+        assert enrollments(api, as_="read") == []
+    finally:
+        store.close()
+
+
 def test_body_length_takes_a_whole_json_body_of_up_to_1_mib() -> None:
     json_type = {"CONTENT_TYPE": "application/json; charset=utf-8"}
     assert body_length({**json_type, "CONTENT_LENGTH": "12"}) == 12
