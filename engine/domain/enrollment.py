@@ -8,7 +8,7 @@ step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from engine.domain.enums import (
@@ -33,12 +33,26 @@ _SCHEDULED_ACTION = ActionStatus.SCHEDULED
 # Both give `t` itself when it is already whole: an enrollment's instants then share
 # one datetime with the clock's `now` instead of holding copies (48 bytes each, P1).
 def to_seconds(t: datetime) -> datetime:
-    return t.replace(microsecond=0) if t.microsecond else t
+    return _less(t, t.microsecond)
 
 
 def to_millis(t: datetime) -> datetime:
-    extra = t.microsecond % 1000
-    return t.replace(microsecond=t.microsecond - extra) if extra else t
+    return _less(t, t.microsecond % 1000)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _less(t: datetime, micros: int) -> datetime:
+    """`t` less `micros` of its own microseconds (`t` itself when 0). A difference rather
+    than `t.replace(microsecond=...)`, whose keyword parsing costs ~0.65 us against ~0.2
+    (P4: twice per new enrollment). Within one second the difference keeps the zone and
+    the wall time, but not `fold`: an instant with fold 1 takes `replace`."""
+    if not micros:
+        return t
+    if t.fold:
+        return t.replace(microsecond=t.microsecond - micros)
+    return t - _MICROSECOND * micros
 
 
 # the statuses some action lifecycle cancels from, read from the tables: `finish` asks
