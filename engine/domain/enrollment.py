@@ -9,7 +9,6 @@ step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 from engine.domain.enums import (
     ActionStatus,
@@ -111,16 +110,18 @@ class Enrollment:
         recorded = to_seconds(now)
         started = anchor = to_millis(now)
         # What `replan` does on a fresh enrollment, in one pass: each step planned from
-        # the one before it (every action is scheduled, none resumed). The list is made
-        # at its exact size and filled in place (a generator costs a resume per step).
+        # the one before it (every action is scheduled, none resumed). Appended through
+        # the bound method (a generator costs a resume per step; a list filled in place
+        # by position, enumerate's tuples and the cast, ~0.3 us more an enrollment: P4).
         planned = StepAction.planned
-        actions = cast(list[StepAction], [None] * len(steps))
-        for position, step in enumerate(steps):
+        actions: list[StepAction] = []
+        add = actions.append
+        for step in steps:
             anchor = plan(
                 anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
                 calendar,
             )
-            actions[position] = planned(anchor)
+            add(planned(anchor))
         # the fields in order, by position: keywords cost a name match each (P4)
         enrollment = cls(
             id, account_id, actor_id, sequence_id, resource_type, resource_id,
