@@ -65,7 +65,7 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
         # offset (no transition) and lie in the table: then local = t + offset
         # exactly, and the result is t + k days, corrected by the offset difference
         # if it changed in between. Anything else takes the zoneinfo path.
-        lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
+        lo, hi, offsets, rank, opens = calendar.days
         result = target = None
         day = t.toordinal()
         if lo < day < hi:
@@ -93,7 +93,7 @@ def plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar) ->
         target = None
         if calendar.send_window is not None:
             # calendar.local_ordinal and is_business_ordinal, inlined from the table
-            lo, hi, offsets, _, _, _, _, _, _, _, _, rank, opens = calendar.table
+            lo, hi, offsets, rank, opens = calendar.days
             day = result.toordinal()
             if lo < day < hi and (offset := offsets[day - lo]) is not None:
                 local = (result + offset).toordinal()
