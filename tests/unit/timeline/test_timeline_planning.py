@@ -599,3 +599,19 @@ def test_after_the_closing_of_the_tables_last_business_day() -> None:
     assert calendar.table.hi == last + 2
     evening = wall(NEW_YORK, 2023, 12, 29, 18, 30)
     assert in_zone(plan(evening, 0, W, calendar), NEW_YORK) == (2024, 1, 2, 8, 0)
+
+
+def test_after_the_closing_of_the_tables_first_business_day() -> None:
+    """The same table begins with 2018, whose first business day is Tuesday the 2nd
+    (New Year's Day is a holiday): the next business day is opens[1], never opens[-1],
+    the table's last (2023-12-29), whose window is remembered too. Kills
+    `opens[index - 1]` (the last day's opening, years later)."""
+    calendar = BusinessCalendar("America/New_York", "US", send_window="08:00-18:00")
+    plan(utc(2019, 6, 4, 15), 0, W, calendar)
+    first, last = dt.date(2018, 1, 2).toordinal(), dt.date(2023, 12, 29).toordinal()
+    assert (calendar.table.opens[0], calendar.table.opens[-1]) == (first, last)
+    for day in (first, first + 1, last):
+        calendar.window_bounds(day)  # remembered, as the fast path needs
+    assert (calendar.table.opens[0], calendar.table.opens[-1]) == (first, last)
+    evening = wall(NEW_YORK, 2018, 1, 2, 19, 0)
+    assert in_zone(plan(evening, 0, W, calendar), NEW_YORK) == (2018, 1, 3, 8, 0)
