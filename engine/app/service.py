@@ -118,9 +118,14 @@ class SequenceEngine:
         batched: Callable[[Callable[[UnitOfWork], T]], T] | None = getattr(
             self.store, "run_batched", None)
         if batched is None:
-            with self._transaction() as uow:
-                return work(uow)
-        result = batched(work)
+            # what `_transaction` does, written out: the unit of work's own `with`
+            # enters, commits and leaves it in the same order, without the
+            # _Transaction object's three calls (~0.45 us a write, P4: every arrival)
+            with self.store.unit_of_work() as uow:
+                result = work(uow)
+                uow.commit()
+        else:
+            result = batched(work)
         if self.on_commit is not None:
             self.on_commit()
         return result

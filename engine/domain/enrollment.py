@@ -8,8 +8,7 @@ step 0 is planned from the precise instant, to the millisecond (semantics.md 7).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
+from datetime import datetime, timedelta
 
 from engine.domain.enums import (
     ActionStatus,
@@ -33,12 +32,26 @@ _SCHEDULED_ACTION = ActionStatus.SCHEDULED
 # Both give `t` itself when it is already whole: an enrollment's instants then share
 # one datetime with the clock's `now` instead of holding copies (48 bytes each, P1).
 def to_seconds(t: datetime) -> datetime:
-    return t.replace(microsecond=0) if t.microsecond else t
+    return _less(t, t.microsecond)
 
 
 def to_millis(t: datetime) -> datetime:
-    extra = t.microsecond % 1000
-    return t.replace(microsecond=t.microsecond - extra) if extra else t
+    return _less(t, t.microsecond % 1000)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _less(t: datetime, micros: int) -> datetime:
+    """`t` less `micros` of its own microseconds (`t` itself when 0). A difference rather
+    than `t.replace(microsecond=...)`, whose keyword parsing costs ~0.65 us against ~0.2
+    (P4: twice per new enrollment). Within one second the difference keeps the zone and
+    the wall time, but not `fold`: an instant with fold 1 takes `replace`."""
+    if not micros:
+        return t
+    if t.fold:
+        return t.replace(microsecond=t.microsecond - micros)
+    return t - _MICROSECOND * micros
 
 
 # the statuses some action lifecycle cancels from, read from the tables: `finish` asks
@@ -97,16 +110,18 @@ class Enrollment:
         recorded = to_seconds(now)
         started = anchor = to_millis(now)
         # What `replan` does on a fresh enrollment, in one pass: each step planned from
-        # the one before it (every action is scheduled, none resumed). The list is made
-        # at its exact size and filled in place (a generator costs a resume per step).
+        # the one before it (every action is scheduled, none resumed). Appended through
+        # the bound method (a generator costs a resume per step; a list filled in place
+        # by position, enumerate's tuples and the cast, ~0.3 us more an enrollment: P4).
         planned = StepAction.planned
-        actions = cast(list[StepAction], [None] * len(steps))
-        for position, step in enumerate(steps):
+        actions: list[StepAction] = []
+        add = actions.append
+        for step in steps:
             anchor = plan(
                 anchor, step.delay_from_previous_step, step.delay_from_previous_step_unit,
                 calendar,
             )
-            actions[position] = planned(anchor)
+            add(planned(anchor))
         # the fields in order, by position: keywords cost a name match each (P4)
         enrollment = cls(
             id, account_id, actor_id, sequence_id, resource_type, resource_id,

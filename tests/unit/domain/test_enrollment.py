@@ -2,7 +2,8 @@
 (each test names the mutants it kills)."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,6 +45,23 @@ def test_recorded_instants_are_truncated() -> None:
     # kills `t.microsecond - t.microsecond % 1000` -> `+`
     assert to_millis(NOW) == NOW.replace(microsecond=526_000)
     assert to_seconds(NOW) == NOW.replace(microsecond=0)
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("America/New_York")])
+def test_truncation_keeps_everything_but_the_microseconds(fold: int, zone: tzinfo) -> None:
+    """The difference that truncates keeps the zone and the wall time; an instant with
+    fold 1 (the second 01:30 of a fall-back) keeps its fold, through replace. The
+    fields as replace gives them, and a whole instant is the same object."""
+    t = datetime(2026, 11, 1, 1, 30, 15, 123_456, tzinfo=zone, fold=fold)
+    for truncate, micros in ((to_seconds, 0), (to_millis, 123_000)):
+        done = truncate(t)
+        same = t.replace(microsecond=micros)
+        assert (done, done.tzinfo, done.fold, done.utcoffset()) == (
+            same, same.tzinfo, same.fold, same.utcoffset())
+        assert done.replace(tzinfo=None) == same.replace(tzinfo=None)
+        assert truncate(done) is done
+    assert to_millis(to_seconds(t)) == to_seconds(t) != t
 
 
 def test_an_enrollment_without_steps_is_done_when_it_starts() -> None:

@@ -533,3 +533,85 @@ def test_window_opening_of_a_day() -> None:
     ny_late = calendar_for("America/New_York", weekmask=EVERY_DAY, send_window="02:10-02:50")
     assert ny_late.window_opening(sunday) == utc(2026, 3, 8, 7, 10)
     assert calendar_for("America/New_York").window_opening(sunday) is None  # no window
+
+
+# -- the window after the closing, from the calendar's memo (P4) -----------------------
+
+
+def _slow_plan(t: dt.datetime, n: int, unit: DelayUnit, calendar: BusinessCalendar
+               ) -> dt.datetime:
+    """plan() off its fast paths: the zoneinfo path, then _roll_into_window."""
+    from engine.timeline import planning
+
+    assert calendar.send_window is not None
+    moved = (planning._weekdays_by_zoneinfo(t, n, calendar) if unit is W
+             else t + dt.timedelta(hours=n))
+    return planning._roll_into_window(moved, calendar, calendar.send_window)
+
+
+@pytest.mark.parametrize(("n", "unit"), [(0, W), (1, W), (4, H), (9, H)])
+def test_plans_with_remembered_windows_are_the_slow_paths_plans(n: int, unit: DelayUnit
+                                                                ) -> None:
+    """Every half hour of a week with a DST change (New York, 2026-03-08) and a week
+    with a holiday (2026-05-25), planned on a calendar that has computed every window
+    around it (plan then answers from its memo: after the closing, the next business
+    day's window; a wrong day's would be there too) and on the slow path."""
+    calendar = BusinessCalendar("America/New_York", "US", send_window="08:00-18:00")
+    for first in (utc(2026, 3, 5, 12), utc(2026, 5, 21, 12)):
+        for day in range(first.toordinal() - 1, first.toordinal() + 12):
+            calendar.window_bounds(day)  # every window remembered: all are read
+        for half_hours in range(7 * 48):
+            t = first + dt.timedelta(minutes=30 * half_hours, milliseconds=250)
+            expected = _slow_plan(t, n, unit, calendar)  # and the windows are remembered
+            assert plan(t, n, unit, calendar) == expected, t
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        ((2026, 5, 19, 17, 59), (2026, 5, 19, 17, 59)),  # inside, before the closing
+        ((2026, 5, 19, 18, 0), (2026, 5, 20, 8, 0)),  # at the closing exactly
+        ((2026, 5, 19, 23, 59), (2026, 5, 20, 8, 0)),  # late in the evening
+        ((2026, 5, 22, 18, 30), (2026, 5, 26, 8, 0)),  # Friday; Monday is Memorial Day
+        ((2026, 5, 20, 6, 0), (2026, 5, 20, 8, 0)),  # before the opening
+    ],
+)
+def test_after_the_closing_the_next_business_days_opening(
+    local: tuple[int, ...], expected: tuple[int, ...]
+) -> None:
+    calendar = BusinessCalendar("America/New_York", "US", send_window="08:00-18:00")
+    start = wall(NEW_YORK, *local)
+    for _ in range(2):  # the slow path first, then from the windows it remembered
+        assert in_zone(plan(start, 0, W, calendar), NEW_YORK) == expected
+        assert in_zone(plan(start - dt.timedelta(hours=3), 3, H, calendar),
+                       NEW_YORK) == expected
+
+
+def test_after_the_closing_of_the_tables_last_business_day() -> None:
+    """The table prepared first for 2019 ends with 2023, whose last business day is
+    Friday the 29th (the 30th and 31st are a weekend): its next one lies past the table,
+    which the slow path widens. Kills `index + 1 <= len(opens)` (an IndexError)."""
+    calendar = BusinessCalendar("America/New_York", "US", send_window="08:00-18:00")
+    plan(utc(2019, 6, 4, 15), 0, W, calendar)
+    last = dt.date(2023, 12, 29).toordinal()
+    assert (calendar.table.hi, calendar.table.opens[-1]) == (last + 2, last)
+    calendar.window_bounds(last)  # remembered, as the fast path needs
+    assert calendar.table.hi == last + 2
+    evening = wall(NEW_YORK, 2023, 12, 29, 18, 30)
+    assert in_zone(plan(evening, 0, W, calendar), NEW_YORK) == (2024, 1, 2, 8, 0)
+
+
+def test_after_the_closing_of_the_tables_first_business_day() -> None:
+    """The same table begins with 2018, whose first business day is Tuesday the 2nd
+    (New Year's Day is a holiday): the next business day is opens[1], never opens[-1],
+    the table's last (2023-12-29), whose window is remembered too. Kills
+    `opens[index - 1]` (the last day's opening, years later)."""
+    calendar = BusinessCalendar("America/New_York", "US", send_window="08:00-18:00")
+    plan(utc(2019, 6, 4, 15), 0, W, calendar)
+    first, last = dt.date(2018, 1, 2).toordinal(), dt.date(2023, 12, 29).toordinal()
+    assert (calendar.table.opens[0], calendar.table.opens[-1]) == (first, last)
+    for day in (first, first + 1, last):
+        calendar.window_bounds(day)  # remembered, as the fast path needs
+    assert (calendar.table.opens[0], calendar.table.opens[-1]) == (first, last)
+    evening = wall(NEW_YORK, 2018, 1, 2, 19, 0)
+    assert in_zone(plan(evening, 0, W, calendar), NEW_YORK) == (2018, 1, 3, 8, 0)
