@@ -185,11 +185,10 @@ def _drain_in_memory(
     done, now_of = 0, executor.clock.now
     take_due, save = uow.take_due, uow.save_enrollment
     quiet = type(executor.observer) is ExecutionObserver  # the no-op observer
-    hot: _Pass = (executor, uow, tables, quiet, executor.policy.lease, now_of,
-                  executor.delivery.send)
-    send_email = _send_email
+    hot: _Pass = (executor, uow, tables, quiet, executor.policy.lease, executor.delivery.send)
+    send_email, lock = _send_email, tables.lock
     while True:
-        with tables.lock:
+        with lock:
             enrollment = take_due(until)
             if enrollment is None:
                 return done, True
@@ -230,11 +229,10 @@ _SENDOUT_LIMITED, _QUOTA_EXCEEDED = FailureReason.SENDOUT_LIMITED, FailureReason
 
 # What `_send_email` reads on every step, looked up once per drain (P4): the executor,
 # the unit of work, its tables, whether the observer is the no-op one, the policy's
-# lease, the clock's `now` and the delivery's `send`. A plain tuple: a drain runs once
-# per simulated event, and a NamedTuple's constructor is a Python call.
+# lease and the delivery's `send`. A plain tuple: a drain runs once per simulated
+# event, and a NamedTuple's constructor is a Python call.
 _Pass = tuple[
-    Executor, Any, MemoryTables, bool, timedelta, Callable[[], datetime],
-    Callable[[SendRequest, datetime], SendResult],
+    Executor, Any, MemoryTables, bool, timedelta, Callable[[SendRequest, datetime], SendResult],
 ]
 
 
@@ -258,7 +256,7 @@ def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
         or step.action_type is not _EMAIL
     ):
         return False
-    executor, uow, tables, quiet, lease, now_of, send = hot
+    executor, uow, tables, quiet, lease, send = hot
     # fence
     claims, enrollment_id = tables.claims, enrollment.id
     held = claims.get(enrollment_id)
@@ -298,31 +296,32 @@ def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
     filled.lease_expires_at = lease_until
     filled.__class__ = SendRequest
     request: SendRequest = filled
-    # 2. deliver: the lease holds unless it ran out already (a lease of no length)
+    # 2. deliver: the lease holds unless it ran out already (a lease of no length).
+    # The executor reads the clock again before delivering and before recording (a send
+    # takes time); here the send completes at once (`applies`) and a simulated clock
+    # moves only when set, so both reads would give `now`: left out (two calls a step)
     outcome: Outcome = SKIPPED
-    at = now_of()
-    if lease_until > at:
+    if lease_until > now:
         try:
-            outcome = send(request, at)
+            outcome = send(request, now)
         except DeliveryError as error:
             outcome = error
     if not quiet:
         executor.observer.delivered("email", *_label(outcome))
     # 3. record
-    at = now_of()
     if (
         isinstance(outcome, SendResult)
         and outcome.sent
         and enrollment.current_step_position == position
         and action.status is _IN_PROGRESS
     ):
-        enrollment.complete_current(at, calendar)
+        enrollment.complete_current(now, calendar)
         sends[account_day] += 1  # the ledger's flush order: by key, "account" < "actor"
         sends[actor_day] += 1
         return True
     batch = Batch(uow)
     batch.ledger.add(actor_day, 1)
     batch.ledger.add(account_day, 1)
-    executor._settle(batch, enrollment, request, outcome, at)
+    executor._settle(batch, enrollment, request, outcome, now)
     batch.ledger.flush()
     return True

@@ -44,6 +44,7 @@ def test_a_key_gives_back_its_id_and_orders_as_its_pair(
 ) -> None:
     key = due_key(due, enrollment_id)
     assert id_of(key) == enrollment_id
+    assert key >> 65 == (due - datetime(1970, 1, 1, tzinfo=UTC)) // US  # its microseconds
     for other in EDGES:
         assert (key < due_key(due, other)) == (enrollment_id < other)
         assert key < due_key(due + US, other)

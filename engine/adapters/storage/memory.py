@@ -15,7 +15,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from heapq import heappop, heappush
 from operator import attrgetter
 from types import TracebackType
 from typing import Any, TypeVar
@@ -46,20 +47,25 @@ T = TypeVar("T")
 # compares two datetimes per step of a pop and chases two pointers: a pop and a push
 # cost ~3.7 us on a heap of 100,000, these ~1.2 us (P4: one of each per step).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _ID_BITS = 65
 _ID_OFFSET = 1 << 64
 _ID_MASK = (1 << _ID_BITS) - 1
 
 
+# The microseconds since the epoch are summed from the timedelta's fields: the same int
+# as `// timedelta(microseconds=1)`, which costs ~60 ns more (a save of each step, P4).
 def due_key(due: datetime, enrollment_id: int) -> int:
     """(due, enrollment_id) as one int of the due heap (ids checked by `_index_new`)."""
-    return (due - _EPOCH) // _MICROSECOND << _ID_BITS | (enrollment_id + _ID_OFFSET)
+    since = due - _EPOCH
+    return ((since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+            ) << _ID_BITS | (enrollment_id + _ID_OFFSET)
 
 
 def due_key_at(now: datetime) -> int:
     """The largest key due at `now`: every entry due at or before `now` is <= it."""
-    return (now - _EPOCH) // _MICROSECOND << _ID_BITS | _ID_MASK
+    since = now - _EPOCH
+    return ((since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+            ) << _ID_BITS | _ID_MASK
 
 
 def id_of(key: int) -> int:
@@ -204,10 +210,11 @@ class MemoryUnitOfWork:
         if due is not None:
             pushed = s.due_pushed.get(enrollment_id)
             if pushed is None or pushed[0] != due:  # due_key, inlined
-                entry = (due - _EPOCH) // _MICROSECOND << _ID_BITS | (
-                    enrollment_id + _ID_OFFSET)
+                since = due - _EPOCH
+                entry = ((since.days * 86400 + since.seconds) * 1_000_000
+                         + since.microseconds) << _ID_BITS | (enrollment_id + _ID_OFFSET)
                 s.due_pushed[enrollment_id] = (due, entry)
-                heapq.heappush(s.due_heap, entry)
+                heappush(s.due_heap, entry)
 
     def _index_new(self, enrollment: Enrollment, old: Enrollment | None) -> None:
         """Stores an enrollment that is not the stored object with its id (if any: `old`)
@@ -289,7 +296,7 @@ class MemoryUnitOfWork:
             bound = s.due_bound = (now, due_key_at(now))
         last = bound[1]
         while heap and heap[0] <= last:
-            entry = heapq.heappop(heap)
+            entry = heappop(heap)
             enrollment_id = (entry & _ID_MASK) - _ID_OFFSET  # id_of, inlined
             due = pushed.get(enrollment_id)
             if due is None or due[1] != entry:
