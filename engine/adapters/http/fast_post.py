@@ -50,7 +50,7 @@ VERSION = "catalog_version"  # sqlite_queries.sql: the one statement of a memo h
 MAX_TOKENS = 1024  # principals kept; past it, they start over
 
 
-class TokenMemo:
+class PrincipalMemo:
     """The principal of a token hash, as the gate would find it now (None: a token the
     gate refuses), from a memo kept with the catalog version it was read at."""
 
@@ -93,7 +93,7 @@ class FastPost:
     def __init__(self, engine: SequenceEngine, limiter: RateLimiter | None,
                  bodies: BodyReader, hashes: TokenHashes, access: AccessLog | None) -> None:
         self.engine, self.limiter, self.bodies, self.access = engine, limiter, bodies, access
-        self._hash, self._principal = hashes, TokenMemo(engine)
+        self._hash, self._principal = hashes, PrincipalMemo(engine)
 
     def __call__(self, env: dict[str, Any], start_response: StartResponse,
                  ) -> list[bytes] | None:
