@@ -300,10 +300,12 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     account = tables.accounts.get(enrollment.account_id)
     assert account is not None, "an enrollment outlived its account"
     sends = tables.sends
-    if sends.get(actor_day, 0) >= actor.daily_email_limit:
+    actor_sent = sends.get(actor_day, 0)
+    if actor_sent >= actor.daily_email_limit:
         limits.limit_reached(enrollment, actor, _SENDOUT_LIMITED, executor.policy, now)
         return True
-    if sends.get(account_day, 0) >= account.daily_email_quota:
+    account_sent = sends.get(account_day, 0)
+    if account_sent >= account.daily_email_quota:
         limits.limit_reached(enrollment, actor, _QUOTA_EXCEEDED, executor.policy, now)
         return True
     enrollment.begin_current(now)
@@ -341,8 +343,11 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
         and action.status is _IN_PROGRESS
     ):
         enrollment.complete_current(now, calendar)
-        sends[account_day] += 1  # the ledger's flush order: by key, "account" < "actor"
-        sends[actor_day] += 1
+        # the counts read above, one up (nothing else writes a counter while the unit
+        # holds the lock, and an in-process delivery writes none), in the ledger's flush
+        # order: by key, "account" < "actor"
+        sends[account_day] = account_sent + 1
+        sends[actor_day] = actor_sent + 1
         return True
     batch = Batch(uow)
     batch.ledger.add(actor_day, 1)
