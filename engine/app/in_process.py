@@ -7,6 +7,10 @@ simulator's chance delivery, the built-in outbox). Anything else (a webhook, a
 host's tasks, SQLite or PostgreSQL, the scheduler's threads) runs the three
 transactions of engine/app/execution.py, where a delivery must not hold a lock.
 
+The work due at one instant is one unit of work here (`_drain_in_memory`), as the
+executor claims a batch in one transaction: each enrollment is still taken, run
+and put back one at a time, in the executor's order.
+
 Why it is the same as `Executor.run_due`, one enrollment at a time: the steps
 are the executor's own (`_dispatch`, `_make`, `_settle`), in the same order, on
 the same instant, and only what another party could see between them is left
