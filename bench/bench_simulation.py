@@ -48,12 +48,12 @@ NOTE = (
     "rounds of trimming. This round (one unit of work per instant, the send counters "
     "written from the counts read for the limits, the due index remembering two bounds): "
     "447,112 -> 427,496 instructions per enrollment and its five steps, -4.4% (valgrind, "
-    "12,000 less 2,000 enrollments); same-run CPU rates at 100,000 (2026-12-06, load "
-    "1.2-1.5; before / after / SimPy): 88,954 / 94,430 / 106,671, 88,658 / 92,083 / "
-    "102,664 and 88,899 / 93,806 / 102,706: 0.89-0.91x SimPy (before 0.83-0.87x). The "
-    "simulator's output is unchanged (every enrollment, task, lease, send counter and "
-    "tally of both examples, seeds 1 and 2, and of P4 at 2,000, compared by script before"
-    " and after)."
+    "12,000 less 2,000 enrollments). Seven same-run sets at 100,000 (2026-12-06, load "
+    "1.2-3.4; actions per CPU s): before 86,941-89,222, after 89,956-94,729, SimPy "
+    "102,664-111,147; set by set 1.03-1.09x the rate, 0.85-0.91x SimPy (before "
+    "0.79-0.87x). The simulator's output is unchanged (every enrollment, task, lease, "
+    "send counter and tally of both examples, seeds 1 and 2, and of P4 at 2,000: "
+    "bench/simulation_state.py, before and after)."
 )
 STEPS = [(0, "weekdays"), (1, "weekdays"), (2, "weekdays"), (4, "hours"), (3, "weekdays")]
 DAY = 86400.0
