@@ -7,6 +7,10 @@ simulator's chance delivery, the built-in outbox). Anything else (a webhook, a
 host's tasks, SQLite or PostgreSQL, the scheduler's threads) runs the three
 transactions of engine/app/execution.py, where a delivery must not hold a lock.
 
+The work due at one instant is one unit of work here (`_drain_in_memory`), as the
+executor claims a batch in one transaction: each enrollment is still taken, run
+and put back one at a time, in the executor's order.
+
 Why it is the same as `Executor.run_due`, one enrollment at a time: the steps
 are the executor's own (`_dispatch`, `_make`, `_settle`), in the same order, on
 the same instant, and only what another party could see between them is left
@@ -35,7 +39,7 @@ lease's expiry, as a claimed one does.
 from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
 from engine.app import limits
@@ -52,6 +56,7 @@ from engine.domain.enums import (
     FailureReason,
 )
 from engine.errors import DeliveryError
+from engine.timeline import BusinessCalendar
 
 
 class DueIndex(Protocol):
@@ -179,33 +184,45 @@ def _drain_in_memory(
     clock: SettableClock | None,
     horizon: Horizon | None,
 ) -> tuple[int, bool]:
-    """`_drain` on the memory store, whose unit of work is its lock (taken here once per
-    enrollment, as `with uow` takes it) and whose commit does nothing: the same units
-    of work, each due email step through `_send_email`, anything else as in `_drain`."""
+    """`_drain` on the memory store, whose unit of work is its lock and whose commit does
+    nothing: each due email step through `_send_email`, anything else as in `_drain`.
+
+    The work due at one instant is one unit of work: the lock taken once for all of it
+    (as the executor claims a batch in one transaction), the clock read once, and each
+    actor's send days and calendar looked up once (`days`: nobody can change a user
+    while the lock is held). The order is the same, one enrollment at a time: after each
+    one is saved, the next is taken from the index again (a step with no delay is due
+    at once, ahead of a later id), up to `now` only, so the unit ends when the next work
+    is later; the horizon is asked before each piece, as before."""
     done, now_of = 0, executor.clock.now
     take_due, save = uow.take_due, uow.save_enrollment
     quiet = type(executor.observer) is ExecutionObserver  # the no-op observer
-    hot: _Pass = (executor, uow, tables, quiet, executor.policy.lease, executor.delivery.send)
-    send_email, lock = _send_email, tables.lock
+    hot: _Pass = (executor, uow, tables, quiet, executor.delivery.send)
+    send_email, lock, lease = _send_email, tables.lock, executor.policy.lease
     while True:
         with lock:
             enrollment = take_due(until)
             if enrollment is None:
                 return done, True
-            due = enrollment.due_at
-            if horizon is not None and (event := horizon()) is not None and due > event:
-                save(enrollment)  # back on the index, untouched
-                return done, False
-            try:
-                now = now_of()
-                if clock is not None and due > now:
-                    clock.set(due)
+            unit: _Unit | None = None
+            while enrollment is not None:
+                due = enrollment.due_at
+                if horizon is not None and (event := horizon()) is not None and due > event:
+                    save(enrollment)  # back on the index, untouched
+                    return done, False
+                if unit is None:  # the unit's instant: its first piece's, or the clock's
                     now = now_of()
-                if not send_email(hot, enrollment, now):
-                    _run_one(executor, uow, enrollment, now)
-            finally:  # back on the due index whatever happened
-                save(enrollment)
-        done += 1
+                    if clock is not None and due > now:
+                        clock.set(due)
+                        now = now_of()
+                    unit = (now, now + lease, {})
+                try:
+                    if not send_email(hot, enrollment, unit):
+                        _run_one(executor, uow, enrollment, now)
+                finally:  # back on the due index whatever happened
+                    save(enrollment)
+                done += 1
+                enrollment = take_due(now)
 
 
 class _OpenRequest:
@@ -228,15 +245,20 @@ _SENDOUT_LIMITED, _QUOTA_EXCEEDED = FailureReason.SENDOUT_LIMITED, FailureReason
 
 
 # What `_send_email` reads on every step, looked up once per drain (P4): the executor,
-# the unit of work, its tables, whether the observer is the no-op one, the policy's
-# lease and the delivery's `send`. A plain tuple: a drain runs once per simulated
-# event, and a NamedTuple's constructor is a Python call.
-_Pass = tuple[
-    Executor, Any, MemoryTables, bool, timedelta, Callable[[SendRequest, datetime], SendResult],
-]
+# the unit of work, its tables, whether the observer is the no-op one and the
+# delivery's `send`. A plain tuple: a drain runs once per simulated event, and a
+# NamedTuple's constructor is a Python call.
+_Pass = tuple[Executor, Any, MemoryTables, bool, Callable[[SendRequest, datetime], SendResult]]
 
 
-def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
+# What the work due at one instant shares (`_drain_in_memory`): the instant, the end of
+# a lease taken then, and the actors met so far, by id: each with its calendar and the
+# two send days of its emails (the actor's, the account's), read at its first email
+_Days = dict[int, tuple[User, BusinessCalendar, limits.Key, limits.Key]]
+_Unit = tuple[datetime, datetime, _Days]
+
+
+def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     """`_claim_deliver_record` for a scheduled email step of an active enrollment, with
     the memory store's tables written in place; False (nothing done) for any other step.
 
@@ -256,29 +278,38 @@ def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
         or step.action_type is not _EMAIL
     ):
         return False
-    executor, uow, tables, quiet, lease, send = hot
+    executor, uow, tables, quiet, send = hot
+    now, lease_until, days = unit
     # fence
     claims, enrollment_id = tables.claims, enrollment.id
     held = claims.get(enrollment_id)
     claims[enrollment_id] = (None, 1 if held is None else held[1] + 1, None)
-    lease_until = now + lease
     # 1. claim (Executor._dispatch and _take_send)
     if not quiet:
         planned = action.estimated_execute_at
         latency = (now - planned).total_seconds() if planned is not None else None
         executor.observer.claimed("email", latency=latency, retry=False, redelivery=False)
-    actor = tables.users.get(enrollment.actor_id)
+    known = days.get(enrollment.actor_id)
+    if known is None:  # the unit's first send for this actor: read once (`_drain_in_memory`)
+        actor = tables.users.get(enrollment.actor_id)
+        assert actor is not None, "an enrollment outlived its actor"
+        calendar = actor.calendar
+        known = days[enrollment.actor_id] = (
+            actor,
+            calendar,
+            (_ACTOR_SCOPE, actor.id, calendar.local_date(now)),
+            (_ACCOUNT_SCOPE, actor.account_id, now.date()),
+        )
+    actor, calendar, actor_day, account_day = known
     account = tables.accounts.get(enrollment.account_id)
-    assert actor is not None, "an enrollment outlived its actor"
     assert account is not None, "an enrollment outlived its account"
-    calendar = actor.calendar
-    actor_day = (_ACTOR_SCOPE, actor.id, calendar.local_date(now))
-    account_day = (_ACCOUNT_SCOPE, actor.account_id, now.date())
     sends = tables.sends
-    if sends.get(actor_day, 0) >= actor.daily_email_limit:
+    actor_sent = sends.get(actor_day, 0)
+    if actor_sent >= actor.daily_email_limit:
         limits.limit_reached(enrollment, actor, _SENDOUT_LIMITED, executor.policy, now)
         return True
-    if sends.get(account_day, 0) >= account.daily_email_quota:
+    account_sent = sends.get(account_day, 0)
+    if account_sent >= account.daily_email_quota:
         limits.limit_reached(enrollment, actor, _QUOTA_EXCEEDED, executor.policy, now)
         return True
     enrollment.begin_current(now)
@@ -316,8 +347,11 @@ def _send_email(hot: _Pass, enrollment: Enrollment, now: datetime) -> bool:
         and action.status is _IN_PROGRESS
     ):
         enrollment.complete_current(now, calendar)
-        sends[account_day] += 1  # the ledger's flush order: by key, "account" < "actor"
-        sends[actor_day] += 1
+        # the counts read above, one up (nothing else writes a counter while the unit
+        # holds the lock, and an in-process delivery writes none), in the ledger's flush
+        # order: by key, "account" < "actor"
+        sends[account_day] = account_sent + 1
+        sends[actor_day] = actor_sent + 1
         return True
     batch = Batch(uow)
     batch.ledger.add(actor_day, 1)

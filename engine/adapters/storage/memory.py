@@ -88,7 +88,9 @@ class MemoryStore:
         # enrollment id -> (due_at, its key) last pushed on the heap: a popped key that
         # is not this one is stale (the enrollment was pushed again since)
         self.due_pushed: dict[int, tuple[datetime, int]] = {}
-        self.due_bound: tuple[datetime | None, int] = (None, 0)  # take_due's last (now, key)
+        # take_due's last two (now, key): the in-process pass asks with its unit's instant
+        # and with its drain's end in turn (engine/app/in_process.py)
+        self.due_bound: tuple[datetime | None, int, datetime | None, int] = (None, 0, None, 0)
         self.sends: dict[tuple[str, int, date], int] = defaultdict(int)
         self.outbox: list[OutboxMessage] = []
         self.outbox_keys: set[str] = set()
@@ -291,9 +293,10 @@ class MemoryUnitOfWork:
         heap, pushed = s.due_heap, s.due_pushed
         if not heap:
             return None
-        bound = s.due_bound  # a drain asks with one `now` for all its pieces of work
+        bound = s.due_bound  # a drain asks with the same two for all its pieces of work
         if bound[0] is not now:
-            bound = s.due_bound = (now, due_key_at(now))
+            key = bound[3] if bound[2] is now else due_key_at(now)
+            bound = s.due_bound = (now, key, bound[0], bound[1])
         last = bound[1]
         while heap and heap[0] <= last:
             entry = heappop(heap)

@@ -1,8 +1,8 @@
 """The in-process pass (engine/app/in_process.py) leaves exactly what the executor's
 claim, deliver and record leave, and stays fenced against a worker of the same store."""
 
-from dataclasses import FrozenInstanceError, replace
-from datetime import datetime, timedelta
+from dataclasses import FrozenInstanceError, fields, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ from engine.app import in_process, limits
 from engine.app.execution import SKIPPED
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import SendRequest, SendResult
+from engine.domain.account import User
 from engine.domain.enums import FailureReason, LimitPolicy, ResourceType
 from engine.runtime.simulation.runner import Simulation
 from engine.runtime.simulation.scenario import Scenario, load_scenario
+from engine.timeline import BusinessCalendar, calendar_for
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
 
@@ -384,3 +386,83 @@ def test_a_send_that_crashes_leaves_the_enrollment_due_when_its_lease_runs_out(
     lease_end = start + w.engine.policy.lease
     assert w.engine.store.enrollments[enrollment_id].due_at == lease_end
     assert w.engine.next_due_at() == lease_end
+
+
+# The work due at one instant is one unit of work on the fast path (`_drain_in_memory`):
+# one lock, one clock read, each actor's calendar and send days read at its first email.
+WEDNESDAY_3_UTC = datetime(2020, 12, 16, 3, 0, tzinfo=UTC)  # Tuesday 22:00 in New York
+
+
+def two_zones(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[World, int, int]:
+    """On `path`: a world at 03:00Z on a Wednesday with an actor in New York (where it
+    is still Tuesday) and one in Tokyo, three emails due now: New York's, Tokyo's, New
+    York's again."""
+    take(path, monkeypatch)
+    w = World(start=WEDNESDAY_3_UTC)
+    new_york = w.engine.create_user(w.account, time_zone="America/New_York").id
+    tokyo = w.engine.create_user(w.account, time_zone="Asia/Tokyo").id
+    emails = w.sequence(email(0, 0))
+    for resource_id, actor_id in ((1, new_york), (2, tokyo), (3, new_york)):
+        w.engine.enroll(w.account, sequence_id=emails, resource_type="lead",
+                        resource_id=resource_id, actor_id=actor_id)
+    return w, new_york, tokyo
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_emails_of_two_actors_at_one_instant_count_on_each_actors_own_day(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the unit keeps each actor's days by actor id (not by account, not the first
+    # actor's for all): kills `days` keyed or read by another id
+    w, new_york, tokyo = two_zones(path, monkeypatch)
+    assert w.engine.run_due() == 3
+    tuesday, wednesday = date(2020, 12, 15), date(2020, 12, 16)
+    assert dict(w.engine.store.sends) == {
+        ("account", w.account, wednesday): 3,
+        ("actor", new_york, tuesday): 2,
+        ("actor", tokyo, wednesday): 1,
+    }
+    for view in w.engine.list_enrollments(w.account):
+        assert view.enrollment.actions[0].executed_at == WEDNESDAY_3_UTC
+
+
+class CountedUser(User):
+    """A user whose calendar reads are counted."""
+
+    reads = 0
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        CountedUser.reads += 1
+        return calendar_for(self.time_zone, self.holidays, self.weekmask, self.send_window)
+
+
+def test_a_unit_reads_each_actors_calendar_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kills the unit's `days[...] = ...` dropped or read by another key (each email
+    # would read its actor's calendar again)
+    w, new_york, _ = two_zones("fast", monkeypatch)
+    users = w.engine.store.users
+    user = users[new_york]
+    users[new_york] = CountedUser(*(getattr(user, f.name) for f in fields(User)))
+    monkeypatch.setattr(CountedUser, "reads", 0)
+    assert w.engine.run_due() == 3
+    assert CountedUser.reads == 1  # two emails of New York's, one unit
+
+
+@pytest.mark.parametrize("path", ["fast", "general"])
+def test_advance_stops_between_two_pieces_of_one_instant_at_an_earlier_event(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the horizon is asked before every piece of work, also within the work due at one
+    # instant: an event the first piece made (here: one second before it) comes first
+    w, _, _ = two_zones(path, monkeypatch)
+    answers: list[datetime | None] = [None, WEDNESDAY_3_UTC - timedelta(seconds=1)]
+
+    def horizon() -> datetime | None:
+        return answers.pop(0) if answers else WEDNESDAY_3_UTC - timedelta(seconds=1)
+
+    reached = w.engine.advance(to=WEDNESDAY_3_UTC + timedelta(hours=1), horizon=horizon)
+    assert reached == WEDNESDAY_3_UTC
+    assert len(w.engine.outbox(w.account)) == 1  # the first piece only
+    assert w.engine.next_due_at() == WEDNESDAY_3_UTC  # the others wait, still due
+    assert w.engine.run_due() == 2
