@@ -18,16 +18,6 @@ transaction survives any crash or kill of the process, not a power loss
 (`synchronous="FULL"`: one fsync per commit). Group commit changes nothing
 there: every caller is answered after the COMMIT its write is in.
 
-Checkpoints. SQLite's own auto-checkpoint runs inside the COMMIT that takes the WAL
-past 1000 pages: with the write lock held, and, for a write batch, before any of
-its callers is answered (a few ms: the pages copied into the database file and two
-fsyncs), which set POST create's p99 (bench/http_note.py). So this store's
-connections never checkpoint on their own; a writer that commits counts the rows
-it wrote, and the one whose commit takes the count past `checkpoint_rows` runs a
-PASSIVE checkpoint (it never waits for readers or writers) after it released the
-write lock, and a write batch's leader after it answered its batch. A row written
-dirties about one page, so this keeps the WAL about as short as SQLite's default.
-
 Connections. Units of work borrow a connection from a small pool and give it
 back when they end; a thread may run one unit of work at a time (nesting is
 refused: it would wait for its own lock). close() closes them all.
@@ -58,7 +48,6 @@ from engine.domain.sequence import Step
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StorageError"]
 
 T = TypeVar("T")
-CHECKPOINT_ROWS = 1000  # rows committed between checkpoints (~ SQLite's 1000 WAL pages)
 
 
 class SqliteStore:
@@ -70,7 +59,6 @@ class SqliteStore:
         synchronous: str = "NORMAL",
         pool_size: int = 8,
         migrate_schema: bool = True,
-        checkpoint_rows: int = CHECKPOINT_ROWS,
     ) -> None:
         """Open (creating if needed) the database file and bring its schema up to date.
 
@@ -86,14 +74,7 @@ class SqliteStore:
         self._pool_lock = threading.Lock()
         self._owners: dict[int, int] = {}  # id(connection) -> thread ident, while lent
         self._closed = False
-        if checkpoint_rows < 1:
-            raise ValueError("a SQLite store needs checkpoint_rows >= 1")
-        self.checkpoint_rows = checkpoint_rows
-        self._written = 0  # rows committed since the last checkpoint (under write_lock)
-        self._checkpoint_due = False
-        # a batch's unit leaves the checkpoint to its leader, who runs it once answered
-        self._batcher = WriteBatcher(lambda: SqliteUnitOfWork(self, checkpoints=False),
-                                     after_batch=self.checkpoint_if_due)
+        self._batcher = WriteBatcher(self.unit_of_work)
         if migrate_schema:
             try:
                 self.migrate()
@@ -103,32 +84,6 @@ class SqliteStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(self, read_only=read_only)
-
-    def committed(self, rows: int) -> None:
-        """A write transaction committed `rows` changed rows (called with write_lock
-        held): past `checkpoint_rows`, a checkpoint is due."""
-        self._written += rows
-        if self._written >= self.checkpoint_rows:
-            self._written, self._checkpoint_due = 0, True
-
-    def checkpoint_if_due(self) -> None:
-        """A PASSIVE checkpoint if one is due (on a pool connection; never under the
-        write lock). One that fails (a full disk...) leaves the WAL to the next one:
-        every commit is durable in the WAL already."""
-        with self._pool_lock:
-            due, self._checkpoint_due = self._checkpoint_due, False
-        if not due:
-            return
-        try:
-            conn = self._take(None)
-        except StorageError:  # closed meanwhile: SQLite checkpoints as the last one closes
-            return
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:
-            pass
-        finally:
-            self.release(conn)
 
     def run_batched(self, work: Callable[[SqliteUnitOfWork], T]) -> T:
         """`work` in a write transaction, committed before this returns, together with
@@ -218,7 +173,7 @@ class SqliteStore:
                 self._owners[id(conn)] = owner
         if conn is None:
             conn = connect(self.path, busy_timeout=self.busy_timeout,
-                           synchronous=self.synchronous, autocheckpoint=0)
+                           synchronous=self.synchronous)
             if owner is not None:
                 with self._pool_lock:
                     self._owners[id(conn)] = owner

@@ -51,11 +51,8 @@ def sqlite_path(path_or_url: str) -> str:
     return str(Path(path))
 
 
-def connect(path: str, *, busy_timeout: float, synchronous: str,
-            autocheckpoint: int = 1000) -> sqlite3.Connection:
-    """A connection ready for SqliteStore's transactions (may be used by any one thread).
-    `autocheckpoint`: SQLite's wal_autocheckpoint in WAL pages (0: this connection never
-    checkpoints on its own; SqliteStore checkpoints off its writers' path)."""
+def connect(path: str, *, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
+    """A connection ready for SqliteStore's transactions (may be used by any one thread)."""
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
     if sqlite3.sqlite_version_info < MIN_SQLITE:
@@ -77,7 +74,6 @@ def connect(path: str, *, busy_timeout: float, synchronous: str,
         if mode != "wal":
             raise StorageError(f"the database {path} cannot use WAL mode (journal_mode {mode})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
         conn.execute("PRAGMA foreign_keys = ON")
     except BaseException as error:
         conn.close()

@@ -38,13 +38,8 @@ if TYPE_CHECKING:
 class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_sequence
     _codec = codec
 
-    def __init__(self, store: "SqliteStore", *, read_only: bool = False,
-                 checkpoints: bool = True) -> None:
-        """`checkpoints=False`: a commit that makes a checkpoint due leaves it to whoever
-        calls `store.checkpoint_if_due()` (a write batch's leader, once it answered)."""
+    def __init__(self, store: "SqliteStore", *, read_only: bool = False) -> None:
         self._store, self._sql, self._read_only = store, store.sql, read_only
-        self._checkpoints = checkpoints
-        self._changes_at = 0  # the connection's total_changes when the write began
         self._conn: sqlite3.Connection | None = None
         self._in_transaction = self._locked = False
         self._new_steps: dict[tuple[Step, ...], int] = {}  # step lists added, not yet committed
@@ -92,18 +87,12 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
         _, handed, saved, _ = self._ids
         if handed > saved:  # an id handed out and not saved must stay spent
             self._write("remember_id", {"kind": "enrollment", "id": handed})
-        conn = self._connection()
         try:
-            conn.execute("COMMIT")
+            self._connection().execute("COMMIT")
         except sqlite3.Error as error:
             raise StorageError(f"commit failed: {error}") from error
         self._store.step_ids.update(self._new_steps)
-        wrote = self._locked
-        if wrote:  # still under the write lock
-            self._store.committed(conn.total_changes - self._changes_at)
         self._end()
-        if wrote and self._checkpoints:
-            self._store.checkpoint_if_due()
 
     def _end(self) -> None:
         self._in_transaction = False
@@ -164,7 +153,6 @@ class SqliteUnitOfWork(CatalogReads):  # get_account, get_user, get_token, get_s
                 if not self._store.write_lock.acquire(timeout=self._store.busy_timeout):
                     raise StorageError("timed out waiting for this process's other writer")
                 self._locked = True
-                self._changes_at = conn.total_changes
             try:
                 conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
             except sqlite3.Error as error:

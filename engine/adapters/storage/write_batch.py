@@ -77,15 +77,13 @@ class Job(Generic[T]):
 class WriteBatcher:
     """`run(work)` as if in a transaction of its own, committed with whatever else is
     waiting. `open_unit` opens a write unit of work (a context manager) on the
-    leader's thread; `after_batch` runs on it once the batch is answered (its own job
-    aside) and the next leader woken: SqliteStore's checkpoint, off everyone's path."""
+    leader's thread."""
 
     def __init__(self, open_unit: Callable[[], AbstractContextManager[Savepoints]],
-                 max_batch: int = MAX_BATCH,
-                 after_batch: Callable[[], None] | None = None) -> None:
+                 max_batch: int = MAX_BATCH) -> None:
         if max_batch < 1:
             raise ValueError("a write batch needs max_batch >= 1")
-        self._open_unit, self.max_batch, self._after = open_unit, max_batch, after_batch
+        self._open_unit, self.max_batch = open_unit, max_batch
         self._mutex = threading.Lock()
         self._queue: list[Job[Any]] = []
         self._leading = False
@@ -120,8 +118,6 @@ class WriteBatcher:
                 successor.wake()
             for job in batch[1:]:
                 job.wake()
-            if self._after is not None:  # its batch answered, the next leader woken
-                self._after()
 
     def _run(self, batch: list[Job[Any]]) -> None:
         isolate = False  # first try without savepoints: a job that fails mostly wrote nothing
