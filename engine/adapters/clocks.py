@@ -1,6 +1,12 @@
 """Clocks: the only place that reads the wall clock."""
 
+import time
 from datetime import UTC, datetime
+
+# Seconds on a clock that never moves back (read deadlines, rate buckets): injected
+# where it is used, so tests move a fake one. time.monotonic itself, not a wrapper:
+# it is read a few times a request.
+monotonic = time.monotonic
 
 
 class SystemClock:

@@ -4,13 +4,13 @@
 builds nothing else and reads no configuration.
 """
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import falcon
 
+from engine.adapters.clocks import monotonic
 from engine.adapters.http import errors
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import TokenAuth
@@ -104,14 +104,15 @@ def create_app(
     rate_limit: RateLimit | None,
     clock_mode: str,
     guard: EngineGuard | None = None,
-    rate_clock: Callable[[], float] = time.monotonic,
+    rate_clock: Callable[[], float] = monotonic,
     metrics: "Metrics | None" = None,
     public_url: str = DEFAULT_PUBLIC_URL,
     request_timeout: float = DEFAULT_TIMEOUT,
     access_log: bool = False,
 ) -> EngineApp:
     """The WSGI app. `rate_limit=None` turns rate limiting off; `rate_clock` is the
-    monotonic clock its buckets refill by (tests move a fake one). `guard` must be
+    monotonic clock its buckets refill by and a body's read deadline runs on (tests
+    move a fake one). `guard` must be
     the one a scheduler thread of the same process uses (default: one made for the
     store, see engine.adapters.http.guard). `public_url` is the base of every link
     the app writes (never the request's Host); a body that has not arrived within
@@ -124,7 +125,7 @@ def create_app(
     limiter = RateLimiter(rate_limit, rate_clock) if rate_limit is not None else None
     ctx = HttpContext(engine, guard, clock_mode)
     router = falcon.routing.CompiledRouter()
-    bodies = BodyReader(request_timeout)
+    bodies = BodyReader(request_timeout, clock=rate_clock)
     gate = Gate(auth, limiter, guard, router, bodies,
                 public_base(public_url),
                 public=PUBLIC_PATHS | ({METRICS_PATH} if metrics is not None else set()),

@@ -18,11 +18,11 @@ locks (cheaper than an executor's queue and Future: docs/http.md, Slow clients).
 """
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import falcon
 
+from engine.adapters.clocks import monotonic
 from engine.errors import InvalidPayload, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
 MAX_BODY = 1 << 20  # 1 MiB: far above any real request of this API
@@ -117,11 +117,14 @@ class BodyTimedOut(RequestTimeout):
 
 
 class BodyReader:
+    """`clock`: the monotonic clock the read deadline runs on (tests pass a fake one)."""
+
     def __init__(self, timeout: float = DEFAULT_TIMEOUT,
-                 max_readers: int = DEFAULT_MAX_READERS) -> None:
+                 max_readers: int = DEFAULT_MAX_READERS,
+                 clock: Callable[[], float] = monotonic) -> None:
         if timeout <= 0 or max_readers < 1:
             raise ValueError("a body reader needs timeout > 0 and max_readers >= 1")
-        self.timeout, self.max_readers = timeout, max_readers
+        self.timeout, self.max_readers, self._clock = timeout, max_readers, clock
         self._idle: list[Reader] = []
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
@@ -159,12 +162,12 @@ class BodyReader:
     def within_deadline(self, read: Read, wanted: int) -> bytes:
         """`read(wanted)` on a reader thread, waited for at most `timeout` seconds (its
         exception raised here); BodyTimedOut past it."""
-        deadline = time.monotonic() + self.timeout
+        deadline = self._clock() + self.timeout
         reader = self._take(deadline)
         if reader is None:  # every reader busy until the deadline: the body was not read
             raise RequestTimeout(f"the request body did not arrive within {self.timeout:g} s")
         reader.start(read, wanted)
-        if not reader.wait(max(0.0, deadline - time.monotonic())):
+        if not reader.wait(max(0.0, deadline - self._clock())):
             if reader.abandon():
                 raise BodyTimedOut(self.timeout, reader)
             reader.wait()  # it returned just as the deadline passed
@@ -181,7 +184,7 @@ class BodyReader:
                 if self._live < self.max_readers:
                     self._live += 1
                     return Reader(self._ended)
-                left = deadline - time.monotonic()
+                left = deadline - self._clock()
                 self._waiting += 1
                 try:
                     if left <= 0 or not self._freed.wait(left):

@@ -14,9 +14,10 @@ seconds until one request is allowed.
 
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from engine.adapters.clocks import monotonic
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, policy: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, policy: RateLimit, clock: Callable[[], float] = monotonic) -> None:
         self.policy = policy
         self.limit_text = str(policy.burst)  # RateLimit-Limit, the same on every answer
         self._rate, self._capacity = policy.rate, float(policy.burst)

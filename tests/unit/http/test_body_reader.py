@@ -99,3 +99,55 @@ def test_a_reader_needs_a_positive_timeout_and_readers():
         BodyReader(0)
     with pytest.raises(ValueError):
         BodyReader(1.0, max_readers=0)
+
+
+class Leaping:
+    """A fake monotonic clock that moves `step` seconds every time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step, self.readings = 1000.0, step, 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        self.now += self.step
+        return self.now - self.step
+
+
+def test_the_read_deadline_runs_on_the_injected_clock():
+    """The clock passes the 5 s deadline between its readings: the stalled read is a
+    BodyTimedOut at once (the real clock would wait 5 s), and a read in time is not."""
+    clock = Leaping(10.0)
+    reader = BodyReader(5.0, max_readers=1, clock=clock)
+    body = Stalled(b"late")
+    with pytest.raises(BodyTimedOut) as timed_out:
+        reader.within_deadline(body.read, 4)
+    assert clock.readings == 2  # the deadline, then what is left of it
+    body.arrived.set()
+    assert list(timed_out.value.then_wait(b"408")) == [b"408"]
+    assert BodyReader(5.0, clock=Leaping(1.0)).within_deadline(lambda n: b"ok", 2) == b"ok"
+
+
+def test_waiting_for_a_reader_ends_at_the_injected_deadline():
+    """Every reader busy and the clock past the deadline: refused unread, no wait."""
+    clock = Leaping(0.0)
+    reader = BodyReader(5.0, max_readers=1, clock=clock)
+    body, reading = Stalled(b"first"), threading.Event()
+
+    def read(wanted: int) -> bytes:
+        reading.set()
+        return body.read(wanted)
+
+    results: list[bytes] = []
+    first = threading.Thread(target=lambda: results.append(reader.within_deadline(read, 5)))
+    first.start()
+    assert reading.wait(5)
+    while clock.readings < 2:  # the first request waits for its read (5 s of the clock)
+        threading.Event().wait(0.001)
+    clock.step = 10.0
+    calls: list[int] = []
+    with pytest.raises(RequestTimeout) as refused:
+        reader.within_deadline(lambda wanted: calls.append(wanted) or b"", 4)
+    assert not isinstance(refused.value, BodyTimedOut) and calls == []
+    body.arrived.set()
+    first.join(5)
+    assert results == [b"first"]
