@@ -138,9 +138,19 @@ FINDINGS = [
     "in the same runs (seven rounds of 4 s each, load 3-17, the test suite running "
     "beside them) it served 2.9-4.3k rps (median 3.2k) with a p99 of 18.8-31.6 ms "
     "(median 26.8), the inline one 2.8-4.7k (3.7k) and 19.6-44.8 ms (23.4): no gain "
-    "shown. The p99 goal at 512 threads stays at its edge: at 32 connections ~4k rps "
-    "is a mean of 8 ms, and the spread comes from the thread hand-overs above. A unique "
-    "partial index for the one-ongoing rule would save its check (~6 us; not made).",
+    "shown. **A shorter WAL** was what helped (2026-12-06, fifth session, the lead): "
+    "the checkpoint stays in the COMMIT, but it comes after 100 pages instead of "
+    "SQLite's default 1000, so each one is short. Same runs, rounds of 5 s at 32 "
+    "connections and 512 threads (load 10-29): 1000 pages served 4.3-4.8k rps with a "
+    "p99 of 17.8-28.5 ms (eleven rounds), 250 pages 4.1-5.2k and 16.3-22.0 ms "
+    "(twelve), 100 pages 5.1-5.4k and 13.7-15.8 ms (seven), 25 pages 5.0-5.5k and "
+    "11.7-13.0 ms (three); a larger WAL was worse (10,000 pages: p99 33.6-39.6 ms). The "
+    "price is the scheduler's: its claims write more pages a COMMIT, and the SQLite "
+    "burn-down (4,000 steps, three alternating runs) drained 5.3-7.3k steps/s at 100 "
+    "pages against 8.0-9.1k at 1000 with one worker, 7.6-7.9k against 8.6-9.5k with "
+    "two. `SqliteStore(wal_autocheckpoint=100)` is the default (docs/storage.md). A "
+    "unique partial index for the one-ongoing rule would save its check (~6 us; not "
+    "made).",
     # PostgreSQL
     "**PostgreSQL**: the store is ~80-90% of every request. Each statement is a round "
     "trip (~45 us on this loopback): GET one pipelines BEGIN and the version check, then "

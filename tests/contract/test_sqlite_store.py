@@ -180,7 +180,9 @@ def test_a_later_version_applies_only_its_new_steps(sqlite_store: SqliteStore) -
     later = (*shipped,
              Migration(n, "add account notes", "ALTER TABLE accounts ADD COLUMN notes TEXT;\n"
                        "CREATE INDEX accounts_by_name ON accounts (name);"))
-    conn = sqlite_database.connect(sqlite_store.path, busy_timeout=1, synchronous="NORMAL")
+    conn = sqlite_database.connect(
+        sqlite_store.path, busy_timeout=1, synchronous="NORMAL", wal_autocheckpoint=100
+    )
     try:
         assert sqlite_database.migrate(conn, later) == n
         assert sqlite_database.migrate(conn, later) == n
@@ -207,8 +209,25 @@ def test_the_connection_is_set_up(sqlite_store: SqliteStore) -> None:
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 100
     finally:
         sqlite_store.release(conn)
+
+
+def test_the_wal_autocheckpoint_is_the_store_s_choice(tmp_path: Path) -> None:
+    with SqliteStore(str(tmp_path / "a.db"), wal_autocheckpoint=1000) as store:
+        conn = store.acquire()
+        try:
+            assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        finally:
+            store.release(conn)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "100"])
+def test_a_bad_wal_autocheckpoint_is_refused_before_any_file(tmp_path: Path, bad: object) -> None:
+    with pytest.raises(ValueError, match="wal_autocheckpoint"):
+        SqliteStore(str(tmp_path / "a.db"), wal_autocheckpoint=bad)  # type: ignore[arg-type]
+    assert not (tmp_path / "a.db").exists()
 
 
 @pytest.mark.parametrize("form", ["plain", "relative-url", "absolute-url"])

@@ -34,6 +34,7 @@ from engine.adapters.storage.catalog_cache import CatalogCache
 from engine.adapters.storage.errors import StorageError
 from engine.adapters.storage.sqlite_codec import from_micros
 from engine.adapters.storage.sqlite_database import (
+    WAL_AUTOCHECKPOINT,
     connect,
     migrate,
     newest_instant,
@@ -58,14 +59,17 @@ class SqliteStore:
         busy_timeout: float = 5.0,
         synchronous: str = "NORMAL",
         pool_size: int = 8,
+        wal_autocheckpoint: int = WAL_AUTOCHECKPOINT,
         migrate_schema: bool = True,
     ) -> None:
         """Open (creating if needed) the database file and bring its schema up to date.
 
         `synchronous="NORMAL"` (the WAL default) survives any crash of the process;
-        "FULL" also survives power loss, at one fsync per commit."""
+        "FULL" also survives power loss, at one fsync per commit. `wal_autocheckpoint`:
+        the WAL pages after which a COMMIT copies them back (`WAL_AUTOCHECKPOINT`)."""
         self.path = sqlite_path(path_or_url)
         self.busy_timeout, self.synchronous, self.pool_size = busy_timeout, synchronous, pool_size
+        self.wal_autocheckpoint = wal_autocheckpoint
         self.sql = queries()
         self.write_lock = threading.Lock()
         self.step_ids: dict[tuple[Step, ...], int] = {}  # committed step lists, never deleted
@@ -173,7 +177,8 @@ class SqliteStore:
                 self._owners[id(conn)] = owner
         if conn is None:
             conn = connect(self.path, busy_timeout=self.busy_timeout,
-                           synchronous=self.synchronous)
+                           synchronous=self.synchronous,
+                           wal_autocheckpoint=self.wal_autocheckpoint)
             if owner is not None:
                 with self._pool_lock:
                     self._owners[id(conn)] = owner

@@ -22,6 +22,13 @@ from engine.adapters.storage.named_sql import (
 
 MIN_SQLITE = (3, 35, 0)  # RETURNING, UPSERT, json_each
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+# The WAL pages after which a COMMIT checkpoints them (SQLite's own default: 1000). A
+# short WAL makes each checkpoint short, and a checkpoint runs inside a COMMIT, before
+# anyone in a group commit is answered: POST create served ~5.3k rps with a p99 of 14-16
+# ms at 100 pages against ~4.5k and 20-28 ms at 1000 (same runs), while the scheduler's
+# burn-down, whose claims write more pages a COMMIT, drained ~15-25% fewer steps a
+# second (docs/storage.md, Pragmas).
+WAL_AUTOCHECKPOINT = 100
 
 ORDERS = sort_orders()
 
@@ -51,10 +58,15 @@ def sqlite_path(path_or_url: str) -> str:
     return str(Path(path))
 
 
-def connect(path: str, *, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
+def connect(
+    path: str, *, busy_timeout: float, synchronous: str, wal_autocheckpoint: int,
+) -> sqlite3.Connection:
     """A connection ready for SqliteStore's transactions (may be used by any one thread)."""
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+    if type(wal_autocheckpoint) is not int or wal_autocheckpoint < 1:
+        raise ValueError(f"wal_autocheckpoint must be a whole number of pages >= 1, not "
+                         f"{wal_autocheckpoint!r}")
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise StorageError(
             f"SQLite {sqlite3.sqlite_version} is too old: {'.'.join(map(str, MIN_SQLITE))}+"
@@ -74,6 +86,7 @@ def connect(path: str, *, busy_timeout: float, synchronous: str) -> sqlite3.Conn
         if mode != "wal":
             raise StorageError(f"the database {path} cannot use WAL mode (journal_mode {mode})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {wal_autocheckpoint}")
         conn.execute("PRAGMA foreign_keys = ON")
     except BaseException as error:
         conn.close()
