@@ -148,7 +148,11 @@ FINDINGS = [
     "price is the scheduler's: its claims write more pages a COMMIT, and the SQLite "
     "burn-down (4,000 steps, three alternating runs) drained 5.3-7.3k steps/s at 100 "
     "pages against 8.0-9.1k at 1000 with one worker, 7.6-7.9k against 8.6-9.5k with "
-    "two. `SqliteStore(wal_autocheckpoint=100)` is the default (docs/storage.md). A "
+    "two (the full run after it: 8,010 with one worker, the run before it 5,872: the "
+    "burn-down's own spread is that wide). In process, one create after another with no "
+    "batch to share it, a create costs more: ~267 us in the full run after it against "
+    "~218 in the one before, a checkpoint and its two fsyncs every ~25 creates. "
+    "`SqliteStore(wal_autocheckpoint=100)` is the default (docs/storage.md). A "
     "unique partial index for the one-ongoing rule would save its check (~6 us; not "
     "made).",
     # PostgreSQL
