@@ -200,6 +200,16 @@ class TokenHashes:
         return found
 
 
+def spend(limiter: RateLimiter | None, token_hash: str, env: dict[str, Any],
+          ) -> tuple[bool, float | None]:
+    """The request's one spend of the rate limit (allowed when there is none), kept in
+    `env` (SPENT) so that Falcon, should it answer from here on, does not spend again."""
+    if limiter is None:
+        return True, None
+    allowed, tokens = env[SPENT] = limiter.spend(token_hash)
+    return allowed, tokens
+
+
 def answer_with(start_response: StartResponse, body: bytes, limiter: RateLimiter | None,
                 tokens: float | None, access: AccessLog | None, method: str, path: str,
                 started: float | None) -> list[bytes]:
@@ -279,12 +289,9 @@ class FastGet:
         if body is None:
             return None
         limiter = self.limiter
-        tokens = None
-        if limiter is not None:
-            allowed, tokens = limiter.spend(token_hash)
-            if not allowed:
-                env[SPENT] = (allowed, tokens)
-                return None
+        allowed, tokens = spend(limiter, token_hash, env)
+        if not allowed:
+            return None
         return answer_with(start_response, body, limiter, tokens, access, "GET", path,
                            started)
 

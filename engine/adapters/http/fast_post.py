@@ -39,7 +39,7 @@ from typing import Any
 from engine.adapters.http.access_log import AccessLog
 from engine.adapters.http.auth import AuthFailed, Principal, principal_of
 from engine.adapters.http.body import MAX_BODY, READ_AHEAD, BodyReader, is_json
-from engine.adapters.http.fast_get import SPENT, StartResponse, TokenHashes, answer_with
+from engine.adapters.http.fast_get import StartResponse, TokenHashes, answer_with, spend
 from engine.adapters.http.ratelimit import RateLimiter
 from engine.app.service import SequenceEngine
 from engine.wire.parse import parse_body, parse_create_enrollment
@@ -115,13 +115,10 @@ class FastPost:
             return None
         if who is None or "write" not in who.scopes:
             return None
-        limiter, tokens = self.limiter, None
-        if limiter is not None:
-            allowed, tokens = limiter.spend(token_hash)
-            if not allowed:
-                env[SPENT] = (allowed, tokens)
-                return None
-            env[SPENT] = (allowed, tokens)  # for Falcon, should it answer from here on
+        limiter = self.limiter
+        allowed, tokens = spend(limiter, token_hash, env)
+        if not allowed:
+            return None
         try:
             raw = self.bodies.within_deadline(env["wsgi.input"].read, length)
         except Exception as failure:  # a stalled or broken body: Falcon's reader raises it
