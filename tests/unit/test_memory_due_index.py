@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from engine.adapters.storage import memory
 from engine.adapters.storage.memory import (
     MemoryStore,
     MemoryUnitOfWork,
@@ -37,9 +36,13 @@ def saved(*enrollments: Enrollment) -> MemoryUnitOfWork:
     return uow
 
 
+def take(uow: MemoryUnitOfWork, now: datetime) -> Enrollment | None:
+    return uow.take_due(uow.due_bound(now))
+
+
 def drain(uow: MemoryUnitOfWork, now: datetime) -> list[int]:
     taken = []
-    while (e := uow.take_due(now)) is not None:
+    while (e := take(uow, now)) is not None:
         taken.append(e.id)
     return taken
 
@@ -82,43 +85,26 @@ def test_take_due_with_the_same_now_sees_what_was_saved_since() -> None:
     assert drain(uow, now + timedelta(hours=1)) == []
 
 
-def test_take_due_asked_in_turn_with_three_instants_bounds_each_by_its_own() -> None:
-    # it remembers the bounds of the last two instants it was asked with (the in-process
-    # pass asks with its unit's instant and its drain's end in turn): each answer is
-    # bounded by the instant asked, never by one of the others
+def test_take_due_asked_in_turn_with_three_bounds_takes_by_each() -> None:
+    # the in-process pass asks with its unit's bound and its drain's end in turn: each
+    # answer is bounded by the bound given, never by one asked with before
     early, late, later = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
     uow = saved(*(enrollment(i, early + i * timedelta(minutes=25)) for i in range(1, 6)))
     # due at 00:25, 00:50, 01:15, 01:40 and 02:05 after T0
-    assert uow.take_due(early) is None
-    assert [uow.take_due(late).id, uow.take_due(early), uow.take_due(late).id] == [1, None, 2]
-    assert uow.take_due(early) is None
-    assert uow.take_due(late) is None  # 01:15 is later than `late`
-    assert [uow.take_due(later).id, uow.take_due(late), uow.take_due(later).id] == [3, None, 4]
-    assert uow.take_due(early) is None  # asked again, after two others
-    assert uow.take_due(later) is None
+    assert take(uow, early) is None
+    assert [take(uow, late).id, take(uow, early), take(uow, late).id] == [1, None, 2]
+    assert take(uow, early) is None
+    assert take(uow, late) is None  # 01:15 is later than `late`
+    assert [take(uow, later).id, take(uow, late), take(uow, later).id] == [3, None, 4]
+    assert take(uow, early) is None  # asked again, after two others
+    assert take(uow, later) is None
     assert drain(uow, later + timedelta(minutes=5)) == [5]
 
 
-def test_take_due_asked_with_two_instants_in_turn_computes_each_bound_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    computed: list[datetime] = []
-
-    def counted(now: datetime) -> int:
-        computed.append(now)
-        return due_key_at(now)
-
-    monkeypatch.setattr(memory, "due_key_at", counted)
-    uow = saved(enrollment(1, T0 + timedelta(hours=3)), enrollment(2, T0 + timedelta(hours=4)))
-    early, late = T0, T0 + timedelta(hours=1)
-    for now in (early, late, early, late, early):
-        assert uow.take_due(now) is None
-    assert computed == [early, late]
-    third = T0 + timedelta(hours=3)
-    assert uow.take_due(third).id == 1  # a third instant: computed
-    assert uow.take_due(early) is None  # the third and `early` are remembered now
-    assert uow.take_due(late) is None  # ... not `late`
-    assert computed == [early, late, third, late]
+def test_the_bound_of_an_instant_is_its_last_key() -> None:
+    uow = MemoryStore().unit_of_work()
+    assert uow.due_bound(T0) == due_key_at(T0) == due_key(T0, 2**64 - 1)
+    assert uow.due_bound(T0) < due_key(T0 + US, -(2**64))
 
 
 @pytest.mark.parametrize("enrollment_id", [-(2**64) - 1, 2**64, 2**70])
