@@ -2,15 +2,25 @@
 however often it is saved while blocked, and again after a resume when it blocks anew
 (engine/runtime/simulation/observed_store.py)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from engine import EnrollmentState, FailureReason, ResourceType, SequenceEngine
+from engine import (
+    ActionType,
+    DelayUnit,
+    EnrollmentState,
+    FailureReason,
+    ResourceType,
+    SequenceEngine,
+    Step,
+)
 from engine.adapters.clocks import SimulatedClock
 from engine.adapters.outbox import OutboxDelivery
 from engine.app.ports import FailureRule
 from engine.domain.enrollment import Enrollment
 from engine.runtime.simulation.observed_store import ObservedStore
-from tests.unit.app.world import TUESDAY, email
+
+TUESDAY = datetime(2020, 12, 15, 19, 58, 53, 526_000, tzinfo=UTC)
+EMAIL = Step(0, 0, DelayUnit.WEEKDAYS, ActionType.AUTOMATED_EMAIL, 100, False)
 
 
 def test_a_block_is_reported_once_and_again_after_a_resume() -> None:
@@ -25,7 +35,7 @@ def test_a_block_is_reported_once_and_again_after_a_resume() -> None:
     account = engine.create_account("acme").id
     actor = engine.create_user(account).id
     sequence = engine.create_sequence(
-        account, name="seq", steps=(email(0, 0),), creator_id=actor).id
+        account, name="seq", steps=(EMAIL,), creator_id=actor).id
     engine.set_failure_rule(
         FailureRule(account, ResourceType.LEAD, 1, FailureReason.RECIPIENT_INVALID))
     blocked = engine.enroll(account, sequence_id=sequence, resource_type="lead",
