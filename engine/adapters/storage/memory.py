@@ -6,8 +6,9 @@ safe because every use case checks before it changes anything. Isolation is
 one re-entrant lock, held by each unit of work from start to end (so a
 transaction is atomic to other threads, and nothing is locked between two of
 them, e.g. while a send runs); whoever reads the live objects after the unit
-ended (the HTTP layer rendering them) holds the same `lock`. A heap ordered by
-`due_at`, then id (with stale entries skipped) finds due work in O(log n).
+ended (the HTTP layer rendering them) holds the same `lock`. A heap of the instants
+work is due at, each with a heap of the ids due then (stale entries skipped), finds
+due work by `due_at`, then id, in O(log n).
 """
 
 import threading
