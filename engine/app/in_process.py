@@ -63,9 +63,13 @@ class DueIndex(Protocol):
     """What a unit of work offers for the in-process pass (MemoryUnitOfWork); its store
     says so with a `due_index = True` attribute, and holds one lock per unit of work."""
 
-    def take_due(self, now: datetime) -> Enrollment | None:
-        """The next enrollment due at `now` (by due_at, then id), off the due index until
-        it is saved again; None when nothing is due."""
+    def due_bound(self, now: datetime) -> int:
+        """What `take_due` is given to take the work due at `now`: worked out once for
+        all the takes of a unit of work, not once a take (P4: -0.9% instructions)."""
+
+    def take_due(self, last: int) -> Enrollment | None:
+        """The next enrollment due by `last` (`due_bound(now)`; by due_at, then id), off
+        the due index until it is saved again; None when nothing is due."""
 
     def fence(self, enrollment: Enrollment, worker: str, until: datetime) -> Lease:
         """A lease taken and released at once: the token goes up by one."""
@@ -133,7 +137,7 @@ def _drain(
     while True:
         with store.unit_of_work() as unit:
             uow = cast(Any, unit)  # a UnitOfWork that is a DueIndex too (see `applies`)
-            enrollment = uow.take_due(until)
+            enrollment = uow.take_due(uow.due_bound(until))
             if enrollment is None:
                 return done, True
             due = enrollment.due_at
@@ -195,13 +199,14 @@ def _drain_in_memory(
     at once, ahead of a later id), up to `now` only, so the unit ends when the next work
     is later; the horizon is asked before each piece, as before."""
     done, now_of = 0, executor.clock.now
-    take_due, save = uow.take_due, uow.save_enrollment
+    take_due, save, due_bound = uow.take_due, uow.save_enrollment, uow.due_bound
     quiet = type(executor.observer) is ExecutionObserver  # the no-op observer
     hot: _Pass = (executor, uow, tables, quiet, executor.delivery.send)
     send_email, lock, lease = _send_email, tables.lock, executor.policy.lease
+    last = due_bound(until)
     while True:
         with lock:
-            enrollment = take_due(until)
+            enrollment = take_due(last)
             if enrollment is None:
                 return done, True
             unit: _Unit | None = None
@@ -215,14 +220,14 @@ def _drain_in_memory(
                     if clock is not None and due > now:
                         clock.set(due)
                         now = now_of()
-                    unit = (now, now + lease, {})
+                    unit, now_last = (now, now + lease, {}), due_bound(now)
                 try:
                     if not send_email(hot, enrollment, unit):
                         _run_one(executor, uow, enrollment, now)
                 finally:  # back on the due index whatever happened
                     save(enrollment)
                 done += 1
-                enrollment = take_due(now)
+                enrollment = take_due(now_last)
 
 
 class _OpenRequest:

@@ -1,18 +1,12 @@
-"""The memory store's due index (engine/adapters/storage/memory.py): its heap holds
-(due_at, id) packed into one int, and must order, skip and refuse as the pairs would."""
+"""The memory store's due index (engine/adapters/storage/memory.py): a heap of instants
+(ints), and for each a heap of the ids due then; it must order by (due_at, id), skip
+stale entries and refuse ids beyond 64 bits."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from engine.adapters.storage import memory
-from engine.adapters.storage.memory import (
-    MemoryStore,
-    MemoryUnitOfWork,
-    due_key,
-    due_key_at,
-    id_of,
-)
+from engine.adapters.storage.memory import MemoryStore, MemoryUnitOfWork, due_key_at
 from engine.domain.enrollment import Enrollment, StepAction
 from engine.domain.enums import ActionStatus, ActionType, DelayUnit, ResourceType
 from engine.domain.sequence import Step
@@ -37,30 +31,58 @@ def saved(*enrollments: Enrollment) -> MemoryUnitOfWork:
     return uow
 
 
+def take(uow: MemoryUnitOfWork, now: datetime) -> Enrollment | None:
+    return uow.take_due(uow.due_bound(now))
+
+
 def drain(uow: MemoryUnitOfWork, now: datetime) -> list[int]:
     taken = []
-    while (e := uow.take_due(now)) is not None:
+    while (e := take(uow, now)) is not None:
         taken.append(e.id)
     return taken
 
 
-@pytest.mark.parametrize("enrollment_id", EDGES)
 @pytest.mark.parametrize("due", [T0, T0 - timedelta(days=30_000), T0 + timedelta(days=9_000)])
-def test_a_key_gives_back_its_id_and_orders_as_its_pair(
-    enrollment_id: int, due: datetime
-) -> None:
-    key = due_key(due, enrollment_id)
-    assert id_of(key) == enrollment_id
-    assert key >> 65 == (due - datetime(1970, 1, 1, tzinfo=UTC)) // US  # its microseconds
-    for other in EDGES:
-        assert (key < due_key(due, other)) == (enrollment_id < other)
-        assert key < due_key(due + US, other)
-        assert key > due_key(due - US, other)
+def test_a_key_is_the_instants_microseconds_and_orders_as_it(due: datetime) -> None:
+    key = due_key_at(due)
+    assert key == (due - datetime(1970, 1, 1, tzinfo=UTC)) // US
+    assert due_key_at(due - US) < key < due_key_at(due + US)
 
 
 def test_a_key_reads_the_instant_not_the_zone() -> None:
     east = T0.astimezone(timezone(timedelta(hours=5, minutes=30)))
-    assert due_key(east, 3) == due_key(T0, 3)
+    assert due_key_at(east) == due_key_at(T0)
+
+
+def test_the_ids_due_at_one_instant_are_taken_by_id_and_the_instant_then_dropped() -> None:
+    store = MemoryStore()
+    uow = store.unit_of_work()
+    for i in (9, 2, 7):
+        uow.save_enrollment(enrollment(i, T0))
+    uow.save_enrollment(enrollment(1, T0 + US))
+    assert (store.due_heap, store.due_ids) == (
+        [due_key_at(T0), due_key_at(T0 + US)], {due_key_at(T0): [2, 9, 7],
+                                                due_key_at(T0 + US): [1]})
+    assert drain(uow, T0) == [2, 7, 9]
+    assert (store.due_heap, store.due_ids) == ([due_key_at(T0 + US)],
+                                               {due_key_at(T0 + US): [1]})
+    uow.save_enrollment(enrollment(3, T0))  # the instant again: a heap of its own again
+    assert drain(uow, T0 + US) == [3, 1]
+    assert (store.due_heap, store.due_ids, store.due_pushed) == ([], {}, {})
+
+
+def test_next_due_at_leaves_the_index_as_it_was() -> None:
+    store = MemoryStore()
+    uow = store.unit_of_work()
+    for i in (5, 4):
+        uow.save_enrollment(enrollment(i, T0 + timedelta(hours=1)))
+    before = (list(store.due_heap), {k: list(v) for k, v in store.due_ids.items()},
+              dict(store.due_pushed))
+    assert uow.next_due_at() == T0 + timedelta(hours=1)
+    assert uow.next_due_at() == T0 + timedelta(hours=1)
+    assert (store.due_heap, store.due_ids, store.due_pushed) == before
+    assert drain(uow, T0 + timedelta(hours=1)) == [4, 5]
+    assert uow.next_due_at() is None
 
 
 def test_take_due_goes_by_due_then_id_across_the_whole_range_of_ids() -> None:
@@ -82,43 +104,25 @@ def test_take_due_with_the_same_now_sees_what_was_saved_since() -> None:
     assert drain(uow, now + timedelta(hours=1)) == []
 
 
-def test_take_due_asked_in_turn_with_three_instants_bounds_each_by_its_own() -> None:
-    # it remembers the bounds of the last two instants it was asked with (the in-process
-    # pass asks with its unit's instant and its drain's end in turn): each answer is
-    # bounded by the instant asked, never by one of the others
+def test_take_due_asked_in_turn_with_three_bounds_takes_by_each() -> None:
+    # the in-process pass asks with its unit's bound and its drain's end in turn: each
+    # answer is bounded by the bound given, never by one asked with before
     early, late, later = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
     uow = saved(*(enrollment(i, early + i * timedelta(minutes=25)) for i in range(1, 6)))
     # due at 00:25, 00:50, 01:15, 01:40 and 02:05 after T0
-    assert uow.take_due(early) is None
-    assert [uow.take_due(late).id, uow.take_due(early), uow.take_due(late).id] == [1, None, 2]
-    assert uow.take_due(early) is None
-    assert uow.take_due(late) is None  # 01:15 is later than `late`
-    assert [uow.take_due(later).id, uow.take_due(late), uow.take_due(later).id] == [3, None, 4]
-    assert uow.take_due(early) is None  # asked again, after two others
-    assert uow.take_due(later) is None
+    assert take(uow, early) is None
+    assert [take(uow, late).id, take(uow, early), take(uow, late).id] == [1, None, 2]
+    assert take(uow, early) is None
+    assert take(uow, late) is None  # 01:15 is later than `late`
+    assert [take(uow, later).id, take(uow, late), take(uow, later).id] == [3, None, 4]
+    assert take(uow, early) is None  # asked again, after two others
+    assert take(uow, later) is None
     assert drain(uow, later + timedelta(minutes=5)) == [5]
 
 
-def test_take_due_asked_with_two_instants_in_turn_computes_each_bound_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    computed: list[datetime] = []
-
-    def counted(now: datetime) -> int:
-        computed.append(now)
-        return due_key_at(now)
-
-    monkeypatch.setattr(memory, "due_key_at", counted)
-    uow = saved(enrollment(1, T0 + timedelta(hours=3)), enrollment(2, T0 + timedelta(hours=4)))
-    early, late = T0, T0 + timedelta(hours=1)
-    for now in (early, late, early, late, early):
-        assert uow.take_due(now) is None
-    assert computed == [early, late]
-    third = T0 + timedelta(hours=3)
-    assert uow.take_due(third).id == 1  # a third instant: computed
-    assert uow.take_due(early) is None  # the third and `early` are remembered now
-    assert uow.take_due(late) is None  # ... not `late`
-    assert computed == [early, late, third, late]
+def test_the_bound_of_an_instant_is_its_key() -> None:
+    uow = MemoryStore().unit_of_work()
+    assert uow.due_bound(T0) == due_key_at(T0)
 
 
 @pytest.mark.parametrize("enrollment_id", [-(2**64) - 1, 2**64, 2**70])
@@ -127,7 +131,8 @@ def test_an_id_beyond_64_bits_is_refused_and_nothing_is_saved(enrollment_id: int
     uow = store.unit_of_work()
     with pytest.raises(ValueError, match="beyond 64 bits"):
         uow.save_enrollment(enrollment(enrollment_id, T0))
-    assert (store.enrollments, store.due_heap, store.due_pushed) == ({}, [], {})
+    assert (store.enrollments, store.due_heap, store.due_ids, store.due_pushed) == (
+        {}, [], {}, {})
     assert dict(store.by_account) == {} and dict(store.by_resource) == {}
 
 

@@ -1,15 +1,13 @@
 """The in-memory store, unchanged, with two things reported as they are saved: a task
-that is new, and an enrollment that has just become blocked. That is how the simulator
-learns what the engine did without reaching into how it does it."""
+that is new, and an enrollment that has just become blocked (through the store's
+`saved_blocked` hook). That is how the simulator learns what the engine did without
+reaching into how it does it."""
 
 from collections.abc import Callable
 
 from engine.adapters.storage.memory import MemoryStore, MemoryUnitOfWork
 from engine.domain.enrollment import Enrollment
-from engine.domain.enums import EnrollmentState
 from engine.domain.task import Task
-
-_BLOCKED = EnrollmentState.BLOCKED
 
 
 class ObservedStore(MemoryStore):
@@ -20,7 +18,10 @@ class ObservedStore(MemoryStore):
     ) -> None:
         super().__init__()
         self.on_new_task, self.on_blocked = on_new_task, on_blocked
-        self.blocked: set[int] = set()
+        # (id, position, generation) of each block reported: an enrollment blocks once per
+        # position and generation (a resume starts a new generation), and may be saved
+        # blocked again before it resumes
+        self.blocked: set[tuple[int, int, int]] = set()
         self._uow = ObservedUnitOfWork(self)
 
 
@@ -33,12 +34,9 @@ class ObservedUnitOfWork(MemoryUnitOfWork):
         if new:
             self.s.on_new_task(task)
 
-    def save_enrollment(self, enrollment: Enrollment) -> None:
-        MemoryUnitOfWork.save_enrollment(self, enrollment)  # super(), without its cost
-        blocked = self.s.blocked
-        if enrollment.state is _BLOCKED:
-            if enrollment.id not in blocked:
-                blocked.add(enrollment.id)
-                self.s.on_blocked(enrollment)
-        elif blocked:
-            blocked.discard(enrollment.id)
+    def saved_blocked(self, enrollment: Enrollment) -> None:
+        position = enrollment.current_step_position
+        block = (enrollment.id, position, enrollment.actions[position].generation)
+        if block not in self.s.blocked:
+            self.s.blocked.add(block)
+            self.s.on_blocked(enrollment)

@@ -138,9 +138,9 @@ class _Reads:
         self._calls.append(("get_account", account_id))
         return self._uow.get_account(account_id)
 
-    def take_due(self, now: datetime) -> Any:
-        self._calls.append(("take_due", now))
-        return self._uow.take_due(now)
+    def take_due(self, last: int) -> Any:
+        self._calls.append(("take_due", last))
+        return self._uow.take_due(last)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._uow, name)
