@@ -299,6 +299,20 @@ class SequenceEngine:
         # ResourceType(member) is the member, through a Python-level call (~1 us)
         kind = resource_type if type(resource_type) is ResourceType else ResourceType(
             resource_type)
+        return self._start_enrollment(
+            account_id, sequence_id, kind, resource_id, actor_id, enrollment_id)
+
+    def _start_enrollment(
+        self,
+        account_id: int,
+        sequence_id: int,
+        kind: ResourceType,
+        resource_id: int,
+        actor_id: int,
+        enrollment_id: int | None = None,
+    ) -> Enrollment:
+        """`start_enrollment` of a ResourceType, by position: the simulator's call for
+        every arrival (keyword arguments cost a name match each, P4)."""
         return self._write(
             lambda uow: self._create_enrollment(
                 uow, account_id, sequence_id, kind, resource_id, actor_id, enrollment_id
@@ -316,14 +330,8 @@ class SequenceEngine:
         enrollment_id: int | None,
     ) -> Enrollment:
         return enrollments.create_enrollment(
-            uow,
-            self.clock.now(),
-            catalog.reach_account(uow, account_id),
-            sequence_id=sequence_id,
-            resource_type=kind,
-            resource_id=resource_id,
-            actor_id=actor_id,
-            enrollment_id=enrollment_id,
+            uow, self.clock.now(), catalog.reach_account(uow, account_id), sequence_id, kind,
+            resource_id, actor_id, enrollment_id,
         )
 
     def get_enrollment(self, account_id: int, enrollment_id: int) -> EnrollmentView:

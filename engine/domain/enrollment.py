@@ -96,7 +96,6 @@ class Enrollment:
     @classmethod
     def start(
         cls,
-        *,
         id: int,
         account_id: int,
         actor_id: int,

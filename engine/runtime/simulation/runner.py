@@ -273,12 +273,10 @@ class Simulation:
             return  # without Reach nothing can be enrolled, completed or resumed
         if kind is Kind.ARRIVE:
             resource_type, resource_id, sequence, actor = payload
-            enrollment = engine.start_enrollment(
-                account,
-                sequence_id=self.sequence_ids[sequence],
-                resource_type=resource_type,
-                resource_id=resource_id,
-                actor_id=self.actor_ids[actor],
+            # by position: start_enrollment's keywords cost a name match each (P4)
+            enrollment = engine._start_enrollment(
+                account, self.sequence_ids[sequence], resource_type, resource_id,
+                self.actor_ids[actor],
             )
             if self.any_replies:  # _delivered reads it only then
                 self.sequence_of[enrollment.id] = enrollment.sequence_id
