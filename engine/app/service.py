@@ -11,7 +11,7 @@ from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, TypeVarTuple, cast
 
 from engine.app import catalog, enrollments, execution, in_process, tasks
 from engine.app.events import handle_event
@@ -42,6 +42,7 @@ from engine.errors import ClockNotSimulated, ErrorDetail, NotFound, ValidationFa
 from engine.timeline import BusinessCalendar
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class _Transaction:
@@ -110,10 +111,11 @@ class SequenceEngine:
     def _transaction(self) -> "_Transaction":
         return _Transaction(self.store, self.on_commit)
 
-    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
-        """`work` in a write transaction, as `_transaction` runs it; a store with
-        `run_batched` may commit it together with other threads' writes (each still
-        gets its own result or exception, and only after the commit)."""
+    def _write(self, work: Callable[[UnitOfWork, *Ts], T], *args: *Ts) -> T:
+        """`work(uow, *args)` in a write transaction, as `_transaction` runs it; a store
+        with `run_batched` may commit it together with other threads' writes (each still
+        gets its own result or exception, and only after the commit). The arguments
+        rather than a closure over them: its cells cost ~0.3 us a write (P4)."""
         # a store that commits concurrent writes together (SQLite's group commit)
         batched: Callable[[Callable[[UnitOfWork], T]], T] | None = getattr(
             self.store, "run_batched", None)
@@ -122,10 +124,10 @@ class SequenceEngine:
             # enters, commits and leaves it in the same order, without the
             # _Transaction object's three calls (~0.45 us a write, P4: every arrival)
             with self.store.unit_of_work() as uow:
-                result = work(uow)
+                result = work(uow, *args)
                 uow.commit()
         else:
-            result = batched(work)
+            result = batched(lambda uow: work(uow, *args))
         if self.on_commit is not None:
             self.on_commit()
         return result
@@ -313,11 +315,8 @@ class SequenceEngine:
     ) -> Enrollment:
         """`start_enrollment` of a ResourceType, by position: the simulator's call for
         every arrival (keyword arguments cost a name match each, P4)."""
-        return self._write(
-            lambda uow: self._create_enrollment(
-                uow, account_id, sequence_id, kind, resource_id, actor_id, enrollment_id
-            )
-        )
+        return self._write(self._create_enrollment, account_id, sequence_id, kind,
+                           resource_id, actor_id, enrollment_id)
 
     def _create_enrollment(
         self,
