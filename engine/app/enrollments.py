@@ -43,24 +43,24 @@ def create_enrollment(
     arguments cost a name match each, here and below (~1% of P4's instructions)."""
     sequence = uow.get_sequence(account.id, sequence_id)
     actor = uow.get_user(actor_id)
-    errors = []
-    if sequence is None:
-        errors.append(
-            ErrorDetail(
-                "incorrect_value", f"sequence {sequence_id} does not exist", "/data/sequence_id"
+    if sequence is None or actor is None or actor.account_id != account.id:
+        errors = []  # made only for a refusal: every create of P4 passes here
+        if sequence is None:
+            errors.append(
+                ErrorDetail(
+                    "incorrect_value", f"sequence {sequence_id} does not exist",
+                    "/data/sequence_id",
+                )
             )
-        )
-    if actor is None or actor.account_id != account.id:
-        errors.append(
-            ErrorDetail(
-                "incorrect_value",
-                f"user {actor_id} is not a user of this account",
-                "/data/actor_id",
+        if actor is None or actor.account_id != account.id:
+            errors.append(
+                ErrorDetail(
+                    "incorrect_value",
+                    f"user {actor_id} is not a user of this account",
+                    "/data/actor_id",
+                )
             )
-        )
-    if errors:
         raise ValidationFailed(errors, resource=RESOURCE)
-    assert sequence is not None and actor is not None
     if uow.ongoing_enrollments(
         account.id, resource=(resource_type, resource_id), sequence_ids=[sequence_id]
     ):

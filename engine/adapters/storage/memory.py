@@ -125,8 +125,9 @@ class MemoryUnitOfWork:
         return None
 
     def next_id(self, kind: str) -> int:
-        self.s.ids[kind] += 1
-        return self.s.ids[kind]
+        ids = self.s.ids
+        ids[kind] = found = ids[kind] + 1
+        return found
 
     def id_taken(self, kind: str, object_id: int) -> bool:
         tables: dict[str, Mapping[int, object]] = {
@@ -257,10 +258,10 @@ class MemoryUnitOfWork:
         sequence_ids: Seq[int] | None = None,
         actor_id: int | None = None,
     ) -> list[Enrollment]:
-        if resource is not None:
-            ids = self.s.by_resource.get((account_id, *resource), [])
+        if resource is not None:  # the key built as _index_new builds it (P4)
+            ids = self.s.by_resource.get((account_id, resource[0], resource[1]), ())
         else:
-            ids = self.s.by_account.get(account_id, [])
+            ids = self.s.by_account.get(account_id, ())
         if not ids:  # a resource's first enrollment: every create asks (P4)
             return []
         return [

@@ -189,7 +189,7 @@ class Simulation:
     def _run(self, progress: Progress | None) -> Outcome:
         self._plan_arrivals()
         planned_last = self.pushed  # the numbers of planned events are 1 to this
-        scenario, engine, heap = self.scenario, self.engine, self.heap
+        scenario, engine, heap, planned = self.scenario, self.engine, self.heap, self.planned
         if scenario.behaviour.subscription_cancelled_at is not None:
             self._push(scenario.behaviour.subscription_cancelled_at, Kind.CANCEL, None)
         self._push(scenario.start + DAY, Kind.TICK, 1)
@@ -209,8 +209,8 @@ class Simulation:
             if stop is end:
                 break
             _, number, kind, payload = heapq.heappop(heap)
-            if number <= planned_last:  # a planned event: the next one takes its place
-                self._feed_planned()
+            if number <= planned_last and planned:  # the next planned takes its place
+                heapq.heappush(heap, planned.pop())  # _feed_planned, inlined (P4)
             self._apply(kind, payload, progress)
         engine.advance(to=end)
         return self._outcome()
@@ -260,6 +260,16 @@ class Simulation:
         self._feed_planned()
 
     def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
+        if kind is Kind.ARRIVE and not self.cancelled:  # most events: tested first (P4)
+            resource_type, resource_id, sequence, actor = payload
+            # by position: start_enrollment's keywords cost a name match each (P4)
+            enrollment = self.engine._start_enrollment(
+                self.account, self.sequence_ids[sequence], resource_type, resource_id,
+                self.actor_ids[actor],
+            )
+            if self.any_replies:  # _delivered reads it only then
+                self.sequence_of[enrollment.id] = enrollment.sequence_id
+            return
         engine, account, tally = self.engine, self.account, self.tally
         if kind is Kind.TICK:
             if self.scenario.overdue_snapshots and not self.cancelled:
@@ -271,16 +281,7 @@ class Simulation:
         if self.cancelled:
             tally.not_enrolled += kind is Kind.ARRIVE
             return  # without Reach nothing can be enrolled, completed or resumed
-        if kind is Kind.ARRIVE:
-            resource_type, resource_id, sequence, actor = payload
-            # by position: start_enrollment's keywords cost a name match each (P4)
-            enrollment = engine._start_enrollment(
-                account, self.sequence_ids[sequence], resource_type, resource_id,
-                self.actor_ids[actor],
-            )
-            if self.any_replies:  # _delivered reads it only then
-                self.sequence_of[enrollment.id] = enrollment.sequence_id
-        elif kind is Kind.REPLY:
+        if kind is Kind.REPLY:
             tally.replies += len(engine.handle(account, EmailReplied(payload)))
         elif kind is Kind.TASK_DONE:
             task = engine.update_task(account, payload, completed=True)
