@@ -39,19 +39,26 @@ def to_millis(t: datetime) -> datetime:
     return _less(t, t.microsecond % 1000)
 
 
-_MICROSECOND = timedelta(microseconds=1)
+# The whole milliseconds and the microseconds below them, each taken off by a table
+# lookup: `timedelta(microseconds=1) * micros` cost ~0.2 us a truncation more (P4: twice
+# per new enrollment, once per finished one).
+_MILLIS = tuple(timedelta(milliseconds=i) for i in range(1000))
+_MICROS = tuple(timedelta(microseconds=i) for i in range(1000))
 
 
 def _less(t: datetime, micros: int) -> datetime:
-    """`t` less `micros` of its own microseconds (`t` itself when 0). A difference rather
-    than `t.replace(microsecond=...)`, whose keyword parsing costs ~0.65 us against ~0.2
-    (P4: twice per new enrollment). Within one second the difference keeps the zone and
+    """`t` less `micros` (0 to 999,999) of its own microseconds (`t` itself when 0). A
+    difference rather than `t.replace(microsecond=...)`, whose keyword parsing costs
+    ~0.65 us against ~0.1 (P4). Within one second the difference keeps the zone and
     the wall time, but not `fold`: an instant with fold 1 takes `replace`."""
     if not micros:
         return t
     if t.fold:
         return t.replace(microsecond=t.microsecond - micros)
-    return t - _MICROSECOND * micros
+    if micros < 1000:
+        return t - _MICROS[micros]
+    millis, micros = divmod(micros, 1000)
+    return t - _MILLIS[millis] - _MICROS[micros] if micros else t - _MILLIS[millis]
 
 
 # the statuses some action lifecycle cancels from, read from the tables: `finish` asks
