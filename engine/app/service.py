@@ -11,7 +11,7 @@ from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar, TypeVarTuple, cast
+from typing import Any, TypeVar, TypeVarTuple
 
 from engine.app import catalog, enrollments, execution, in_process, tasks
 from engine.app.events import handle_event
@@ -473,7 +473,7 @@ class SequenceEngine:
         # a simulation calls advance once per event
         if not callable(getattr(self.clock, "set", None)):
             raise ClockNotSimulated("the clock is the system clock: time cannot be advanced")
-        clock = cast(SettableClock, self.clock)
+        clock: SettableClock = self.clock  # type: ignore[assignment]  # cast() is a call
         start = clock.now()
         target = to if to is not None else start + timedelta(seconds=seconds)
         if target < start:
