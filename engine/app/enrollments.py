@@ -62,7 +62,7 @@ def create_enrollment(
             )
         raise ValidationFailed(errors, resource=RESOURCE)
     if uow.ongoing_enrollments(
-        account.id, resource=(resource_type, resource_id), sequence_ids=[sequence_id]
+        account.id, resource=(resource_type, resource_id), sequence_ids=(sequence_id,)
     ):
         raise AlreadyExists(
             f"{resource_type} {resource_id} already has an ongoing enrollment "

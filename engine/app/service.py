@@ -469,9 +469,11 @@ class SequenceEngine:
         and the move to the new instant, are left for the next advance, and the clock
         stays where the last piece ran: the caller handles its event first (one its
         reactions to this advance's work may have made)."""
-        # not isinstance(clock, SettableClock): a runtime Protocol check costs ~4 us, and
-        # a simulation calls advance once per event
-        if not callable(getattr(self.clock, "set", None)):
+        # the in-process pass takes only a clock that can be set (`in_process.applies`):
+        # only without it is the clock asked (not isinstance(clock, SettableClock): a
+        # runtime Protocol check costs ~4 us, and a simulation advances once per event)
+        executor = self._in_process_executor()
+        if executor is None and not callable(getattr(self.clock, "set", None)):
             raise ClockNotSimulated("the clock is the system clock: time cannot be advanced")
         clock: SettableClock = self.clock  # type: ignore[assignment]  # cast() is a call
         start = clock.now()
@@ -486,7 +488,6 @@ class SequenceEngine:
                     )
                 ]
             )
-        executor = self._in_process_executor()
         if executor is not None:
             reached = in_process.advance(executor, clock, target, horizon)
         else:

@@ -113,8 +113,8 @@ class Enrollment:
         now: datetime,
         calendar: BusinessCalendar,
     ) -> "Enrollment":
-        recorded = to_seconds(now)
         started = anchor = to_millis(now)
+        recorded = to_seconds(started)  # as from `now`, with one difference less
         # What `replan` does on a fresh enrollment, in one pass: each step planned from
         # the one before it (every action is scheduled, none resumed). Appended through
         # the bound method (a generator costs a resume per step; a list filled in place
