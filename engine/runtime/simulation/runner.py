@@ -86,6 +86,8 @@ class Kind(IntEnum):
     TICK = 7  # once a simulated day: progress, and the overdue snapshot
 
 
+_ARRIVE = Kind.ARRIVE  # a global's read, not a class attribute's (every event, P4)
+
 # An arrival's payload: resource type, resource id, index into scenario.sequences and
 # into scenario.actors. A plain tuple: one is made per arrival, and a class's __init__
 # costs a Python call each.
@@ -262,7 +264,7 @@ class Simulation:
         self._feed_planned()
 
     def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
-        if kind is Kind.ARRIVE and not self.cancelled:  # most events: tested first (P4)
+        if kind is _ARRIVE and not self.cancelled:  # most events: tested first (P4)
             resource_type, resource_id, sequence, actor = payload
             # by position: start_enrollment's keywords cost a name match each (P4)
             enrollment = self.engine._start_enrollment(
