@@ -26,7 +26,11 @@ from engine.timeline import BusinessCalendar, plan
 S = ActionStatus
 _AUTOMATED_EMAIL = ActionType.AUTOMATED_EMAIL
 _FINISHED, _ACTIVE = EnrollmentState.FINISHED, EnrollmentState.ACTIVE
+# enum members read through their class cost ~65 ns each (EnumType's lookup): the
+# hot methods read these globals instead (P4)
 _SCHEDULED_ACTION = ActionStatus.SCHEDULED
+_COMPLETED_ACTION, _IN_PROGRESS = ActionStatus.COMPLETED, ActionStatus.IN_PROGRESS
+_MANUAL = FinishedReason.MANUAL
 _PLANNED = StepAction.planned  # bound once: a class attribute's read binds it anew (P4)
 
 
@@ -144,7 +148,7 @@ class Enrollment:
 
     @property
     def is_ongoing(self) -> bool:
-        return self.state is not EnrollmentState.FINISHED
+        return self.state is not _FINISHED
 
     @property
     def current_step(self) -> Step:
@@ -182,7 +186,7 @@ class Enrollment:
         anchor = self._anchor(first)
         for position in range(first, len(self.steps)):
             step, action = self.steps[position], self.actions[position]
-            if action.status is S.SCHEDULED:
+            if action.status is _SCHEDULED_ACTION:
                 before = action.estimated_execute_at
                 if action.resumed_at is not None:
                     action.estimated_execute_at = plan(
@@ -205,7 +209,7 @@ class Enrollment:
         if position == 0:
             return self.started_at
         previous = self.actions[position - 1]
-        if previous.status is S.COMPLETED and previous.executed_at is not None:
+        if previous.status is _COMPLETED_ACTION and previous.executed_at is not None:
             return previous.executed_at
         if previous.estimated_execute_at is not None:
             return previous.estimated_execute_at
@@ -213,7 +217,7 @@ class Enrollment:
 
     def _refresh_due(self) -> None:
         action = self.actions[self.current_step_position] if self.actions else None
-        if self.state is EnrollmentState.ACTIVE and action and action.status is S.SCHEDULED:
+        if self.state is _ACTIVE and action and action.status is _SCHEDULED_ACTION:
             self.due_at = action.estimated_execute_at
         else:
             self.due_at = None
@@ -329,6 +333,6 @@ class Enrollment:
                 action.failure_reason = None  # cancelled, not failed
         self.finished_at = self.updated_at = to_seconds(now)
         self.finished_reason = reason
-        self.finished_actor_id = actor_id if reason is FinishedReason.MANUAL else None
-        if not actions or actions[self.current_step_position].status is not S.IN_PROGRESS:
+        self.finished_actor_id = actor_id if reason is _MANUAL else None
+        if not actions or actions[self.current_step_position].status is not _IN_PROGRESS:
             self.due_at = None  # else the send's lease stays, so a dead worker's send resolves
