@@ -32,4 +32,6 @@ class SimulatedClock:
     def set(self, instant: datetime) -> None:
         if instant < self._now:
             raise ValueError(f"time never moves back (now {self._now}, asked {instant})")
-        self._now = instant.astimezone(UTC)
+        # an instant in UTC kept as it is, as astimezone(UTC) keeps it, without the
+        # call's argument parsing (P4: the clock is set a few times a step)
+        self._now = instant if instant.tzinfo is UTC else instant.astimezone(UTC)

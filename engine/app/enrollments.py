@@ -33,35 +33,36 @@ def create_enrollment(
     uow: UnitOfWork,
     now: datetime,
     account: Account,
-    *,
     sequence_id: int,
     resource_type: ResourceType,
     resource_id: int,
     actor_id: int,
     enrollment_id: int | None = None,
 ) -> Enrollment:
+    """A new enrollment, saved. Called by position on the simulator's path: keyword
+    arguments cost a name match each, here and below (~1% of P4's instructions)."""
     sequence = uow.get_sequence(account.id, sequence_id)
     actor = uow.get_user(actor_id)
-    errors = []
-    if sequence is None:
-        errors.append(
-            ErrorDetail(
-                "incorrect_value", f"sequence {sequence_id} does not exist", "/data/sequence_id"
+    if sequence is None or actor is None or actor.account_id != account.id:
+        errors = []  # made only for a refusal: every create of P4 passes here
+        if sequence is None:
+            errors.append(
+                ErrorDetail(
+                    "incorrect_value", f"sequence {sequence_id} does not exist",
+                    "/data/sequence_id",
+                )
             )
-        )
-    if actor is None or actor.account_id != account.id:
-        errors.append(
-            ErrorDetail(
-                "incorrect_value",
-                f"user {actor_id} is not a user of this account",
-                "/data/actor_id",
+        if actor is None or actor.account_id != account.id:
+            errors.append(
+                ErrorDetail(
+                    "incorrect_value",
+                    f"user {actor_id} is not a user of this account",
+                    "/data/actor_id",
+                )
             )
-        )
-    if errors:
         raise ValidationFailed(errors, resource=RESOURCE)
-    assert sequence is not None and actor is not None
     if uow.ongoing_enrollments(
-        account.id, resource=(resource_type, resource_id), sequence_ids=[sequence_id]
+        account.id, resource=(resource_type, resource_id), sequence_ids=(sequence_id,)
     ):
         raise AlreadyExists(
             f"{resource_type} {resource_id} already has an ongoing enrollment "
@@ -70,15 +71,8 @@ def create_enrollment(
             resource=RESOURCE,
         )
     enrollment = Enrollment.start(
-        id=allocate_id(uow, "enrollment", enrollment_id),
-        account_id=account.id,
-        actor_id=actor.id,
-        sequence_id=sequence.id,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        steps=sequence.steps,
-        now=now,
-        calendar=actor.calendar,
+        allocate_id(uow, "enrollment", enrollment_id), account.id, actor.id, sequence.id,
+        resource_type, resource_id, sequence.steps, now, actor.calendar,
     )
     uow.save_enrollment(enrollment)
     return enrollment

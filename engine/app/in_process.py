@@ -131,7 +131,8 @@ def _drain(
     there (rather than stopping before work later than the horizon)."""
     store, done = executor.store, 0
     uow: Any = store.unit_of_work()  # not cast(): a call, once per simulated event
-    tables = uow.tables() if hasattr(uow, "tables") else None
+    tables_of = getattr(uow, "tables", None)  # one lookup, not hasattr's and the call's
+    tables = tables_of() if tables_of is not None else None
     if tables is not None:
         return _drain_in_memory(executor, uow, tables, until, clock, horizon)
     while True:

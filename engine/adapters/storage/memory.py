@@ -50,6 +50,7 @@ _BLOCKED = EnrollmentState.BLOCKED
 # and popped for every step, cost ~2% more of P4's instructions.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_LIMIT = 1 << 64  # ids from -2**64 to 2**64 - 1, as before (`_index_new`)
+_ID_MIN = -_ID_LIMIT  # computed once: a negation makes a new int each time
 
 
 # The microseconds since the epoch are summed from the timedelta's fields: the same int
@@ -125,8 +126,9 @@ class MemoryUnitOfWork:
         return None
 
     def next_id(self, kind: str) -> int:
-        self.s.ids[kind] += 1
-        return self.s.ids[kind]
+        ids = self.s.ids
+        ids[kind] = found = ids[kind] + 1
+        return found
 
     def id_taken(self, kind: str, object_id: int) -> bool:
         tables: dict[str, Mapping[int, object]] = {
@@ -224,7 +226,7 @@ class MemoryUnitOfWork:
         """Stores an enrollment that is not the stored object with its id (if any: `old`)
         and indexes it by account and resource."""
         s, enrollment_id = self.s, enrollment.id
-        if not -_ID_LIMIT <= enrollment_id < _ID_LIMIT:  # before anything changes
+        if not _ID_MIN <= enrollment_id < _ID_LIMIT:  # before anything changes
             raise ValueError(f"enrollment id {enrollment_id} is beyond 64 bits")
         key = (enrollment.account_id, enrollment.resource_type, enrollment.resource_id)
         s.enrollments[enrollment_id] = enrollment  # a distinct object with this id replaces it
@@ -257,10 +259,10 @@ class MemoryUnitOfWork:
         sequence_ids: Seq[int] | None = None,
         actor_id: int | None = None,
     ) -> list[Enrollment]:
-        if resource is not None:
-            ids = self.s.by_resource.get((account_id, *resource), [])
+        if resource is not None:  # the key built as _index_new builds it (P4)
+            ids = self.s.by_resource.get((account_id, resource[0], resource[1]), ())
         else:
-            ids = self.s.by_account.get(account_id, [])
+            ids = self.s.by_account.get(account_id, ())
         if not ids:  # a resource's first enrollment: every create asks (P4)
             return []
         return [

@@ -86,6 +86,8 @@ class Kind(IntEnum):
     TICK = 7  # once a simulated day: progress, and the overdue snapshot
 
 
+_ARRIVE = Kind.ARRIVE  # a global's read, not a class attribute's (every event, P4)
+
 # An arrival's payload: resource type, resource id, index into scenario.sequences and
 # into scenario.actors. A plain tuple: one is made per arrival, and a class's __init__
 # costs a Python call each.
@@ -189,7 +191,8 @@ class Simulation:
     def _run(self, progress: Progress | None) -> Outcome:
         self._plan_arrivals()
         planned_last = self.pushed  # the numbers of planned events are 1 to this
-        scenario, engine, heap = self.scenario, self.engine, self.heap
+        scenario, engine, heap, planned = self.scenario, self.engine, self.heap, self.planned
+        clock = self.clock
         if scenario.behaviour.subscription_cancelled_at is not None:
             self._push(scenario.behaviour.subscription_cancelled_at, Kind.CANCEL, None)
         self._push(scenario.start + DAY, Kind.TICK, 1)
@@ -202,15 +205,16 @@ class Simulation:
         while True:
             # the engine's due work up to the next outside event (due work at the same
             # instant first); it stops sooner when its work makes an earlier event
-            event_at = next_event()
+            event_at = heap[0][0] if heap else None  # next_event(), inlined (P4)
             stop = end if event_at is None or event_at > end else event_at
-            if engine.advance(to=max(stop, self.clock.now()), horizon=horizon) < stop:
+            now = clock.now()  # max(stop, now) without the builtin's argument parsing
+            if engine.advance(to=now if now > stop else stop, horizon=horizon) < stop:
                 continue
             if stop is end:
                 break
             _, number, kind, payload = heapq.heappop(heap)
-            if number <= planned_last:  # a planned event: the next one takes its place
-                self._feed_planned()
+            if number <= planned_last and planned:  # the next planned takes its place
+                heapq.heappush(heap, planned.pop())  # _feed_planned, inlined (P4)
             self._apply(kind, payload, progress)
         engine.advance(to=end)
         return self._outcome()
@@ -260,6 +264,16 @@ class Simulation:
         self._feed_planned()
 
     def _apply(self, kind: Kind, payload: Any, progress: Progress | None) -> None:
+        if kind is _ARRIVE and not self.cancelled:  # most events: tested first (P4)
+            resource_type, resource_id, sequence, actor = payload
+            # by position: start_enrollment's keywords cost a name match each (P4)
+            enrollment = self.engine._start_enrollment(
+                self.account, self.sequence_ids[sequence], resource_type, resource_id,
+                self.actor_ids[actor],
+            )
+            if self.any_replies:  # _delivered reads it only then
+                self.sequence_of[enrollment.id] = enrollment.sequence_id
+            return
         engine, account, tally = self.engine, self.account, self.tally
         if kind is Kind.TICK:
             if self.scenario.overdue_snapshots and not self.cancelled:
@@ -271,18 +285,7 @@ class Simulation:
         if self.cancelled:
             tally.not_enrolled += kind is Kind.ARRIVE
             return  # without Reach nothing can be enrolled, completed or resumed
-        if kind is Kind.ARRIVE:
-            resource_type, resource_id, sequence, actor = payload
-            enrollment = engine.start_enrollment(
-                account,
-                sequence_id=self.sequence_ids[sequence],
-                resource_type=resource_type,
-                resource_id=resource_id,
-                actor_id=self.actor_ids[actor],
-            )
-            if self.any_replies:  # _delivered reads it only then
-                self.sequence_of[enrollment.id] = enrollment.sequence_id
-        elif kind is Kind.REPLY:
+        if kind is Kind.REPLY:
             tally.replies += len(engine.handle(account, EmailReplied(payload)))
         elif kind is Kind.TASK_DONE:
             task = engine.update_task(account, payload, completed=True)

@@ -64,6 +64,20 @@ def test_truncation_keeps_everything_but_the_microseconds(fold: int, zone: tzinf
     assert to_millis(to_seconds(t)) == to_seconds(t) != t
 
 
+@pytest.mark.parametrize("micros", [1, 7, 999, 1000, 1001, 526_000, 526_400, 999_999])
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("America/New_York")])
+def test_truncation_takes_off_exactly_the_microseconds_it_must(micros: int, zone: tzinfo
+                                                              ) -> None:
+    """Every shape of the microseconds the tables take off: under a millisecond, whole
+    milliseconds, both; the last microsecond of a second (kills a table or a divmod
+    off by one)."""
+    t = datetime(2026, 3, 8, 1, 59, 59, micros, tzinfo=zone)
+    for truncate, kept in ((to_seconds, 0), (to_millis, micros - micros % 1000)):
+        done, same = truncate(t), t.replace(microsecond=kept)
+        assert (done, done.utcoffset(), done.replace(tzinfo=None)) == (
+            same, same.utcoffset(), same.replace(tzinfo=None))
+
+
 def test_an_enrollment_without_steps_is_done_when_it_starts() -> None:
     # kills the arguments of `finish(ALL_STEPS_COMPLETED, now)` in start()
     e = start()
