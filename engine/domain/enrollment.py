@@ -226,7 +226,10 @@ class Enrollment:
         action.status = started
         if action.attempts:  # read first: the write is a Python-level setter
             action.attempts = 0
-        self.updated_at = now.replace(microsecond=0) if now.microsecond else now
+        # to_seconds(now), inlined: no call for a whole second, and `_less` rather than
+        # replace(), whose keyword parsing costs (-1.1% instructions with the same
+        # change in complete_current, P4)
+        self.updated_at = _less(now, micros) if (micros := now.microsecond) else now
         self.due_at = None
         return action
 
@@ -240,7 +243,7 @@ class Enrollment:
         if completed is None:
             lifecycle.refuse(action.status, "complete")
         action.status = completed
-        executed = now.replace(microsecond=0) if now.microsecond else now  # to_seconds
+        executed = _less(now, micros) if (micros := now.microsecond) else now  # as above
         planned, action.executed_at = action.estimated_execute_at, executed
         action.estimated_execute_at = None
         self.updated_at = action.executed_at
