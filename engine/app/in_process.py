@@ -252,9 +252,11 @@ _Pass = tuple[Executor, Any, MemoryTables, bool, Callable[[SendRequest, datetime
 
 
 # What the work due at one instant shares (`_drain_in_memory`): the instant, the end of
-# a lease taken then, and the actors met so far, by id: each with its calendar and the
-# two send days of its emails (the actor's, the account's), read at its first email
-_Days = dict[int, tuple[User, BusinessCalendar, limits.Key, limits.Key]]
+# a lease taken then, and the actors met so far, by id: each with its account (an actor's
+# enrollments are its account's: not read per step, -0.28% instructions, P4), calendar
+# and the two send days of its emails (the actor's, the account's), read at its first
+# email
+_Days = dict[int, tuple[User, Account, BusinessCalendar, limits.Key, limits.Key]]
 _Unit = tuple[datetime, datetime, _Days]
 
 
@@ -293,16 +295,17 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     if known is None:  # the unit's first send for this actor: read once (`_drain_in_memory`)
         actor = tables.users.get(enrollment.actor_id)
         assert actor is not None, "an enrollment outlived its actor"
+        account = tables.accounts.get(enrollment.account_id)  # the actor's account too
+        assert account is not None, "an enrollment outlived its account"
         calendar = actor.calendar
         known = days[enrollment.actor_id] = (
             actor,
+            account,
             calendar,
             (_ACTOR_SCOPE, actor.id, calendar.local_date(now)),
             (_ACCOUNT_SCOPE, actor.account_id, now.date()),
         )
-    actor, calendar, actor_day, account_day = known
-    account = tables.accounts.get(enrollment.account_id)
-    assert account is not None, "an enrollment outlived its account"
+    actor, account, calendar, actor_day, account_day = known
     sends = tables.sends
     actor_sent = sends.get(actor_day, 0)
     if actor_sent >= actor.daily_email_limit:
