@@ -314,6 +314,7 @@ class Simulation:
             if now is not last[0] or actor != last[1]:  # _day_of, inlined and kept
                 key = self.actor_names[actor], self.calendars[actor].local_date(now)
                 last = self._sent_key = (now, actor, key)
+                self.tally.emails_sent.setdefault(key, 0)  # see Tally
             self.tally.emails_sent[last[2]] += 1
             if not self.any_replies:  # every chance is 0: nothing to read or draw
                 return
