@@ -48,7 +48,7 @@ from engine.app.execution import SKIPPED, Executor, Outcome, _label
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import Lease, SendRequest, SendResult, SettableClock
 from engine.domain.account import Account, User
-from engine.domain.enrollment import Enrollment
+from engine.domain.enrollment import KEY_ENDS, Enrollment, send_key
 from engine.domain.enums import (
     ActionStatus,
     ActionType,
@@ -318,7 +318,12 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     enrollment.begin_current(now)
     enrollment.due_at = lease_until
     filled: Any = _new(_OpenRequest)  # SendRequest(...), field by field (see _OpenRequest)
-    filled.idempotency_key = f"{enrollment_id}:{position}:{action.generation}"
+    # send_key(...), its common case inlined: the call costs about what KEY_ENDS saves,
+    # -1.7% instructions (P4). KEY_ENDS has every position: a sequence has fewer steps.
+    filled.idempotency_key = (
+        f"{enrollment_id}{KEY_ENDS[position]}" if not action.generation
+        else send_key(enrollment_id, position, action.generation)
+    )
     filled.account_id = enrollment.account_id
     filled.enrollment_id = enrollment_id
     filled.position = position

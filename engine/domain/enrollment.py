@@ -19,7 +19,7 @@ from engine.domain.enums import (
     ResourceType,
 )
 from engine.domain.lifecycles import EMAIL_ACTION, ENROLLMENT, TASK_ACTION, Lifecycle
-from engine.domain.sequence import Step
+from engine.domain.sequence import STEP_ID_BASE, Step
 from engine.domain.step_action import StepAction as StepAction  # re-exported: it lived here
 from engine.timeline import BusinessCalendar, plan
 
@@ -52,6 +52,18 @@ def _less(t: datetime, micros: int) -> datetime:
     if t.fold:
         return t.replace(microsecond=t.microsecond - micros)
     return t - _MICROSECOND * micros
+
+
+# ":{position}:0" by position: how the idempotency key of a step never resumed ends,
+# formatted once (formatting those two small ints costs ~1,100 instructions a send, P4)
+KEY_ENDS = tuple(f":{position}:0" for position in range(STEP_ID_BASE))
+
+
+def send_key(enrollment_id: int, position: int, generation: int) -> str:
+    """The idempotency key of the send of step `position` after `generation` resumes."""
+    if generation or position >= len(KEY_ENDS):
+        return f"{enrollment_id}:{position}:{generation}"
+    return f"{enrollment_id}{KEY_ENDS[position]}"
 
 
 # the statuses some action lifecycle cancels from, read from the tables: `finish` asks
@@ -156,7 +168,7 @@ class Enrollment:
     def idempotency_key(self, position: int | None = None) -> str:
         """Stable across retries and restarts of one logical send; new on every resume."""
         pos = self.current_step_position if position is None else position
-        return f"{self.id}:{pos}:{self.actions[pos].generation}"
+        return send_key(self.id, pos, self.actions[pos].generation)
 
     # -- planning --------------------------------------------------------
 

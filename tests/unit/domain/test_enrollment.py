@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.domain.enrollment import Enrollment, to_millis, to_seconds
+from engine.domain.enrollment import KEY_ENDS, Enrollment, send_key, to_millis, to_seconds
 from engine.domain.enums import (
     ActionStatus,
     ActionType,
@@ -18,7 +18,7 @@ from engine.domain.enums import (
     ResourceType,
 )
 from engine.domain.lifecycles import ENROLLMENT
-from engine.domain.sequence import Step
+from engine.domain.sequence import STEP_ID_BASE, Step
 from engine.errors import TransitionRefused
 from engine.timeline import BusinessCalendar
 
@@ -78,6 +78,14 @@ def test_idempotency_key_of_another_position() -> None:
     e.complete_current(NOW, UTC_CALENDAR)
     assert e.idempotency_key() == "7:1:0"
     assert e.idempotency_key(0) == "7:0:0"
+
+
+def test_send_keys_of_the_last_positions_and_beyond_and_after_resumes() -> None:
+    # KEY_ENDS holds the end of every position's key before a resume, none beyond
+    assert send_key(7, STEP_ID_BASE - 1, 0) == f"7:{STEP_ID_BASE - 1}:0"
+    assert send_key(7, STEP_ID_BASE, 0) == f"7:{STEP_ID_BASE}:0"
+    assert send_key(7, 0, 0) == "7:0:0" and send_key(7, 0, 2) == "7:0:2"
+    assert KEY_ENDS[3] == ":3:0" and len(KEY_ENDS) == STEP_ID_BASE
 
 
 def test_block_abandon_and_resume_bookkeeping() -> None:
