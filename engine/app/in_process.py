@@ -320,8 +320,9 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     filled: Any = _new(_OpenRequest)  # SendRequest(...), field by field (see _OpenRequest)
     # send_key(...), its common case inlined: the call costs about what KEY_ENDS saves,
     # -1.7% instructions (P4). KEY_ENDS has every position: a sequence has fewer steps.
+    # The generation read from the record itself, not its property (-0.5%, see StepAction)
     filled.idempotency_key = (
-        f"{enrollment_id}{KEY_ENDS[position]}" if not action.generation
+        f"{enrollment_id}{KEY_ENDS[position]}" if not action._rare.generation
         else send_key(enrollment_id, position, action.generation)
     )
     filled.account_id = enrollment.account_id
