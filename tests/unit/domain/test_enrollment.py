@@ -132,6 +132,27 @@ def test_only_a_manual_finish_keeps_the_actor(reason: FinishedReason) -> None:
     assert e.finished_actor_id is None
 
 
+def test_a_second_finish_is_refused_and_changes_nothing() -> None:
+    e = start(email(0), email(1, 5))
+    whole = NOW.replace(microsecond=0) + timedelta(hours=1)
+    e.finish(FinishedReason.MANUAL, whole, actor_id=2)
+    assert (e.finished_at, e.updated_at) == (whole, whole)  # a whole second, kept
+    before = repr(e)
+    with pytest.raises(TransitionRefused, match=r"^enrollment cannot .* from state 'finished'"):
+        e.finish(FinishedReason.REPLIED_TO_EMAIL, NOW)
+    assert repr(e) == before
+
+
+def test_start_transitions_and_finish_record_a_precise_instant_to_the_second() -> None:
+    e = start(email(0), email(1, 5))
+    e.begin_current(NOW)
+    assert e.updated_at == to_seconds(NOW) != NOW
+    e.complete_current(NOW, UTC_CALENDAR)
+    assert e.actions[0].executed_at == e.updated_at == to_seconds(NOW)
+    e.finish(FinishedReason.MANUAL, NOW, actor_id=2)
+    assert e.finished_at == e.updated_at == to_seconds(NOW)
+
+
 def test_refusals_name_their_machine() -> None:
     with pytest.raises(TransitionRefused, match=r"^enrollment cannot resume from state 'finished'"):
         ENROLLMENT.fire(EnrollmentState.FINISHED, "resume")
