@@ -48,7 +48,7 @@ from engine.app.execution import SKIPPED, Executor, Outcome, _label
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import Lease, SendRequest, SendResult, SettableClock
 from engine.domain.account import Account, User
-from engine.domain.enrollment import Enrollment
+from engine.domain.enrollment import KEY_ENDS, Enrollment, send_key
 from engine.domain.enums import (
     ActionStatus,
     ActionType,
@@ -258,9 +258,11 @@ _Pass = tuple[Executor, Any, MemoryTables, bool, Callable[[SendRequest, datetime
 
 
 # What the work due at one instant shares (`_drain_in_memory`): the instant, the end of
-# a lease taken then, and the actors met so far, by id: each with its calendar and the
-# two send days of its emails (the actor's, the account's), read at its first email
-_Days = dict[int, tuple[User, BusinessCalendar, limits.Key, limits.Key]]
+# a lease taken then, and the actors met so far, by id: each with its account (an actor's
+# enrollments are its account's: not read per step, -0.28% instructions, P4), calendar
+# and the two send days of its emails (the actor's, the account's), read at its first
+# email
+_Days = dict[int, tuple[User, Account, BusinessCalendar, limits.Key, limits.Key]]
 _Unit = tuple[datetime, datetime, _Days]
 
 
@@ -299,16 +301,17 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     if known is None:  # the unit's first send for this actor: read once (`_drain_in_memory`)
         actor = tables.users.get(enrollment.actor_id)
         assert actor is not None, "an enrollment outlived its actor"
+        account = tables.accounts.get(enrollment.account_id)  # the actor's account too
+        assert account is not None, "an enrollment outlived its account"
         calendar = actor.calendar
         known = days[enrollment.actor_id] = (
             actor,
+            account,
             calendar,
             (_ACTOR_SCOPE, actor.id, calendar.local_date(now)),
             (_ACCOUNT_SCOPE, actor.account_id, now.date()),
         )
-    actor, calendar, actor_day, account_day = known
-    account = tables.accounts.get(enrollment.account_id)
-    assert account is not None, "an enrollment outlived its account"
+    actor, account, calendar, actor_day, account_day = known
     sends = tables.sends
     actor_sent = sends.get(actor_day, 0)
     if actor_sent >= actor.daily_email_limit:
@@ -321,7 +324,13 @@ def _send_email(hot: _Pass, enrollment: Enrollment, unit: _Unit) -> bool:
     enrollment.begin_current(now)
     enrollment.due_at = lease_until
     filled: Any = _new(_OpenRequest)  # SendRequest(...), field by field (see _OpenRequest)
-    filled.idempotency_key = f"{enrollment_id}:{position}:{action.generation}"
+    # send_key(...), its common case inlined: the call costs about what KEY_ENDS saves,
+    # -1.7% instructions (P4). KEY_ENDS has every position: a sequence has fewer steps.
+    # The generation read from the record itself, not its property (-0.5%, see StepAction)
+    filled.idempotency_key = (
+        f"{enrollment_id}{KEY_ENDS[position]}" if not action._rare.generation
+        else send_key(enrollment_id, position, action.generation)
+    )
     filled.account_id = enrollment.account_id
     filled.enrollment_id = enrollment_id
     filled.position = position

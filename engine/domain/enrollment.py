@@ -19,7 +19,7 @@ from engine.domain.enums import (
     ResourceType,
 )
 from engine.domain.lifecycles import EMAIL_ACTION, ENROLLMENT, TASK_ACTION, Lifecycle
-from engine.domain.sequence import Step
+from engine.domain.sequence import STEP_ID_BASE, Step
 from engine.domain.step_action import StepAction as StepAction  # re-exported: it lived here
 from engine.timeline import BusinessCalendar, plan
 
@@ -64,6 +64,18 @@ def _less(t: datetime, micros: int) -> datetime:
         return t - _MICROS[micros]
     millis, micros = divmod(micros, 1000)
     return t - _MILLIS[millis] - _MICROS[micros] if micros else t - _MILLIS[millis]
+
+
+# ":{position}:0" by position: how the idempotency key of a step never resumed ends,
+# formatted once (formatting those two small ints costs ~1,100 instructions a send, P4)
+KEY_ENDS = tuple(f":{position}:0" for position in range(STEP_ID_BASE))
+
+
+def send_key(enrollment_id: int, position: int, generation: int) -> str:
+    """The idempotency key of the send of step `position` after `generation` resumes."""
+    if generation or position >= len(KEY_ENDS):
+        return f"{enrollment_id}:{position}:{generation}"
+    return f"{enrollment_id}{KEY_ENDS[position]}"
 
 
 # the statuses some action lifecycle cancels from, read from the tables: `finish` asks
@@ -167,7 +179,7 @@ class Enrollment:
     def idempotency_key(self, position: int | None = None) -> str:
         """Stable across retries and restarts of one logical send; new on every resume."""
         pos = self.current_step_position if position is None else position
-        return f"{self.id}:{pos}:{self.actions[pos].generation}"
+        return send_key(self.id, pos, self.actions[pos].generation)
 
     # -- planning --------------------------------------------------------
 
@@ -235,9 +247,14 @@ class Enrollment:
         if started is None:
             lifecycle.refuse(action.status, "start")
         action.status = started
-        if action.attempts:  # read first: the write is a Python-level setter
+        # read first (the write is a Python-level setter), from the record of the rare
+        # fields itself: the property costs twice as much (-0.5% instructions, P4)
+        if action._rare.attempts:
             action.attempts = 0
-        self.updated_at = now.replace(microsecond=0) if now.microsecond else now
+        # to_seconds(now), inlined: no call for a whole second, and `_less` rather than
+        # replace(), whose keyword parsing costs (-1.1% instructions with the same
+        # change in complete_current, P4)
+        self.updated_at = _less(now, micros) if (micros := now.microsecond) else now
         self.due_at = None
         return action
 
@@ -251,7 +268,7 @@ class Enrollment:
         if completed is None:
             lifecycle.refuse(action.status, "complete")
         action.status = completed
-        executed = now.replace(microsecond=0) if now.microsecond else now  # to_seconds
+        executed = _less(now, micros) if (micros := now.microsecond) else now  # as above
         planned, action.executed_at = action.estimated_execute_at, executed
         action.estimated_execute_at = None
         self.updated_at = action.executed_at
@@ -318,7 +335,12 @@ class Enrollment:
     def finish(self, reason: FinishedReason, now: datetime, actor_id: int | None = None) -> None:
         """Finish for `reason`: pending actions are cancelled; a send under way keeps
         its outcome."""
-        self.state = ENROLLMENT.fire(self.state, FINISH_TRIGGERS[reason])
+        # ENROLLMENT.fire(...), inlined (a call per enrollment, P4)
+        trigger = FINISH_TRIGGERS[reason]
+        finished = ENROLLMENT.lookup.get((self.state, trigger))
+        if finished is None:
+            ENROLLMENT.refuse(self.state, trigger)
+        self.state = finished
         steps, actions = self.steps, self.actions
         for position, action in enumerate(actions):
             if action.status not in _CANCELLABLE:  # completed or cancelled: done with
@@ -331,7 +353,9 @@ class Enrollment:
                 action.status = cancelled
                 action.estimated_execute_at = None
                 action.failure_reason = None  # cancelled, not failed
-        self.finished_at = self.updated_at = to_seconds(now)
+        self.finished_at = self.updated_at = (
+            _less(now, micros) if (micros := now.microsecond) else now  # to_seconds
+        )
         self.finished_reason = reason
         self.finished_actor_id = actor_id if reason is _MANUAL else None
         if not actions or actions[self.current_step_position].status is not _IN_PROGRESS:

@@ -64,6 +64,8 @@ def _rare(
 
 @dataclass(init=False)
 class StepAction:
+    # `_rare` is the record of the five: the email path reads `action._rare.attempts` and
+    # `.generation` (never writes it), half the cost of the properties (P4)
     if not TYPE_CHECKING:  # mypy would refuse assignments to the five properties
         __slots__ = ("_rare", "estimated_execute_at", "executed_at", "status")
 

@@ -7,8 +7,10 @@ from datetime import date
 
 @dataclass(slots=True)
 class Tally:
-    # (actor name, actor's local date) -> count
-    emails_sent: Counter[tuple[str, date]] = field(default_factory=Counter)
+    # (actor name, actor's local date) -> count. A plain dict, every key written with 0
+    # first: a Counter's item write goes through its Python-level __delitem__'s slot, and
+    # it is one per email sent (-2.4% of P4's instructions)
+    emails_sent: dict[tuple[str, date], int] = field(default_factory=dict)
     tasks_created: Counter[tuple[str, date]] = field(default_factory=Counter)
     tasks_completed: Counter[tuple[str, date]] = field(default_factory=Counter)
     tasks_deleted: Counter[tuple[str, date]] = field(default_factory=Counter)

@@ -17,7 +17,7 @@ from engine.app.execution import SKIPPED
 from engine.app.observer import ExecutionObserver
 from engine.app.ports import SendRequest, SendResult
 from engine.domain.account import User
-from engine.domain.enums import FailureReason, LimitPolicy, ResourceType
+from engine.domain.enums import EnrollmentState, FailureReason, LimitPolicy, ResourceType
 from engine.runtime.simulation.runner import Simulation
 from engine.runtime.simulation.scenario import Scenario, load_scenario
 from engine.timeline import BusinessCalendar, calendar_for
@@ -307,6 +307,29 @@ def test_the_fast_paths_request_is_a_true_send_request() -> None:
                              + lease)  # step 1 is planned from step 0 as recorded
     with pytest.raises(FrozenInstanceError):
         first.position = 5  # type: ignore[misc]
+
+
+class FailingFirst(Keeping):
+    """Keeps each request; fails the first send for good (the enrollment blocks)."""
+
+    def send(self, request: SendRequest, now: Any) -> SendResult:
+        self.requests.append(request)
+        return SendResult(True) if len(self.requests) > 1 else SendResult(False, FailureReason.AUTH)
+
+
+def test_the_fast_paths_key_of_a_resumed_step_counts_its_resumes() -> None:
+    w = World()
+    w.engine.delivery = failing = FailingFirst()
+    enrollment_id = w.enroll(w.sequence(email(0, 0)))
+    w.engine.advance(seconds=60)
+    assert w.get(enrollment_id).enrollment.state is EnrollmentState.BLOCKED
+    w.engine.update_enrollment_state(
+        w.account, enrollment_id, EnrollmentState.ACTIVE, actor_id=w.actor
+    )
+    w.engine.advance(seconds=60)
+    assert w.get(enrollment_id).enrollment.state is EnrollmentState.FINISHED
+    keys = [request.idempotency_key for request in failing.requests]
+    assert keys == [f"{enrollment_id}:0:0", f"{enrollment_id}:0:1"]
 
 
 @pytest.mark.parametrize("scenario", ["two_reps.yaml", "tight block"])

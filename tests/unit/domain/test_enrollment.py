@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.domain.enrollment import Enrollment, to_millis, to_seconds
+from engine.domain.enrollment import KEY_ENDS, Enrollment, send_key, to_millis, to_seconds
 from engine.domain.enums import (
     ActionStatus,
     ActionType,
@@ -18,7 +18,7 @@ from engine.domain.enums import (
     ResourceType,
 )
 from engine.domain.lifecycles import ENROLLMENT
-from engine.domain.sequence import Step
+from engine.domain.sequence import STEP_ID_BASE, Step
 from engine.errors import TransitionRefused
 from engine.timeline import BusinessCalendar
 
@@ -94,6 +94,14 @@ def test_idempotency_key_of_another_position() -> None:
     assert e.idempotency_key(0) == "7:0:0"
 
 
+def test_send_keys_of_the_last_positions_and_beyond_and_after_resumes() -> None:
+    # KEY_ENDS holds the end of every position's key before a resume, none beyond
+    assert send_key(7, STEP_ID_BASE - 1, 0) == f"7:{STEP_ID_BASE - 1}:0"
+    assert send_key(7, STEP_ID_BASE, 0) == f"7:{STEP_ID_BASE}:0"
+    assert send_key(7, 0, 0) == "7:0:0" and send_key(7, 0, 2) == "7:0:2"
+    assert KEY_ENDS[3] == ":3:0" and len(KEY_ENDS) == STEP_ID_BASE
+
+
 def test_block_abandon_and_resume_bookkeeping() -> None:
     e = start(email(0), email(1, 5))
     e.begin_current(NOW)
@@ -136,6 +144,27 @@ def test_only_a_manual_finish_keeps_the_actor(reason: FinishedReason) -> None:
     e = start(email(0))
     e.finish(reason, NOW, actor_id=2)
     assert e.finished_actor_id is None
+
+
+def test_a_second_finish_is_refused_and_changes_nothing() -> None:
+    e = start(email(0), email(1, 5))
+    whole = NOW.replace(microsecond=0) + timedelta(hours=1)
+    e.finish(FinishedReason.MANUAL, whole, actor_id=2)
+    assert (e.finished_at, e.updated_at) == (whole, whole)  # a whole second, kept
+    before = repr(e)
+    with pytest.raises(TransitionRefused, match=r"^enrollment cannot .* from state 'finished'"):
+        e.finish(FinishedReason.REPLIED_TO_EMAIL, NOW)
+    assert repr(e) == before
+
+
+def test_start_transitions_and_finish_record_a_precise_instant_to_the_second() -> None:
+    e = start(email(0), email(1, 5))
+    e.begin_current(NOW)
+    assert e.updated_at == to_seconds(NOW) != NOW
+    e.complete_current(NOW, UTC_CALENDAR)
+    assert e.actions[0].executed_at == e.updated_at == to_seconds(NOW)
+    e.finish(FinishedReason.MANUAL, NOW, actor_id=2)
+    assert e.finished_at == e.updated_at == to_seconds(NOW)
 
 
 def test_refusals_name_their_machine() -> None:

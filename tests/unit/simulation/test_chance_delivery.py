@@ -49,6 +49,39 @@ def test_the_same_seed_draws_the_same_outcomes() -> None:
     assert run(3) == run(3) != run(4)
 
 
+def test_with_nothing_to_fail_every_send_is_sent_observed_and_draws_nothing() -> None:
+    seen: list[SendResult | None] = []
+    rng = random.Random(2)
+    state = rng.getstate()
+    delivery = ChanceDelivery(rng, {}, observe=lambda request, now, result: seen.append(result))
+    assert [delivery.send(REQUEST, NOW).sent for _ in range(3)] == [True] * 3
+    assert [result.sent if result else None for result in seen] == [True] * 3
+    assert rng.getstate() == state
+    quiet = ChanceDelivery(rng, {})  # no observer
+    assert quiet.send(REQUEST, NOW).failure_reason is None
+
+
+@pytest.mark.parametrize(
+    ("failures", "transient", "outcome"),
+    [
+        ({FailureReason.AUTH: 1.0}, 0.0, "auth"),
+        ({}, 1.0, "transient"),
+    ],
+)
+def test_a_single_rate_is_enough_to_draw(
+    failures: dict[FailureReason, float], transient: float, outcome: str
+) -> None:
+    rng = random.Random(2)
+    state = rng.getstate()
+    delivery = ChanceDelivery(rng, failures, transient_error_rate=transient)
+    try:
+        result = delivery.send(REQUEST, NOW)
+        seen = str(result.failure_reason.value if result.failure_reason else "sent")
+    except DeliveryError:
+        seen = "transient"
+    assert seen == outcome and rng.getstate() != state
+
+
 @pytest.mark.parametrize(
     ("delay", "low", "high", "mean"),
     [

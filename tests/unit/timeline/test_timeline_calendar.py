@@ -182,6 +182,33 @@ def test_local_date() -> None:
     assert honolulu.local_date(dt.datetime(2026, 5, 22, 5, tzinfo=dt.UTC)) == dt.date(2026, 5, 21)
 
 
+def test_local_day_is_the_date_and_the_span_of_its_instants() -> None:
+    utc = dt.UTC
+    calendar = BusinessCalendar(time_zone="America/New_York")
+    midnight = dt.datetime(2026, 3, 5, 5, tzinfo=utc)  # 00:00 in New York (EST)
+    day = (midnight, midnight + dt.timedelta(days=1), dt.date(2026, 3, 5))
+    assert calendar.local_day(dt.datetime(2026, 3, 5, 15, tzinfo=utc)) == day
+    assert calendar.local_day(midnight) == day  # its first instant, from the span kept
+    last = midnight + dt.timedelta(days=1, microseconds=-1)
+    assert calendar.local_day(last) == day
+    # past its end: the next day, and a day with two offsets (the clocks go forward
+    # on 2026-03-08) has an empty span, whatever span was kept before
+    assert calendar.local_day(midnight + dt.timedelta(days=1))[2] == dt.date(2026, 3, 6)
+    assert calendar.local_day(midnight - dt.timedelta(microseconds=1))[2] == dt.date(2026, 3, 4)
+    spring = dt.datetime(2026, 3, 8, 15, tzinfo=utc)
+    assert calendar.local_day(spring) == (spring, spring, dt.date(2026, 3, 8))
+    before = calendar.local_day(dt.datetime(2026, 3, 7, 12, tzinfo=utc))  # kept: ends at
+    spring_midnight = before[1]  # 2026-03-08 00:00 in New York, where its span ends
+    assert calendar.local_day(spring_midnight) == (
+        spring_midnight, spring_midnight, dt.date(2026, 3, 8))
+    fresh = BusinessCalendar(time_zone="America/New_York")  # nothing kept yet
+    assert fresh.local_day(spring) == (spring, spring, dt.date(2026, 3, 8))
+    # an instant given in another zone, inside the kept span: the span still holds it
+    assert calendar.local_day(dt.datetime(2026, 3, 5, 15, tzinfo=utc)) == day
+    new_york = dt.datetime(2026, 3, 5, 10, tzinfo=ZoneInfo("America/New_York"))
+    assert calendar.local_day(new_york) == day
+
+
 def test_local_date_of_instants_in_other_zones() -> None:
     tokyo = calendar_for("Asia/Tokyo")
     new_york_evening = dt.datetime(2026, 5, 22, 20, tzinfo=ZoneInfo("America/New_York"))
