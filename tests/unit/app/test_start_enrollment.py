@@ -2,12 +2,14 @@
 (the simulator's way to enroll every arrival without a view, P4)."""
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from world import TUESDAY, World, email
 
-from engine import ResourceType
+from engine import ResourceType, SimulatedClock, build
+from engine.adapters.storage.sqlite import SqliteStore
 from engine.domain.enums import DelayUnit
 from engine.errors import AlreadyExists, NotFound, ReachRequired, ValidationFailed
 
@@ -78,3 +80,21 @@ def test_it_starts_on_the_clock_of_the_engine() -> None:
                                            actor_id=w.actor)
     assert enrollment.started_at == w.engine.clock.now() == TUESDAY + timedelta(hours=1,
                                                                                 microseconds=250_000)
+
+
+def test_it_stores_on_sqlite_as_on_memory(tmp_path: Path) -> None:
+    # SQLite commits a write through run_batched: the arguments reach the work there too
+    store = SqliteStore(str(tmp_path / "start.db"))
+    try:
+        engine = build(store, SimulatedClock(TUESDAY))
+        account = engine.create_account("acme").id
+        actor = engine.create_user(account).id
+        sequence = engine.create_sequence(account, name="s", creator_id=actor,
+                                          steps=[email(0, 0)]).id
+        enrollment = engine.start_enrollment(account, sequence_id=sequence,
+                                             resource_type="lead", resource_id=4,
+                                             actor_id=actor, enrollment_id=31)
+        assert (enrollment.id, enrollment.resource_id) == (31, 4)
+        assert repr(engine.get_enrollment(account, 31).enrollment) == repr(enrollment)
+    finally:
+        store.close()
