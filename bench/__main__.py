@@ -67,6 +67,8 @@ def markdown(results: dict[str, Any], quick: bool) -> str:
     titles = {key: str(entry["figure"]).removeprefix(f"{key}: ") for key, entry in results.items()}
     for key, entry in results.items():
         met = "yes" if entry["goal_met"] else "**no**"
+        if not entry["goal_met"] and entry.get("must_met"):  # a floor below the goal
+            met = "must: yes; goal: **no**"
         lines.append(f"| {key} | {titles[key]} | {entry['goal']} | {met} |")
     for key, entry in results.items():
         lines += ["", f"## {key}: {titles[key]}", ""]
