@@ -3,6 +3,7 @@ ephemeral port of 127.0.0.1, over a SQLite file that the test also opens to set 
 accounts and tokens (as the `seqengine` commands would)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -89,7 +90,7 @@ def serve(db_url: str, rate: str = "1000000,3600,100000",
                 "working_dir=Path(sys.argv[2]), request_timeout=float(sys.argv[3]))")
     process = subprocess.Popen(
         [sys.executable, "-c", launcher, str(port), str(HERE), str(request_timeout)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(base, process)
         yield base
@@ -98,7 +99,8 @@ def serve(db_url: str, rate: str = "1000000,3600,100000",
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # the whole session: killing granian's main process alone orphans its worker
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if process.stdout is not None:
             process.stdout.close()

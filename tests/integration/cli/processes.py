@@ -62,7 +62,12 @@ class Server:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # still a failure, but no worker outlives it
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session (serving)
+            self.process.wait()
+            raise
 
 
 @contextmanager
