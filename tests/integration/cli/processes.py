@@ -45,6 +45,20 @@ def wait_until(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped
         time.sleep(0.05)
 
 
+def stop_session(process: subprocess.Popen[str]) -> str:
+    """SIGINT to a server started in a session of its own, then its output. One that is
+    not gone within 30 s fails its test, killed with its whole session first: granian's
+    workers would outlive their main process alone."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=30)[0] or ""
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+
+
 def answers(base: str) -> bool:
     try:
         return httpx.get(f"{base}/engine/v1/health", timeout=1).status_code == 200
@@ -60,14 +74,7 @@ class Server:
     err: Path  # stderr (the logs)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # still a failure, but no worker outlives it
-            os.killpg(self.process.pid, signal.SIGKILL)  # its own session (serving)
-            self.process.wait()
-            raise
+        stop_session(self.process)
 
 
 @contextmanager

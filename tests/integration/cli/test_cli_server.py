@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from processes import SEQENGINE, environment, free_port, wait_until
+from processes import SEQENGINE, environment, free_port, stop_session, wait_until
 
 from engine import ActionType, DelayUnit, Page, Step, SystemClock, build
 from engine.adapters.http import hash_token
@@ -88,9 +88,7 @@ def serving(db: Path, *extra: str, db_url: str | None = None,
         wait_until(up)
         yield base, server
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-        server.communicate(timeout=30)
+        stop_session(server)
 
 
 START = "2020-12-15T19:58:53.526Z"
