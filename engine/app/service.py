@@ -120,19 +120,12 @@ class SequenceEngine:
         batched: Callable[[Callable[[UnitOfWork], T]], T] | None = getattr(
             self.store, "run_batched", None)
         if batched is None:
-            # what `_transaction` does, written out: entered, committed and left in the
-            # same order, without the _Transaction object's three calls (~0.45 us a
-            # write, P4: every arrival); and called, as `with` would call them from C
-            # at ~0.2% of P4's instructions more (a unit never suppresses an exception)
-            unit = self.store.unit_of_work()
-            uow = unit.__enter__()
-            try:
+            # what `_transaction` does, written out: the unit of work's own `with`
+            # enters, commits and leaves it in the same order, without the
+            # _Transaction object's three calls (~0.45 us a write, P4: every arrival)
+            with self.store.unit_of_work() as uow:
                 result = work(uow, *args)
                 uow.commit()
-            except BaseException as error:
-                unit.__exit__(type(error), error, error.__traceback__)  # rolls back
-                raise
-            unit.__exit__(None, None, None)
         else:
             result = batched(lambda uow: work(uow, *args))
         if self.on_commit is not None:
